@@ -1,0 +1,47 @@
+"""One backend per framework, loaded lazily by name.
+
+Every backend module offers the same names (as Keras 3 does across its backends):
+
+- ``name``, ``versions()``: the backend's name and the versions it runs on;
+- ``asarray(numpy_array)`` / ``to_numpy(tensor)``: crossing into and out of the framework,
+  keeping the dtype;
+- ``corr2d_loop(X, K)``: the lesson's loop form, kept for teaching;
+- ``corr2d(X, K)``: the vectorized (fast) form; ``conv2d(X, K)``: true convolution;
+- ``Conv2D``: the framework's own kind of layer, built on ``corr2d``;
+  ``layer_forward(X, weight, bias)`` runs it with the given parameters;
+- ``learn(X, Y, K_init, lr, steps, layer)``: the lesson's kernel-learning loop with the
+  framework's built-in conv layer (``layer="builtin"``) or with ``Conv2D`` (``"custom"``),
+  returning ``(losses, K)``.
+
+Each module imports only its framework, NumPy and `spec`; importing this package imports
+no framework at all.
+"""
+
+import importlib
+
+# name -> (module, what to install when the framework is missing)
+BACKENDS = {
+    "numpy": ("backends.numpy_backend", "numpy"),
+    "torch": ("backends.torch_backend", "torch==2.13.0"),
+    "tensorflow": ("backends.tensorflow_backend", "tensorflow-cpu==2.21.0"),
+    "mxnet": ("backends.mxnet_backend", "mxnet==1.9.1 numpy==1.23.5"),
+}
+
+
+class BackendUnavailable(RuntimeError):
+    """The backend's framework is not installed (or fails to import) in this environment."""
+
+
+def load(name):
+    """The backend module called `name`; BackendUnavailable if its framework cannot load."""
+    if name not in BACKENDS:
+        raise ValueError(f"unknown backend {name!r}; choose one of {sorted(BACKENDS)}")
+    module, install = BACKENDS[name]
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise BackendUnavailable(
+            f"backend {name!r} cannot import its framework ({exc}); "
+            f"in this environment run: pip install {install} "
+            f"(or use its nox session: nox -s {name})"
+        ) from exc

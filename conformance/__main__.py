@@ -1,0 +1,66 @@
+"""python -m conformance run --backend NAME [--cases FILE ...] --out RESULTS.json
+python -m conformance compare RESULTS.json ... [--cases FILE ...] [--allow-skipped]
+"""
+
+import argparse
+import sys
+
+import backends
+from conformance import compare, results, runner, table
+from spec import cases
+
+
+def _run(args):
+    case_files = args.cases or cases.builtin_files()
+    raw_cases = cases.load(case_files)
+    try:
+        backend = backends.load(args.backend)
+    except backends.BackendUnavailable as exc:
+        results.write(args.out, args.backend, {}, case_files, skipped=str(exc))
+        print(f"SKIPPED backend {args.backend}: {exc}", file=sys.stderr)
+        return 3
+
+    def progress(done, total, case_id):
+        if done == total or done % 10 == 0:
+            print(f"[{args.backend}] {done}/{total} cases (last: {case_id})", file=sys.stderr)
+
+    outcome = runner.run_cases(backend, raw_cases, progress)
+    results.write(args.out, backend.name, backend.versions(), case_files, outcome)
+    errors = sum("error" in result for result in outcome)
+    print(f"[{args.backend}] wrote {args.out}: {len(outcome)} results ({errors} raised)")
+    return 0
+
+
+def _compare(args):
+    documents = [results.read(path) for path in args.results]
+    outcome = compare.compare(documents, cases.load(args.cases or cases.builtin_files()))
+    print(table.format_outcome(outcome))
+    if outcome.failures:
+        return 1
+    if outcome.skipped and not args.allow_skipped:
+        print("a skipped backend is not a pass (use --allow-skipped to accept it)")
+        return 1
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m conformance", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run cases through one backend, write results")
+    run.add_argument("--backend", required=True, choices=sorted(backends.BACKENDS))
+    run.add_argument("--cases", nargs="+", help="case files (default: all of spec/cases)")
+    run.add_argument("--out", required=True, help="results file to write")
+    run.set_defaults(handler=_run)
+    check = commands.add_parser("compare", help="compare results files, print the matrix")
+    check.add_argument("results", nargs="+", help="results files written by 'run'")
+    check.add_argument("--cases", nargs="+", help="case files (default: all of spec/cases)")
+    check.add_argument("--allow-skipped", action="store_true",
+                       help="exit 0 when the only problem is a skipped backend")
+    check.set_defaults(handler=_compare)
+    args = parser.parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

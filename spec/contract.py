@@ -1,0 +1,81 @@
+"""The error contract: which bad input raises which exception, in every backend.
+
+Bad input is rejected here, in NumPy, before any framework sees it, so every backend raises
+the same exception type with the same message:
+
+- ``TypeError``: a value that is not a number (strings, booleans, null, objects), or a
+  count that is not an integer;
+- ``ValueError``: everything else that is numeric but wrong: ragged nested lists, wrong
+  rank, empty arrays, a kernel larger than the input (see `spec.shapes`), shapes that do
+  not match, non-positive step counts, a non-finite learning rate, an unknown dtype, op or
+  layer kind.
+"""
+
+import math
+import numbers
+
+import numpy as np
+
+DTYPES = ("float32", "float64")
+
+
+def _is_number(value):
+    # bool is an int subclass in Python, but True/False in a case file is a typo, not data.
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _nested_shape(value, name):
+    """Shape of a nested list of numbers; TypeError on non-numbers, ValueError if ragged."""
+    if _is_number(value):
+        return ()
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"{name} holds a non-numeric value {value!r}")
+    shapes = {_nested_shape(item, name) for item in value}
+    if len(shapes) > 1:
+        raise ValueError(f"{name} is a ragged nested list (rows of different shapes)")
+    inner = shapes.pop() if shapes else ()
+    return (len(value),) + inner
+
+
+def dtype(value):
+    if value not in DTYPES:
+        raise ValueError(f"dtype must be one of {DTYPES}, got {value!r}")
+    return value
+
+
+def array(value, name, dtype_name, ndim=2):
+    """A nested list as a NumPy array of `dtype_name` with exactly `ndim` dimensions."""
+    shape = _nested_shape(value, name)
+    if len(shape) != ndim:
+        raise ValueError(f"{name} must have rank {ndim}, got shape {shape}")
+    if 0 in shape:
+        raise ValueError(f"{name} is empty (shape {shape})")
+    # Go through float64 so integers beyond 2**53 and float32 rounding happen once, here.
+    return np.asarray(np.array(value, dtype=np.float64), dtype=dtype_name)
+
+
+def number(value, name):
+    if not _is_number(value):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    return float(value)
+
+
+def finite_number(value, name):
+    value = number(value, name)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return value
+
+
+def positive_int(value, name):
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if value <= 0:
+        raise ValueError(f"{name} must be positive, got {value!r}")
+    return int(value)
+
+
+def choice(value, name, allowed):
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+    return value
