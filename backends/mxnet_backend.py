@@ -43,8 +43,8 @@ def corr2d(X, K):
     Y = nd.zeros((oh, ow), dtype=X.dtype)
     for a in range(K.shape[0]):
         for b in range(K.shape[1]):
-            window = nd.slice(X, begin=(a, b), end=(a + oh, b + ow))
-            Y = Y + nd.slice(K, begin=(a, b), end=(a + 1, b + 1)) * window
+            # K[a, b] is a shape-(1,) NDArray (MXNet 1.x has no 0-d arrays); `*` broadcasts.
+            Y = Y + K[a, b] * X[a : a + oh, b : b + ow]
     return Y
 
 

@@ -12,7 +12,10 @@ def format_outcome(outcome):
         for case_id in outcome.case_ids
     ]
     widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header))]
-    lines = ["max abs error against the float64 reference (an exception type where the case raises)"]
+    lines = [
+        "max abs error against the float64 reference (the reference column: against the "
+        "case's expect); an exception type where the case raises"
+    ]
     lines += [_row(header, widths), _row(["-" * w for w in widths], widths)]
     lines += [_row(row, widths) for row in rows]
     for name, reason in outcome.skipped.items():
