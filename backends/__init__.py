@@ -1,17 +1,25 @@
 """One backend per framework, loaded lazily by name.
 
-Every backend module offers the same names (as Keras 3 does across its backends):
+Every backend module offers the same names (as Keras 3 does across its backends); X, K
+and the result are framework tensors, `geometry` is padding=, stride=, dilation= (see
+`spec.shapes`), and `form` is "fast" or "builtin":
 
 - ``name``, ``versions()``: the backend's name and the versions it runs on;
 - ``asarray(numpy_array)`` / ``to_numpy(tensor)``: crossing into and out of the framework,
   keeping the dtype;
-- ``corr2d_loop(X, K)``: the lesson's loop form, kept for teaching;
-- ``corr2d(X, K)``: the vectorized (fast) form; ``conv2d(X, K)``: true convolution;
-- ``Conv2D``: the framework's own kind of layer, built on ``corr2d``;
-  ``layer_forward(X, weight, bias)`` runs it with the given parameters;
-- ``learn(X, Y, K_init, lr, steps, layer)``: the lesson's kernel-learning loop with the
-  framework's built-in conv layer (``layer="builtin"``) or with ``Conv2D`` (``"custom"``),
-  returning ``(losses, K)``.
+- ``corr2d(X, K, **geometry)``: the vectorized (fast) form, a sum over the kernel's offsets
+  of strided input windows, padded by the framework's own pad;
+- ``corr2d_builtin(X, K, **geometry)``: the framework's own conv layer
+  (``BuiltinConv2D``, a subclass of it that takes the case's shapes);
+- ``corr2d_loop(X, K, **geometry)``: the lessons' loop form, kept for teaching;
+- ``FORMS``: those three by name; ``conv2d(X, K, **geometry, form=...)``: true convolution;
+- ``Conv2D``: the lesson's layer as the framework's own kind of layer, on ``corr2d``;
+  ``layer_forward(X, weight, bias, **geometry, form=...)`` runs it (or the built-in one);
+- ``grad(X, K, bias, G, **geometry, form=...)``: ``(dX, dK, db)`` of
+  ``sum(G * layer_forward(X, K, bias))``, from the framework's autograd;
+- ``learn(X, Y, K_init, lr, steps, layer, bias, learn_bias, **geometry)``: the lesson's
+  kernel-learning loop with the built-in layer (``layer="builtin"``) or ``Conv2D``
+  (``"custom"``), returning ``(losses, K, bias)``.
 
 Each module imports only its framework, NumPy and `spec`; importing this package imports
 no framework at all.

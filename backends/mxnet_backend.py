@@ -1,7 +1,8 @@
 """MXNet Gluon backend: the lesson's MXNet code, recorded with autograd.
 
-Layouts: Gluon's Conv2D takes input as NCHW and weights as OIHW (out, in, h, w).
-MXNet 1.9.1 needs NumPy < 1.24 (it uses the removed `np.bool` alias).
+Layouts: Gluon's Conv2D takes NCHW input and OIHW (out, in, h, w) weights, the 4-D forms
+`spec.shapes` computes every pairing in. It pads symmetrically only; asymmetric padding goes
+through `nd.pad` first. MXNet 1.9.1 needs NumPy < 1.24 (it uses the removed `np.bool`).
 """
 
 import mxnet as mx
@@ -9,7 +10,7 @@ import numpy as np
 from mxnet import autograd, nd
 from mxnet.gluon import nn
 
-from spec.shapes import corr2d_output_shape
+from spec.shapes import conv_geometry
 
 name = "mxnet"
 
@@ -27,72 +28,136 @@ def to_numpy(tensor):
     return tensor.asnumpy()
 
 
-def corr2d_loop(X, K):
-    """The lesson's corr2d: one window at a time (item assignment, so not differentiable)."""
+def _pad(x4, g):
+    """Zero-pad an NCHW array by ((top, bottom), (left, right))."""
+    (top, bottom), (left, right) = g.padding
+    return nd.pad(x4, mode="constant", pad_width=(0, 0, 0, 0, top, bottom, left, right))
+
+
+def _corr2d_single(X, K, g):
+    """The lesson's corr2d on one padded channel (item assignment: not differentiable)."""
     h, w = K.shape
-    Y = nd.zeros(corr2d_output_shape(X.shape, K.shape), dtype=X.dtype)
+    (sh, sw), (dh, dw) = g.stride, g.dilation
+    Y = nd.zeros(g.out4[2:], dtype=X.dtype)
     for i in range(Y.shape[0]):
         for j in range(Y.shape[1]):
-            Y[i, j] = (X[i : i + h, j : j + w] * K).sum()
+            window = X[i * sh : i * sh + (h - 1) * dh + 1 : dh, j * sw : j * sw + (w - 1) * dw + 1 : dw]
+            Y[i, j] = (window * K).sum()
     return Y
 
 
-def corr2d(X, K):
-    """Sum over the kernel's offsets of K[a, b] times the shifted input; recordable."""
-    oh, ow = corr2d_output_shape(X.shape, K.shape)
-    Y = nd.zeros((oh, ow), dtype=X.dtype)
-    for a in range(K.shape[0]):
-        for b in range(K.shape[1]):
-            # K[a, b] is a shape-(1,) NDArray (MXNet 1.x has no 0-d arrays); `*` broadcasts.
-            Y = Y + K[a, b] * X[a : a + oh, b : b + ow]
-    return Y
+def corr2d_loop(X, K, padding=0, stride=1, dilation=1):
+    """The lessons' loops: corr2d per channel, summed over input channels
+    (corr2d_multi_in), stacked over output channels (corr2d_multi_in_out) and the batch."""
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    X4, K4 = _pad(X.reshape(g.x4), g), K.reshape(g.k4)
+    Y = nd.stack(*[
+        nd.stack(*[nd.add_n(*[_corr2d_single(X4[n, c], K4[o, c], g) for c in range(g.x4[1])])
+                   for o in range(g.k4[0])])
+        for n in range(g.x4[0])
+    ])
+    return Y.reshape(g.out_shape)
 
 
-def conv2d(X, K):
-    return corr2d(X, nd.flip(nd.flip(K, axis=0), axis=1))
+def corr2d(X, K, padding=0, stride=1, dilation=1):
+    """Sum over the kernel's offsets (a, b) of the strided input window times K[:, :, a, b]."""
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    x, k = _pad(X.reshape(g.x4), g), K.reshape(g.k4)
+    (sh, sw), (dh, dw) = g.stride, g.dilation
+    (n, c_in), (c_out, oh, ow) = g.x4[:2], g.out4[1:]
+    Y = nd.zeros((c_out, n * oh * ow), dtype=X.dtype)
+    for a in range(g.k4[2]):
+        for b in range(g.k4[3]):
+            window = x[:, :, a * dh : a * dh + (oh - 1) * sh + 1 : sh,
+                       b * dw : b * dw + (ow - 1) * sw + 1 : sw]
+            # Contract the input channels: (C_out, C_in) times (C_in, N*H'*W').
+            Y = Y + nd.dot(k[:, :, a, b], window.transpose((1, 0, 2, 3)).reshape((c_in, -1)))
+    return Y.reshape((c_out, n, oh, ow)).transpose((1, 0, 2, 3)).reshape(g.out_shape)
+
+
+class BuiltinConv2D(nn.Conv2D):
+    """Gluon's own nn.Conv2D, taking and giving the case's shapes instead of NCHW."""
+
+    def __init__(self, g, use_bias=True):
+        symmetric = g.symmetric_padding
+        super().__init__(g.k4[0], kernel_size=g.k4[2:], strides=g.stride, dilation=g.dilation,
+                         padding=symmetric or (0, 0), in_channels=g.k4[1], use_bias=use_bias)
+        self.geometry, self.pads_first = g, symmetric is None
+
+    def forward(self, x):
+        x4 = x.reshape(self.geometry.x4)
+        if self.pads_first:
+            x4 = _pad(x4, self.geometry)
+        return super().forward(x4).reshape(self.geometry.out_shape)
+
+
+def corr2d_builtin(X, K, padding=0, stride=1, dilation=1):
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    return _initialized(BuiltinConv2D(g, use_bias=False), K, None)(X)
+
+
+FORMS = {"fast": corr2d, "builtin": corr2d_builtin, "loop": corr2d_loop}
+
+
+def conv2d(X, K, padding=0, stride=1, dilation=1, form="fast"):
+    rows, cols = K.ndim - 2, K.ndim - 1  # nd.flip takes no negative axes
+    return FORMS[form](X, nd.flip(nd.flip(K, axis=rows), axis=cols), padding, stride, dilation)
 
 
 class Conv2D(nn.Block):
-    """The lesson's Conv2D block (its forward uses the differentiable corr2d)."""
+    """The lesson's Conv2D block, grown to channels, padding, stride and dilation."""
 
-    def __init__(self, kernel_size, **kwargs):
+    def __init__(self, kernel_size, padding=0, stride=1, dilation=1, **kwargs):
         super().__init__(**kwargs)
         self.weight = self.params.get("weight", shape=kernel_size)
-        self.bias = self.params.get("bias", shape=(1,))
+        self.bias = self.params.get("bias", shape=(kernel_size[0] if len(kernel_size) == 4 else 1,))
+        self.geometry = dict(padding=padding, stride=stride, dilation=dilation)
 
     def forward(self, x):
-        return corr2d(x, self.weight.data()) + self.bias.data()
+        g = conv_geometry(x.shape, self.weight.shape, **self.geometry)
+        y = corr2d(x, self.weight.data(), **self.geometry)
+        return y + self.bias.data().reshape(g.bias_shape)
 
 
-def _custom_layer(weight, bias, dtype):
-    layer = Conv2D(tuple(weight.shape))
+def _initialized(layer, weight, bias):
     layer.initialize()
-    layer.cast(dtype)
-    layer.weight.set_data(weight)
-    layer.bias.set_data(nd.array([bias], dtype=dtype))
+    layer.cast(weight.dtype)
+    layer.weight.set_data(weight.reshape(layer.weight.shape))
+    if layer.bias is not None:
+        layer.bias.set_data(bias)
     return layer
 
 
-def layer_forward(X, weight, bias):
-    return _custom_layer(weight, bias, X.dtype)(X)
-
-
-def _builtin_layer(K_init):
-    """Gluon nn.Conv2D with one channel in and out, its OIHW weight set to K_init."""
-    conv = nn.Conv2D(1, kernel_size=K_init.shape, in_channels=1, use_bias=False)
-    conv.initialize()
-    conv.cast(K_init.dtype)
-    conv.weight.set_data(K_init.reshape((1, 1, *K_init.shape)))
-    return conv
-
-
-def learn(X, Y, K_init, lr, steps, layer):
-    if layer == "builtin":
-        conv = _builtin_layer(K_init)
-        # A single image with a single channel: (H, W) -> NCHW (1, 1, H, W).
-        X, Y = X.reshape((1, 1, *X.shape)), Y.reshape((1, 1, *Y.shape))
+def _layer(form, x_shape, weight, bias, geometry, use_bias=True):
+    """The custom Conv2D ("fast") or Gluon's own nn.Conv2D, with these parameters."""
+    if form == "builtin":
+        layer = BuiltinConv2D(conv_geometry(x_shape, weight.shape, **geometry), use_bias)
     else:
-        conv = _custom_layer(K_init, 0.0, K_init.dtype)
+        layer = Conv2D(tuple(weight.shape), **geometry)
+    return _initialized(layer, weight, bias)
+
+
+def layer_forward(X, weight, bias, padding=0, stride=1, dilation=1, form="fast"):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+    return _layer(form, X.shape, weight, bias, geometry)(X)
+
+
+def grad(X, K, bias, G, padding=0, stride=1, dilation=1, form="fast"):
+    layer = _layer(form, X.shape, K, bias, dict(padding=padding, stride=stride, dilation=dilation))
+    X = X.copy()
+    X.attach_grad()
+    with autograd.record():
+        y = layer(X) * G
+    y.backward()  # a non-scalar head: MXNet backpropagates ones, i.e. sum(y)
+    return X.grad, layer.weight.grad().reshape(K.shape), layer.bias.grad()
+
+
+def learn(X, Y, K_init, lr, steps, layer, bias, learn_bias, padding=0, stride=1, dilation=1):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+    # The lesson's nn.Conv2D(..., use_bias=False) whenever no bias takes part.
+    use_bias = learn_bias or bool(bias.asnumpy().any())
+    form = "builtin" if layer == "builtin" else "fast"
+    conv = _layer(form, X.shape, K_init, bias, geometry, use_bias)
     losses = []
     for _ in range(steps):
         with autograd.record():
@@ -100,5 +165,8 @@ def learn(X, Y, K_init, lr, steps, layer):
             l = (Y_hat - Y) ** 2
         l.backward()  # a non-scalar head: MXNet backpropagates ones, i.e. sum(l)
         losses.append(l.sum().asscalar().item())
-        conv.weight.data()[:] -= lr * conv.weight.grad()  # the lesson learns no bias
-    return losses, conv.weight.data().reshape(K_init.shape)
+        conv.weight.data()[:] -= lr * conv.weight.grad()
+        if learn_bias:
+            conv.bias.data()[:] -= lr * conv.bias.grad()
+    final_bias = conv.bias.data() if use_bias else bias
+    return losses, conv.weight.data().reshape(K_init.shape), final_bias

@@ -1,13 +1,15 @@
 """NumPy backend: the lesson in plain NumPy, computing in the case's dtype.
 
-NumPy has no autograd, so `Conv2D` carries an explicit backward pass, and the "builtin"
-learning loop is the vectorized gradient written out by hand.
+NumPy has no autograd and no conv layer, so both are written here: the fast path gathers
+every window with fancy indexing (its backward scatters them back with `np.add.at`), and
+the "built-in" path is im2col and one matrix product, the way frameworks without a direct
+convolution kernel compute it.
 """
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from spec.shapes import corr2d_output_shape
+from spec.shapes import conv_geometry
 
 name = "numpy"
 
@@ -24,75 +26,162 @@ def to_numpy(array):
     return np.asarray(array)
 
 
-def corr2d_loop(X, K):
-    """The lesson's corr2d: one window at a time."""
+def _padded(X, g):
+    return np.pad(X.reshape(g.x4), ((0, 0), (0, 0)) + g.padding)
+
+
+def _cropped(x, g):
+    (top, bottom), (left, right) = g.padding
+    return x[:, :, top : x.shape[2] - bottom, left : x.shape[3] - right]
+
+
+def _window_index(g):
+    """Index of the padded NCHW input read by output (i, j) and kernel tap (a, b): it
+    broadcasts to (N, C, H', W', kh, kw)."""
+    (sh, sw), (dh, dw), (oh, ow), (kh, kw) = g.stride, g.dilation, g.out4[2:], g.k4[2:]
+    rows = np.arange(oh)[:, None, None, None] * sh + np.arange(kh)[None, None, :, None] * dh
+    cols = np.arange(ow)[None, :, None, None] * sw + np.arange(kw)[None, None, None, :] * dw
+    return (slice(None), slice(None), rows, cols)
+
+
+def _corr2d_single(X, K, g):
+    """The lesson's corr2d on one padded channel, one output element at a time."""
     h, w = K.shape
-    Y = np.zeros(corr2d_output_shape(X.shape, K.shape), dtype=np.result_type(X, K))
+    (sh, sw), (dh, dw) = g.stride, g.dilation
+    Y = np.zeros(g.out4[2:], dtype=X.dtype)
     for i in range(Y.shape[0]):
         for j in range(Y.shape[1]):
-            Y[i, j] = (X[i : i + h, j : j + w] * K).sum()
+            window = X[i * sh : i * sh + (h - 1) * dh + 1 : dh, j * sw : j * sw + (w - 1) * dw + 1 : dw]
+            Y[i, j] = (window * K).sum()
     return Y
 
 
-def corr2d(X, K):
-    """All windows at once: a strided view (no copy) contracted with the kernel."""
-    corr2d_output_shape(X.shape, K.shape)
-    return np.einsum("ijab,ab->ij", sliding_window_view(X, K.shape), K)
+def corr2d_loop(X, K, padding=0, stride=1, dilation=1):
+    """The lessons' loops: corr2d per channel, summed over input channels
+    (corr2d_multi_in), stacked over output channels (corr2d_multi_in_out) and the batch."""
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    X4, K4 = _padded(X, g), K.reshape(g.k4)
+    Y = np.stack([
+        np.stack([sum(_corr2d_single(x, k, g) for x, k in zip(X4[n], K4[o]))
+                  for o in range(g.k4[0])])
+        for n in range(g.x4[0])
+    ])
+    return Y.reshape(g.out_shape)
 
 
-def conv2d(X, K):
-    return corr2d(X, np.flip(K))
+def corr2d(X, K, padding=0, stride=1, dilation=1):
+    """Gather every window at once, then contract with the kernel."""
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    windows = _padded(X, g)[_window_index(g)]
+    return np.einsum("nchwab,ocab->nohw", windows, K.reshape(g.k4)).reshape(g.out_shape)
 
 
-def _full_conv2d(G, K):
-    """Gradient of corr2d with respect to its input: G zero-padded, convolved with K."""
-    kh, kw = K.shape
-    return conv2d(np.pad(G, ((kh - 1, kh - 1), (kw - 1, kw - 1))), K)
+def _im2col(X, g):
+    """The (N*H'*W', C*kh*kw) matrix of windows, from a strided view copied once."""
+    (sh, sw), (dh, dw), (n, c, kh, kw) = g.stride, g.dilation, g.x4[:2] + g.k4[2:]
+    span = ((kh - 1) * dh + 1, (kw - 1) * dw + 1)
+    view = sliding_window_view(_padded(X, g), span, axis=(2, 3))[:, :, ::sh, ::sw, ::dh, ::dw]
+    return view.transpose(0, 2, 3, 1, 4, 5).reshape(-1, c * kh * kw)
+
+
+def _nchw(rows, g):
+    """(N*H'*W', C_out) product rows back to (N, C_out, H', W')."""
+    n, c_out, oh, ow = g.out4
+    return rows.reshape(n, oh, ow, c_out).transpose(0, 3, 1, 2)
+
+
+def corr2d_builtin(X, K, padding=0, stride=1, dilation=1):
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    rows = _im2col(X, g) @ K.reshape(g.k4[0], -1).T
+    return _nchw(rows, g).reshape(g.out_shape)
+
+
+FORMS = {"fast": corr2d, "builtin": corr2d_builtin, "loop": corr2d_loop}
+
+
+def conv2d(X, K, padding=0, stride=1, dilation=1, form="fast"):
+    return FORMS[form](X, np.flip(K, axis=(-2, -1)), padding, stride, dilation)
 
 
 class Conv2D:
     """The lesson's Conv2D layer, with the backward pass NumPy cannot derive for us."""
 
-    def __init__(self, kernel_size, dtype="float32", seed=None):
+    def __init__(self, kernel_size, padding=0, stride=1, dilation=1, dtype="float32", seed=None):
         rng = np.random.default_rng(seed)
         self.weight = rng.uniform(size=kernel_size).astype(dtype)
-        self.bias = np.zeros(1, dtype=dtype)
+        self.bias = np.zeros(kernel_size[0] if len(kernel_size) == 4 else 1, dtype=dtype)
+        self.geometry = dict(padding=padding, stride=stride, dilation=dilation)
+
+    def _geometry(self, x):
+        return conv_geometry(x.shape, self.weight.shape, **self.geometry)
+
+    def _corr2d(self, x):
+        return corr2d(x, self.weight, **self.geometry)
 
     def forward(self, x):
         self._x = x
-        return corr2d(x, self.weight) + self.bias
+        return self._corr2d(x) + self.bias.reshape(self._geometry(x).bias_shape)
 
     __call__ = forward
 
     def backward(self, grad_y):
         """Store weight and bias gradients of sum(grad_y * y); return the input gradient."""
-        self.weight_grad = corr2d(self._x, grad_y)
-        self.bias_grad = np.sum(grad_y, keepdims=True).reshape(1)
-        return _full_conv2d(grad_y, self.weight)
+        g = self._geometry(self._x)
+        G, index = grad_y.reshape(g.out4), _window_index(g)
+        self.weight_grad = np.einsum("nohw,nchwab->ocab", G, _padded(self._x, g)[index])
+        self.weight_grad = self.weight_grad.reshape(self.weight.shape)
+        self.bias_grad = G.sum(axis=(0, 2, 3))
+        dx = np.zeros(g.x4[:2] + _padded(self._x, g).shape[2:], dtype=grad_y.dtype)
+        np.add.at(dx, index, np.einsum("nohw,ocab->nchwab", G, self.weight.reshape(g.k4)))
+        return _cropped(dx, g).reshape(self._x.shape)
 
 
-def layer_forward(X, weight, bias):
-    layer = Conv2D(weight.shape, dtype=X.dtype)
+class BuiltinConv2D(Conv2D):
+    """The same layer computed as im2col and matrix products, forward and backward."""
+
+    def _corr2d(self, x):
+        return corr2d_builtin(x, self.weight, **self.geometry)
+
+    def backward(self, grad_y):
+        g = self._geometry(self._x)
+        n, c_out, oh, ow = g.out4
+        G = grad_y.reshape(g.out4).transpose(0, 2, 3, 1).reshape(-1, c_out)
+        kernel = self.weight.reshape(c_out, -1)
+        self.weight_grad = (G.T @ _im2col(self._x, g)).reshape(self.weight.shape)
+        self.bias_grad = G.sum(axis=0)
+        columns = (G @ kernel).reshape(n, oh, ow, *g.k4[1:]).transpose(0, 3, 1, 2, 4, 5)
+        dx = np.zeros(g.x4[:2] + _padded(self._x, g).shape[2:], dtype=grad_y.dtype)
+        np.add.at(dx, _window_index(g), columns)  # col2im: each column back to its window
+        return _cropped(dx, g).reshape(self._x.shape)
+
+
+def _layer(form, weight, bias, geometry):
+    layer = (BuiltinConv2D if form == "builtin" else Conv2D)(weight.shape, **geometry, dtype=weight.dtype)
     layer.weight[...] = weight
     layer.bias[...] = bias
-    return layer(X)
+    return layer
 
 
-def learn(X, Y, K_init, lr, steps, layer):
-    if layer == "builtin":
-        K = K_init.copy()
-        losses = []
-        for _ in range(steps):
-            residual = corr2d(X, K) - Y
-            losses.append(float(np.sum(residual**2)))
-            K -= lr * corr2d(X, 2 * residual)
-        return losses, K
-    conv = Conv2D(K_init.shape, dtype=X.dtype)
-    conv.weight[...] = K_init
+def layer_forward(X, weight, bias, padding=0, stride=1, dilation=1, form="fast"):
+    return _layer(form, weight, bias, dict(padding=padding, stride=stride, dilation=dilation))(X)
+
+
+def grad(X, K, bias, G, padding=0, stride=1, dilation=1, form="fast"):
+    layer = _layer(form, K, bias, dict(padding=padding, stride=stride, dilation=dilation))
+    layer(X)
+    dX = layer.backward(G)
+    return dX, layer.weight_grad, layer.bias_grad
+
+
+def learn(X, Y, K_init, lr, steps, layer, bias, learn_bias, padding=0, stride=1, dilation=1):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+    net = _layer("builtin" if layer == "builtin" else "fast", K_init, bias, geometry)
     losses = []
     for _ in range(steps):
-        residual = conv(X) - Y
+        residual = net(X) - Y
         losses.append(float(np.sum(residual**2)))
-        conv.backward(2 * residual)
-        conv.weight -= lr * conv.weight_grad  # no bias is learned in the lesson's loop
-    return losses, conv.weight
+        net.backward(2 * residual)
+        net.weight -= lr * net.weight_grad
+        if learn_bias:
+            net.bias -= lr * net.bias_grad
+    return losses, net.weight, net.bias

@@ -1,13 +1,16 @@
 """PyTorch backend: the lesson's PyTorch code, with autograd doing the backward pass.
 
-Layouts: torch convolutions take input as NCHW and weights as OIHW (out, in, h, w).
+Layouts: torch convolutions take NCHW input and OIHW (out, in, h, w) weights, the 4-D forms
+`spec.shapes` computes every pairing in. `nn.Conv2d` pads symmetrically only; asymmetric
+padding goes through `F.pad` first.
 """
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from spec.shapes import corr2d_output_shape
+from spec.shapes import conv_geometry
 
 name = "torch"
 
@@ -24,74 +27,139 @@ def to_numpy(tensor):
     return tensor.detach().cpu().numpy()
 
 
-def corr2d_loop(X, K):
-    """The lesson's corr2d: one window at a time."""
+def _pad(x4, g):
+    """Zero-pad an NCHW tensor by ((top, bottom), (left, right))."""
+    (top, bottom), (left, right) = g.padding
+    return F.pad(x4, (left, right, top, bottom))
+
+
+def _corr2d_single(X, K, g):
+    """The lesson's corr2d on one padded channel, one output element at a time."""
     h, w = K.shape
-    Y = torch.zeros(corr2d_output_shape(X.shape, K.shape), dtype=X.dtype)
+    (sh, sw), (dh, dw) = g.stride, g.dilation
+    Y = torch.zeros(g.out4[2:], dtype=X.dtype)
     for i in range(Y.shape[0]):
         for j in range(Y.shape[1]):
-            Y[i, j] = (X[i : i + h, j : j + w] * K).sum()
+            window = X[i * sh : i * sh + (h - 1) * dh + 1 : dh, j * sw : j * sw + (w - 1) * dw + 1 : dw]
+            Y[i, j] = (window * K).sum()
     return Y
 
 
-def corr2d(X, K):
-    """Sum over the kernel's offsets of K[a, b] times the shifted input; autograd-friendly."""
-    oh, ow = corr2d_output_shape(X.shape, K.shape)
-    Y = torch.zeros((oh, ow), dtype=X.dtype)
-    for a in range(K.shape[0]):
-        for b in range(K.shape[1]):
-            Y = Y + K[a, b] * X[a : a + oh, b : b + ow]
-    return Y
+def corr2d_loop(X, K, padding=0, stride=1, dilation=1):
+    """The lessons' loops: corr2d per channel, summed over input channels
+    (corr2d_multi_in), stacked over output channels (corr2d_multi_in_out) and the batch."""
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    X4, K4 = _pad(X.reshape(g.x4), g), K.reshape(g.k4)
+    Y = torch.stack([
+        torch.stack([sum(_corr2d_single(x, k, g) for x, k in zip(X4[n], K4[o]))
+                     for o in range(g.k4[0])])
+        for n in range(g.x4[0])
+    ])
+    return Y.reshape(g.out_shape)
 
 
-def conv2d(X, K):
-    return corr2d(X, torch.flip(K, dims=(0, 1)))
+def corr2d(X, K, padding=0, stride=1, dilation=1):
+    """Sum over the kernel's offsets (a, b) of the strided input window times K[:, :, a, b]."""
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    x, k = _pad(X.reshape(g.x4), g), K.reshape(g.k4)
+    (sh, sw), (dh, dw), (oh, ow) = g.stride, g.dilation, g.out4[2:]
+    Y = torch.zeros(g.out4, dtype=X.dtype)
+    for a in range(g.k4[2]):
+        for b in range(g.k4[3]):
+            window = x[:, :, a * dh : a * dh + (oh - 1) * sh + 1 : sh,
+                       b * dw : b * dw + (ow - 1) * sw + 1 : sw]
+            Y = Y + torch.einsum("nchw,oc->nohw", window, k[:, :, a, b])
+    return Y.reshape(g.out_shape)
 
 
-class Conv2D(nn.Module):
-    """The lesson's Conv2D module (its forward uses the vectorized corr2d)."""
+class BuiltinConv2D(nn.Conv2d):
+    """torch's own nn.Conv2d, taking and giving the case's shapes instead of NCHW."""
 
-    def __init__(self, kernel_size):
-        super().__init__()
-        self.weight = nn.Parameter(torch.rand(kernel_size))
-        self.bias = nn.Parameter(torch.zeros(1))
+    def __init__(self, g, bias=True):
+        symmetric = g.symmetric_padding
+        super().__init__(g.k4[1], g.k4[0], g.k4[2:], stride=g.stride, dilation=g.dilation,
+                         padding=symmetric or 0, bias=bias)
+        self.geometry, self.pads_first = g, symmetric is None
 
     def forward(self, x):
-        return corr2d(x, self.weight) + self.bias
+        x4 = x.reshape(self.geometry.x4)
+        if self.pads_first:
+            x4 = _pad(x4, self.geometry)
+        return super().forward(x4).reshape(self.geometry.out_shape)
 
 
-def layer_forward(X, weight, bias):
-    layer = Conv2D(tuple(weight.shape)).to(X.dtype)
+def corr2d_builtin(X, K, padding=0, stride=1, dilation=1):
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    layer = BuiltinConv2D(g, bias=False).to(X.dtype)
     with torch.no_grad():
-        layer.weight.copy_(weight)
-        layer.bias.fill_(bias)
+        layer.weight.copy_(K.reshape(g.k4))
     return layer(X)
 
 
-def _builtin_layer(K_init):
-    """nn.Conv2d with one channel in and out, its OIHW weight set to K_init."""
-    conv = nn.Conv2d(1, 1, kernel_size=tuple(K_init.shape), bias=False).to(K_init.dtype)
-    with torch.no_grad():
-        conv.weight.copy_(K_init.reshape(1, 1, *K_init.shape))
-    return conv
+FORMS = {"fast": corr2d, "builtin": corr2d_builtin, "loop": corr2d_loop}
 
 
-def learn(X, Y, K_init, lr, steps, layer):
-    if layer == "builtin":
-        conv = _builtin_layer(K_init)
-        # A single image with a single channel: (H, W) -> NCHW (1, 1, H, W).
-        X, Y = X.reshape(1, 1, *X.shape), Y.reshape(1, 1, *Y.shape)
+def conv2d(X, K, padding=0, stride=1, dilation=1, form="fast"):
+    return FORMS[form](X, torch.flip(K, dims=(-2, -1)), padding, stride, dilation)
+
+
+class Conv2D(nn.Module):
+    """The lesson's Conv2D module, grown to channels, padding, stride and dilation."""
+
+    def __init__(self, kernel_size, padding=0, stride=1, dilation=1):
+        super().__init__()
+        self.weight = nn.Parameter(torch.rand(kernel_size))
+        self.bias = nn.Parameter(torch.zeros(kernel_size[0] if len(kernel_size) == 4 else 1))
+        self.geometry = dict(padding=padding, stride=stride, dilation=dilation)
+
+    def forward(self, x):
+        g = conv_geometry(x.shape, self.weight.shape, **self.geometry)
+        return corr2d(x, self.weight, **self.geometry) + self.bias.reshape(g.bias_shape)
+
+
+def _layer(form, x_shape, weight, bias, geometry, use_bias=True):
+    """The custom Conv2D ("fast") or the built-in nn.Conv2d, with these parameters."""
+    if form == "builtin":
+        layer = BuiltinConv2D(conv_geometry(x_shape, weight.shape, **geometry), bias=use_bias)
     else:
-        conv = Conv2D(tuple(K_init.shape)).to(K_init.dtype)
-        with torch.no_grad():
-            conv.weight.copy_(K_init)
+        layer = Conv2D(tuple(weight.shape), **geometry)
+    layer = layer.to(weight.dtype)
+    with torch.no_grad():
+        layer.weight.copy_(weight.reshape(layer.weight.shape))
+        if layer.bias is not None:
+            layer.bias.copy_(bias)
+    return layer
+
+
+def layer_forward(X, weight, bias, padding=0, stride=1, dilation=1, form="fast"):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+    return _layer(form, X.shape, weight, bias, geometry)(X)
+
+
+def grad(X, K, bias, G, padding=0, stride=1, dilation=1, form="fast"):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+    layer = _layer(form, X.shape, K, bias, geometry)
+    X = X.clone().requires_grad_()
+    (layer(X) * G).sum().backward()
+    return X.grad, layer.weight.grad.reshape(K.shape), layer.bias.grad
+
+
+def learn(X, Y, K_init, lr, steps, layer, bias, learn_bias, padding=0, stride=1, dilation=1):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+    # The lesson's nn.Conv2d(..., bias=False) whenever no bias takes part.
+    use_bias = learn_bias or bool(bias.any())
+    form = "builtin" if layer == "builtin" else "fast"
+    net = _layer(form, X.shape, K_init, bias, geometry, use_bias)
     losses = []
     for _ in range(steps):
-        Y_hat = conv(X)
+        Y_hat = net(X)
         l = (Y_hat - Y) ** 2
-        conv.zero_grad()
+        net.zero_grad()
         l.sum().backward()
         losses.append(l.sum().item())
         with torch.no_grad():
-            conv.weight -= lr * conv.weight.grad  # the lesson learns no bias
-    return losses, conv.weight.detach().reshape(K_init.shape)
+            net.weight -= lr * net.weight.grad
+            if learn_bias:
+                net.bias -= lr * net.bias.grad
+    final_bias = net.bias.detach() if net.bias is not None else bias
+    return losses, net.weight.detach().reshape(K_init.shape), final_bias

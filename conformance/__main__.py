@@ -20,14 +20,14 @@ def _run(args):
         print(f"SKIPPED backend {args.backend}: {exc}", file=sys.stderr)
         return 3
 
-    def progress(done, total, case_id):
-        if done == total or done % 10 == 0:
-            print(f"[{args.backend}] {done}/{total} cases (last: {case_id})", file=sys.stderr)
+    def progress(path, done, total, case_id):
+        if done == total or done % 20 == 0:
+            print(f"[{args.backend}:{path}] {done}/{total} cases (last: {case_id})", file=sys.stderr)
 
-    outcome = runner.run_cases(backend, raw_cases, progress)
-    results.write(args.out, backend.name, backend.versions(), case_files, outcome)
-    errors = sum("error" in result for result in outcome)
-    print(f"[{args.backend}] wrote {args.out}: {len(outcome)} results ({errors} raised)")
+    runs = runner.run_paths(backend, raw_cases, progress)
+    results.write(args.out, backend.name, backend.versions(), case_files, runs)
+    counts = ", ".join(f"{len(r)} {path}" for path, r in [("fast", runs["results"]), *runs["paths"].items()])
+    print(f"[{args.backend}] wrote {args.out}: results of {counts} cases")
     return 0
 
 

@@ -3,41 +3,74 @@
 Inputs are validated by `spec.cases.parse` in NumPy before the framework sees them, so bad
 input raises the same exception in every backend; any exception a case raises becomes that
 case's ``{"id", "error": {"type", "message"}}`` result and the next case runs.
+
+Each backend computes the forward ops and gradients along two paths: "fast" (its
+vectorized corr2d and its own Conv2D class) and "builtin" (the framework's own conv layer).
+The learning loop runs once: its case's "layer" field chooses the layer.
 """
 
 import numpy as np
 
 from spec import cases
 
-# op -> the backend function that computes it.
-FUNCTIONS = {"corr2d": "corr2d", "conv2d": "conv2d", "layer": "layer_forward", "learn": "learn"}
+PATHS = {
+    "fast": ("corr2d", "conv2d", "layer", "grad", "learn"),
+    "builtin": ("corr2d", "conv2d", "layer", "grad"),
+}
+CORR2D = {"fast": "corr2d", "builtin": "corr2d_builtin"}
 
 
 def _to_backend(backend, value):
     return backend.asarray(value) if isinstance(value, np.ndarray) else value
 
 
-def _outputs(backend, case):
-    inputs = {field: _to_backend(backend, value) for field, value in case.inputs.items()}
-    output = getattr(backend, FUNCTIONS[case.op])(**inputs)
-    if case.op == "learn":
-        losses, K = output
-        return {"losses": [float(loss) for loss in losses], "K": backend.to_numpy(K).tolist()}
-    return {"Y": backend.to_numpy(output).tolist()}
+def _outputs(backend, case, path):
+    args = {field: _to_backend(backend, value) for field, value in case.inputs.items()}
+    if case.op == "corr2d":
+        return {"Y": getattr(backend, CORR2D[path])(**args)}
+    if case.op == "conv2d":
+        return {"Y": backend.conv2d(**args, form=path)}
+    if case.op == "layer":
+        return {"Y": backend.layer_forward(**args, form=path)}
+    if case.op == "grad":
+        return dict(zip(("dX", "dK", "db"), backend.grad(**args, form=path)))
+    losses, K, bias = backend.learn(**args)
+    return {"losses": np.array([float(loss) for loss in losses]), "K": K, "bias": bias}
 
 
-def run_case(backend, raw_case):
+def _to_list(backend, value):
+    return np.asarray(value if isinstance(value, np.ndarray) else backend.to_numpy(value)).tolist()
+
+
+def run_case(backend, raw_case, path="fast"):
     case_id = raw_case["id"]
     try:
-        return {"id": case_id, **_outputs(backend, cases.parse(raw_case))}
+        case = cases.parse(raw_case)
+        outputs = _outputs(backend, case, path)
+        return {"id": case_id, **{f: _to_list(backend, outputs[f]) for f in case.outputs}}
     except Exception as exc:  # one bad case never stops the others
         return {"id": case_id, "error": {"type": type(exc).__name__, "message": str(exc)}}
 
 
-def run_cases(backend, raw_cases, progress=None):
+def applies(raw_case, path):
+    """Whether `path` computes this case (cases of an unknown op run, and raise, on every path)."""
+    return raw_case.get("op") in PATHS[path] or raw_case.get("op") not in cases.INPUTS
+
+
+def run_cases(backend, raw_cases, path="fast", progress=None):
+    chosen = [raw for raw in raw_cases if applies(raw, path)]
     results = []
-    for index, raw_case in enumerate(raw_cases):
-        results.append(run_case(backend, raw_case))
+    for index, raw_case in enumerate(chosen):
+        results.append(run_case(backend, raw_case, path))
         if progress:
-            progress(index + 1, len(raw_cases), raw_case["id"])
+            progress(path, index + 1, len(chosen), raw_case["id"])
     return results
+
+
+def run_paths(backend, raw_cases, progress=None):
+    """{"results": fast-path results, "paths": {"builtin": [...]}}, as a results file holds."""
+    fast, *others = PATHS
+    return {
+        "results": run_cases(backend, raw_cases, fast, progress),
+        "paths": {path: run_cases(backend, raw_cases, path, progress) for path in others},
+    }

@@ -14,7 +14,8 @@ def format_outcome(outcome):
     widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header))]
     lines = [
         "max abs error against the float64 reference (the reference column: against the "
-        "case's expect); an exception type where the case raises"
+        "case's expect); an exception type where the case raises; - where a path does "
+        "not apply (NAME is the fast path, NAME:builtin the framework's own conv layer)"
     ]
     lines += [_row(header, widths), _row(["-" * w for w in widths], widths)]
     lines += [_row(row, widths) for row in rows]
@@ -23,7 +24,7 @@ def format_outcome(outcome):
     if outcome.failures:
         lines.append(f"{len(outcome.failures)} disagreement(s):")
         lines += [f"  {failure}" for failure in outcome.failures]
-    ran = [name for name in outcome.backends[1:] if name not in outcome.skipped]
+    ran = {name.split(":")[0] for name in outcome.backends[1:]} - set(outcome.skipped)
     verdict = "DISAGREE" if outcome.failures else "agree"
     lines.append(
         f"{len(ran)} backend(s) ran {len(outcome.case_ids)} cases and {verdict}"

@@ -17,14 +17,20 @@ from spec import contract, shapes
 CASES_DIR = pathlib.Path(__file__).parent / "cases"
 LAYER_KINDS = ("builtin", "custom")
 COMMON_FIELDS = ("id", "op", "dtype", "expect", "note")
+REQUIRED = object()
 
 
-def _matrix(value, name, dtype):
-    return contract.array(value, name, dtype, ndim=2)
+def _tensor(value, name, dtype):
+    """X or K: rank 2, 3 or 4 (which pairings are allowed is `spec.shapes`' rule)."""
+    return contract.array(value, name, dtype, ndim=(2, 3, 4))
 
 
-def _number(value, name, dtype):
-    return contract.number(value, name)
+def _any_array(value, name, dtype):
+    return contract.array(value, name, dtype, ndim=(0, 1, 2, 3, 4))
+
+
+def _as_is(value, name, dtype):
+    return value  # padding, stride, dilation, bias: checked against the shapes below
 
 
 def _finite(value, name, dtype):
@@ -35,31 +41,43 @@ def _steps(value, name, dtype):
     return contract.positive_int(value, name)
 
 
+def _flag(value, name, dtype):
+    return contract.boolean(value, name)
+
+
 def _layer_kind(value, name, dtype):
     return contract.choice(value, name, LAYER_KINDS)
 
 
-# op -> {field: parser}; the order is the order the backend's function takes them in.
+GEOMETRY = {"padding": (_as_is, 0), "stride": (_as_is, 1), "dilation": (_as_is, 1)}
+
+# op -> {field: (parser, default)}; the order is the order the backend's function takes.
 INPUTS = {
-    "corr2d": {"X": _matrix, "K": _matrix},
-    "conv2d": {"X": _matrix, "K": _matrix},
-    "layer": {"X": _matrix, "weight": _matrix, "bias": _number},
+    "corr2d": {"X": (_tensor, REQUIRED), "K": (_tensor, REQUIRED), **GEOMETRY},
+    "conv2d": {"X": (_tensor, REQUIRED), "K": (_tensor, REQUIRED), **GEOMETRY},
+    "layer": {
+        "X": (_tensor, REQUIRED), "weight": (_tensor, REQUIRED), "bias": (_as_is, REQUIRED),
+        **GEOMETRY,
+    },
+    "grad": {
+        "X": (_tensor, REQUIRED), "K": (_tensor, REQUIRED), "bias": (_as_is, 0),
+        "G": (_any_array, None), **GEOMETRY,
+    },
     "learn": {
-        "X": _matrix,
-        "Y": _matrix,
-        "K_init": _matrix,
-        "lr": _finite,
-        "steps": _steps,
-        "layer": _layer_kind,
+        "X": (_tensor, REQUIRED), "Y": (_any_array, REQUIRED), "K_init": (_tensor, REQUIRED),
+        "lr": (_finite, REQUIRED), "steps": (_steps, REQUIRED),
+        "layer": (_layer_kind, REQUIRED), "bias": (_as_is, 0), "learn_bias": (_flag, False),
+        **GEOMETRY,
     },
 }
 
-# op -> the numeric fields of its result.
+# op -> the numeric fields of its result ("bias" only when the case learns it).
 OUTPUTS = {
     "corr2d": ("Y",),
     "conv2d": ("Y",),
     "layer": ("Y",),
-    "learn": ("losses", "K"),
+    "grad": ("dX", "dK", "db"),
+    "learn": ("losses", "K", "bias"),
 }
 
 
@@ -72,25 +90,49 @@ class Case:
     id: str
     op: str
     dtype: str
-    inputs: dict
+    inputs: dict  # the backend function's arguments: NumPy arrays in `dtype`, and numbers
+    geometry: shapes.Geometry
     expect: dict | None
 
-
-def _check_shapes(op, inputs):
-    if op in ("corr2d", "conv2d"):
-        shapes.corr2d_output_shape(inputs["X"].shape, inputs["K"].shape)
-    elif op == "layer":
-        shapes.corr2d_output_shape(inputs["X"].shape, inputs["weight"].shape)
-    elif op == "learn":
-        out = shapes.corr2d_output_shape(inputs["X"].shape, inputs["K_init"].shape)
-        if inputs["Y"].shape != out:
-            raise ValueError(
-                f"Y has shape {inputs['Y'].shape}, but X {inputs['X'].shape} with "
-                f"K_init {inputs['K_init'].shape} gives {out}"
-            )
+    @property
+    def outputs(self):
+        learns_bias = self.inputs.get("learn_bias", False)
+        return tuple(f for f in OUTPUTS[self.op] if f != "bias" or learns_bias)
 
 
-def _parse_expect(raw, op):
+def _bias(value, channels, dtype):
+    """A number (every output channel starts from it) or one value per output channel."""
+    if isinstance(value, list):
+        bias = contract.array(value, "bias", dtype, ndim=(1,))
+        if bias.shape != (channels,):
+            raise ValueError(f"bias has {bias.shape[0]} values for {channels} output channels")
+        return bias
+    return np.full(channels, contract.number(value, "bias"), dtype=dtype)
+
+
+def _shaped(inputs, field, shape, dtype):
+    """Check an array input against the output shape (G defaults to ones)."""
+    if inputs.get(field) is None:
+        inputs[field] = np.ones(shape, dtype=dtype)
+    elif inputs[field].shape != shape:
+        raise ValueError(f"{field} has shape {inputs[field].shape}, the output has {shape}")
+
+
+def _geometry(op, inputs, dtype):
+    kernel = inputs["weight"] if op == "layer" else inputs.get("K", inputs.get("K_init"))
+    g = shapes.conv_geometry(inputs["X"].shape, kernel.shape, inputs["padding"],
+                             inputs["stride"], inputs["dilation"])
+    inputs.update(padding=g.padding, stride=g.stride, dilation=g.dilation)
+    if "bias" in inputs:
+        inputs["bias"] = _bias(inputs["bias"], g.k4[0], dtype)
+    if op == "grad":
+        _shaped(inputs, "G", g.out_shape, dtype)
+    if op == "learn":
+        _shaped(inputs, "Y", g.out_shape, dtype)
+    return g
+
+
+def _parse_expect(raw, outputs):
     if raw is None:
         return None
     if not isinstance(raw, dict) or not raw:
@@ -99,17 +141,15 @@ def _parse_expect(raw, op):
         if set(raw) != {"error"} or not isinstance(raw["error"], str):
             raise ValueError('expect with "error" takes only the exception type name')
         return {"error": raw["error"]}
-    allowed = set(OUTPUTS[op]) | {"atol"}
-    unknown = set(raw) - allowed
+    unknown = set(raw) - set(outputs) - {"atol"}
     if unknown:
-        raise ValueError(f"expect has unknown fields {sorted(unknown)} for op {op!r}")
+        raise ValueError(f"expect has unknown fields {sorted(unknown)}; results hold {outputs}")
     expect = {}
     for field, value in raw.items():
         if field == "atol":
             expect["atol"] = contract.finite_number(value, "expect.atol")
         else:
-            shape = np.shape(value) if isinstance(value, list) else ()
-            expect[field] = contract.array(value, f"expect.{field}", "float64", len(shape))
+            expect[field] = _any_array(value, f"expect.{field}", "float64")
     return expect
 
 
@@ -123,12 +163,16 @@ def parse(raw):
         raise ValueError(f"unknown fields {sorted(unknown)} for op {op!r}")
     dtype = contract.dtype(raw.get("dtype", "float32"))
     inputs = {}
-    for field, parser in INPUTS[op].items():
-        if field not in raw:
+    for field, (parser, default) in INPUTS[op].items():
+        if field in raw:
+            inputs[field] = parser(raw[field], field, dtype)
+        elif default is REQUIRED:
             raise ValueError(f"op {op!r} needs field {field!r}")
-        inputs[field] = parser(raw[field], field, dtype)
-    _check_shapes(op, inputs)
-    return Case(raw["id"], op, dtype, inputs, _parse_expect(raw.get("expect"), op))
+        else:
+            inputs[field] = default
+    geometry = _geometry(op, inputs, dtype)
+    case = Case(raw["id"], op, dtype, inputs, geometry, None)
+    return Case(case.id, op, dtype, inputs, geometry, _parse_expect(raw.get("expect"), case.outputs))
 
 
 def builtin_files():

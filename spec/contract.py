@@ -3,12 +3,13 @@
 Bad input is rejected here, in NumPy, before any framework sees it, so every backend raises
 the same exception type with the same message:
 
-- ``TypeError``: a value that is not a number (strings, booleans, null, objects), or a
-  count that is not an integer;
+- ``TypeError``: a value that is not a number (strings, booleans, null, objects), a count
+  (steps, padding, stride, dilation) that is not an integer, a flag that is not a boolean;
 - ``ValueError``: everything else that is numeric but wrong: ragged nested lists, wrong
-  rank, empty arrays, a kernel larger than the input (see `spec.shapes`), shapes that do
-  not match, non-positive step counts, a non-finite learning rate, an unknown dtype, op or
-  layer kind.
+  rank or rank pairing, empty arrays, a window larger than the padded input, channels of
+  X and K that differ, zero or negative stride or dilation, negative padding (see
+  `spec.shapes`), shapes that do not match (Y, G, bias), non-positive step counts, a
+  non-finite learning rate, an unknown dtype, op or layer kind.
 """
 
 import math
@@ -43,11 +44,12 @@ def dtype(value):
     return value
 
 
-def array(value, name, dtype_name, ndim=2):
-    """A nested list as a NumPy array of `dtype_name` with exactly `ndim` dimensions."""
+def array(value, name, dtype_name, ndim):
+    """A nested list as a NumPy array of `dtype_name` whose rank is one of `ndim`."""
     shape = _nested_shape(value, name)
-    if len(shape) != ndim:
-        raise ValueError(f"{name} must have rank {ndim}, got shape {shape}")
+    if len(shape) not in ndim:
+        ranks = " or ".join(str(rank) for rank in ndim)
+        raise ValueError(f"{name} must have rank {ranks}, got shape {shape}")
     if 0 in shape:
         raise ValueError(f"{name} is empty (shape {shape})")
     # Go through float64 so integers beyond 2**53 and float32 rounding happen once, here.
@@ -64,6 +66,12 @@ def finite_number(value, name):
     value = number(value, name)
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value!r}")
+    return value
+
+
+def boolean(value, name):
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be true or false, got {value!r}")
     return value
 
 

@@ -1,25 +1,119 @@
-"""The output-shape rule, stated once for every backend.
+"""The output-shape rule and the shapes of a convolution, stated once for every backend.
 
-A valid cross-correlation of an (H, W) input with a (kh, kw) kernel slides the window over
-every position where it fits entirely, so the output is (H - kh + 1, W - kw + 1).
+Along each spatial axis, an input of size n with zero padding (before, after), a kernel of
+size k, dilation d (the kernel's taps are d apart, so it spans d*(k - 1) + 1) and stride s
+gives
+
+    out = floor((n + before + after - d*(k - 1) - 1) / s) + 1
+
+which for d = 1 is the lesson's floor((n + before + after - k) / s) + 1.
+
+Ranks: X is (H, W), (C_in, H, W) or (N, C_in, H, W); K is (kh, kw), (C_in, kh, kw) or
+(C_out, C_in, kh, kw). The pairings and their outputs:
+
+    X rank 2, K rank 2 -> (H', W')
+    X rank 3, K rank 3 -> (H', W')            summed over the input channels
+    X rank 3, K rank 4 -> (C_out, H', W')
+    X rank 4, K rank 4 -> (N, C_out, H', W')
+
+Every pairing is computed as its 4-D form, NCHW input and OIHW kernel, and reshaped back.
 """
+
+import numbers
+from dataclasses import dataclass
+
+# (X rank, K rank) -> which of (N, C_out, H', W') the output keeps
+PAIRINGS = {(2, 2): "hw", (3, 3): "hw", (3, 4): "ohw", (4, 4): "nohw"}
+
+
+@dataclass(frozen=True)
+class Geometry:
+    x4: tuple  # (N, C_in, H, W)
+    k4: tuple  # (C_out, C_in, kh, kw)
+    padding: tuple  # ((top, bottom), (left, right))
+    stride: tuple  # (sh, sw)
+    dilation: tuple  # (dh, dw)
+    out4: tuple  # (N, C_out, H', W')
+    out_shape: tuple  # out4 with the axes the pairing drops removed
+
+    @property
+    def bias_shape(self):
+        """Shape that broadcasts one bias value per output channel over the output."""
+        return tuple(self.k4[0] if axis == len(self.out_shape) - 3 else 1
+                     for axis in range(len(self.out_shape)))
+
+    @property
+    def symmetric_padding(self):
+        """(ph, pw) when top == bottom and left == right, else None."""
+        (top, bottom), (left, right) = self.padding
+        return (top, left) if top == bottom and left == right else None
+
+
+def _pair(value, name, minimum):
+    """An int or a pair of ints, each >= minimum."""
+    pair = (value, value) if not isinstance(value, (list, tuple)) else tuple(value)
+    if len(pair) != 2:
+        raise ValueError(f"{name} takes 2 values (height, width), got {value!r}")
+    for item in pair:
+        if not isinstance(item, numbers.Integral) or isinstance(item, bool):
+            raise TypeError(f"{name} must hold integers, got {value!r}")
+        if item < minimum:
+            raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+    return tuple(int(item) for item in pair)
+
+
+def normalize_padding(padding):
+    """0, [ph, pw] (each side) or [[top, bottom], [left, right]] -> ((t, b), (l, r))."""
+    if isinstance(padding, (list, tuple)) and any(isinstance(p, (list, tuple)) for p in padding):
+        if len(padding) != 2:
+            raise ValueError(f"padding takes [[top, bottom], [left, right]], got {padding!r}")
+        return tuple(_pair(side, "padding", 0) for side in padding)
+    ph, pw = _pair(padding, "padding", 0)
+    return ((ph, ph), (pw, pw))
+
+
+def output_size(n, k, before, after, stride, dilation):
+    span = dilation * (k - 1) + 1
+    padded = n + before + after
+    if span > padded:
+        raise ValueError(
+            f"the kernel spans {span} (size {k}, dilation {dilation}) but the padded "
+            f"input is only {padded}: no window fits"
+        )
+    return (padded - span) // stride + 1
+
+
+def conv_geometry(x_shape, k_shape, padding=0, stride=1, dilation=1):
+    """Validate the shapes and parameters of a convolution; its 4-D and output shapes."""
+    x_shape, k_shape = tuple(x_shape), tuple(k_shape)
+    pairing = PAIRINGS.get((len(x_shape), len(k_shape)))
+    if pairing is None:
+        raise ValueError(
+            f"cannot pair an input of rank {len(x_shape)} {x_shape} with a kernel of rank "
+            f"{len(k_shape)} {k_shape}; pairings (X, K): {sorted(PAIRINGS)}"
+        )
+    if 0 in x_shape or 0 in k_shape:
+        raise ValueError(f"empty input or kernel: shapes {x_shape} and {k_shape}")
+    x4 = (1,) * (4 - len(x_shape)) + x_shape
+    k4 = (1,) * (4 - len(k_shape)) + k_shape
+    if x4[1] != k4[1]:
+        raise ValueError(f"the input has {x4[1]} channels but the kernel expects {k4[1]}")
+    padding = normalize_padding(padding)
+    stride, dilation = _pair(stride, "stride", 1), _pair(dilation, "dilation", 1)
+    out_hw = tuple(
+        output_size(x4[2 + axis], k4[2 + axis], *padding[axis], stride[axis], dilation[axis])
+        for axis in range(2)
+    )
+    out4 = (x4[0], k4[0]) + out_hw
+    out_shape = tuple(size for size, axis in zip(out4, "nohw") if axis in pairing)
+    return Geometry(x4, k4, padding, stride, dilation, out4, out_shape)
 
 
 def corr2d_output_shape(input_shape, kernel_shape):
-    """Output shape of a valid 2-D cross-correlation; ValueError if the kernel does not fit."""
+    """The lesson's rule, valid correlation of (H, W) with (kh, kw): (H-kh+1, W-kw+1)."""
     if len(input_shape) != 2 or len(kernel_shape) != 2:
         raise ValueError(
-            f"corr2d takes a 2-D input and a 2-D kernel, got shapes "
+            f"the lesson's corr2d takes a 2-D input and a 2-D kernel, got shapes "
             f"{tuple(input_shape)} and {tuple(kernel_shape)}"
         )
-    if 0 in tuple(input_shape) or 0 in tuple(kernel_shape):
-        raise ValueError(
-            f"corr2d needs non-empty arrays, got shapes {tuple(input_shape)} and "
-            f"{tuple(kernel_shape)}"
-        )
-    (h, w), (kh, kw) = input_shape, kernel_shape
-    if kh > h or kw > w:
-        raise ValueError(
-            f"kernel {kh}x{kw} is larger than the input {h}x{w}: no window fits"
-        )
-    return (h - kh + 1, w - kw + 1)
+    return conv_geometry(input_shape, kernel_shape).out_shape

@@ -3,8 +3,8 @@
 Let u be the unit roundoff of the dtype (float32: 2**-24, float64: 2**-53) and
 gamma(n) = n*u / (1 - n*u).
 
-Forward ops (corr2d, conv2d, layer). Each output element is a sum of n = kh*kw products
-x*k (the layer's bias is one more term, times 1). The case's inputs are rounded to the dtype
+Forward ops (corr2d, conv2d, layer). Each output element is a sum of n = C_in*kh*kw
+products x*k (the layer's bias is one more term, times 1; zero padding adds exact zeros). The case's inputs are rounded to the dtype
 once (relative error <= u for x and for k); then, whatever order a framework sums in
 (sequential, pairwise, blocked, with or without FMA), Higham's bound for a computed dot
 product gives |fl(sum) - sum| <= gamma(n) * sum |x*k| (Accuracy and Stability of Numerical
@@ -12,7 +12,12 @@ Algorithms, 2nd ed., section 3.1). Together, elementwise:
 
     |Y_backend - Y_exact| <= gamma(n + 2) * (|X| corr |K|)        (+ |bias| for the layer)
 
-Learning loop. Write the loss as ||A k - y||^2 with A the (outputs x kernel) window matrix.
+Gradients (grad). dX, dK and db of sum(G * (corr2d(X, K) + bias)) are sums of the same kind,
+of at most n = max(C_out*kh*kw, N*H'*W') products, so each field's bound is gamma(n + 2)
+times the same gradient computed from |X|, |K|, |bias| and |G|.
+
+Learning loop. Write the loss as ||A k - y||^2, k the learned parameters (the kernel, and
+the bias where the case learns it) and A the matrix of the forward map on them.
 Per step, the rounding of the forward pass, of the residual, of the loss sum (m outputs),
 of the gradient 2 A^T R (m terms) and of the update bound a local error vector l_t; an
 error e_t already in the kernel goes through the exact linear update
@@ -41,32 +46,81 @@ def gamma(n, dtype):
     return nu / (1 - nu)
 
 
-def _window_matrix(X, kernel_shape):
-    """A with A @ K.ravel() == corr2d(X, K).ravel(): row i is the window of output i."""
-    kh, kw = kernel_shape
-    oh, ow = X.shape[0] - kh + 1, X.shape[1] - kw + 1
-    columns = [X[a : a + oh, b : b + ow].ravel() for a in range(kh) for b in range(kw)]
-    return np.stack(columns, axis=1)
+def _geometry_args(case):
+    g = case.geometry
+    return dict(padding=g.padding, stride=g.stride, dilation=g.dilation)
 
 
-def _forward_bound(X, K, bias, dtype):
-    terms = K.size + (1 if bias else 0)
-    return gamma(terms + 2, dtype) * (reference.corr2d(np.abs(X), np.abs(K)) + abs(bias))
+def _terms_per_output(case):
+    """Products summed into one output element: C_in * kh * kw, plus the bias."""
+    _, c_in, kh, kw = case.geometry.k4
+    return c_in * kh * kw + (0 if case.op in ("corr2d", "conv2d") else 1)
 
 
-def _learn_bound(X, Y, K_init, lr, steps, dtype):
-    u = UNIT_ROUNDOFF[dtype]
-    A = _window_matrix(np.asarray(X, np.float64), K_init.shape)
-    m, n = A.shape
+def _forward_bound(case, dtype):
+    inputs = case.inputs
+    X = np.abs(inputs["X"].astype(np.float64))
+    if case.op == "layer":
+        K, bias = np.abs(inputs["weight"].astype(np.float64)), np.abs(inputs["bias"])
+        magnitude = reference.layer_forward(X, K, bias, **_geometry_args(case))
+    else:
+        op = reference.conv2d if case.op == "conv2d" else reference.corr2d
+        magnitude = op(X, np.abs(inputs["K"].astype(np.float64)), **_geometry_args(case))
+    return gamma(_terms_per_output(case) + 2, dtype) * magnitude
+
+
+def _grad_bound(case, dtype):
+    inputs, g = case.inputs, case.geometry
+    magnitudes = reference.grad(
+        *(np.abs(inputs[f].astype(np.float64)) for f in ("X", "K", "bias", "G")),
+        **_geometry_args(case),
+    )
+    # dX sums at most C_out*kh*kw products, dK and db sum over N*H'*W' output positions.
+    c_out, _, kh, kw = g.k4
+    terms = max(c_out * kh * kw, g.out4[0] * g.out4[2] * g.out4[3])
+    return dict(zip(("dX", "dK", "db"), (gamma(terms + 2, dtype) * m for m in magnitudes)))
+
+
+def _parameter_matrix(case):
+    """A and c with layer_forward(X, K, bias).ravel() == A @ params + c, where params is
+    K.ravel() followed, when the case learns it, by the bias; c is a fixed bias."""
+    inputs = case.inputs
+    X = inputs["X"].astype(np.float64)
+    K0, b0 = np.zeros(inputs["K_init"].shape), np.zeros(inputs["bias"].shape)
+
+    def forward(K, bias):
+        return reference.layer_forward(X, K, bias, **_geometry_args(case)).ravel()
+
+    def unit(like, index):
+        e = np.zeros(like.size)
+        e[index] = 1.0
+        return e.reshape(like.shape)
+
+    columns = [forward(unit(K0, j), b0) for j in range(K0.size)]
+    if inputs["learn_bias"]:
+        columns += [forward(K0, unit(b0, o)) for o in range(b0.size)]
+        return np.stack(columns, axis=1), np.zeros(columns[0].shape)
+    return np.stack(columns, axis=1), forward(K0, inputs["bias"].astype(np.float64))
+
+
+def _learn_bound(case, dtype):
+    inputs = case.inputs
+    lr, steps, u = inputs["lr"], inputs["steps"], UNIT_ROUNDOFF[dtype]
+    A, fixed = _parameter_matrix(case)
+    m, p = A.shape
+    n = _terms_per_output(case)
     abs_A, row_norms = np.abs(A), np.linalg.norm(A, axis=1)
-    rho = np.linalg.norm(np.eye(n) - 2 * lr * A.T @ A, 2)
-    y, k = np.asarray(Y, np.float64).ravel(), np.asarray(K_init, np.float64).ravel()
+    rho = np.linalg.norm(np.eye(p) - 2 * lr * A.T @ A, 2)
+    y = inputs["Y"].astype(np.float64).ravel() - fixed
+    k = inputs["K_init"].astype(np.float64).ravel()
+    if inputs["learn_bias"]:
+        k = np.concatenate([k, inputs["bias"].astype(np.float64)])
     e = u * np.linalg.norm(k)
     loss_bounds = []
     for _ in range(steps):
         R = A @ k - y
         # Rounding in the residual: products (X rounded too), Y rounded, then the subtraction.
-        rounding = gamma(n + 1, dtype) * (abs_A @ (np.abs(k) + e)) + u * np.abs(y)
+        rounding = gamma(n + 1, dtype) * (abs_A @ (np.abs(k) + e) + np.abs(fixed)) + u * np.abs(y + fixed)
         rounding += u * (np.abs(R) + rounding + row_norms * e)
         dR = rounding + row_norms * e
         loss_bounds.append(
@@ -80,22 +134,20 @@ def _learn_bound(X, Y, K_init, lr, steps, dtype):
         local = lr * g_error + gamma(2, dtype) * lr * (np.abs(g) + g_error)
         local += u * (np.abs(k) + lr * g_error + rho * e)
         e = rho * e + np.linalg.norm(local)
-    return {"losses": np.array(loss_bounds), "K": np.full(K_init.shape, e)}
+    bounds = {"losses": np.array(loss_bounds), "K": np.full(inputs["K_init"].shape, e)}
+    if inputs["learn_bias"]:
+        bounds["bias"] = np.full(inputs["bias"].shape, e)
+    return bounds
 
 
 def bounds(case, dtype):
     """Elementwise error bound, per result field, of `case` computed in `dtype`."""
-    inputs = case.inputs
-    if case.op == "corr2d":
-        return {"Y": _forward_bound(inputs["X"], inputs["K"], 0.0, dtype)}
-    if case.op == "conv2d":
-        return {"Y": _forward_bound(inputs["X"], inputs["K"][::-1, ::-1], 0.0, dtype)}
-    if case.op == "layer":
-        return {"Y": _forward_bound(inputs["X"], inputs["weight"], inputs["bias"], dtype)}
+    if case.op in ("corr2d", "conv2d", "layer"):
+        return {"Y": _forward_bound(case, dtype)}
+    if case.op == "grad":
+        return _grad_bound(case, dtype)
     if case.op == "learn":
-        return _learn_bound(
-            inputs["X"], inputs["Y"], inputs["K_init"], inputs["lr"], inputs["steps"], dtype
-        )
+        return _learn_bound(case, dtype)
     raise ValueError(f"no tolerance rule for op {case.op!r}")
 
 

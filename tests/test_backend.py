@@ -1,82 +1,92 @@
-"""The backend chosen with --backend: every form agrees with the reference, errors come first."""
+"""The backend chosen with --backend: every path agrees with the reference, errors come first."""
 
 import numpy as np
 import pytest
 
 from conformance.compare import compare
-from conformance.runner import run_cases
+from conformance.runner import run_paths
 from spec import cases, reference, tolerance
 
-# What kind of layer each framework's Conv2D must be, by fully qualified base-class name.
+# The framework's own layer classes: Conv2D must be its kind of layer, BuiltinConv2D its conv.
 LAYER_BASES = {
-    "numpy": "builtins.object",
-    "torch": "torch.nn.modules.module.Module",
-    "tensorflow": "keras.src.layers.layer.Layer",
-    "mxnet": "mxnet.gluon.block.Block",
+    "numpy": ("builtins.object", "builtins.object"),
+    "torch": ("torch.nn.modules.module.Module", "torch.nn.modules.conv.Conv2d"),
+    "tensorflow": ("keras.src.layers.layer.Layer", "keras.src.layers.convolutional.conv2d.Conv2D"),
+    "mxnet": ("mxnet.gluon.block.Block", "mxnet.gluon.nn.conv_layers.Conv2D"),
 }
 
-CORR2D_CASES = [c for c in cases.load() if c["op"] == "corr2d" and "error" not in c.get("expect", {})]
+FORWARD_CASES = [c for c in cases.load()
+                 if c["op"] in ("corr2d", "conv2d") and "error" not in c.get("expect", {})]
 
 
-def lesson_learn_case(layer, dtype):
-    suffix = "" if dtype == "float32" else "-float64"
-    raw = next(c for c in cases.load() if c["id"] == f"learn-edge-{layer}{suffix}")
-    return cases.parse(raw)
+def case_named(case_id, **changes):
+    return cases.parse({**next(c for c in cases.load() if c["id"] == case_id), **changes})
 
 
 def as_backend(backend, case):
     return {k: backend.asarray(v) if isinstance(v, np.ndarray) else v for k, v in case.inputs.items()}
 
 
-def test_every_builtin_case_agrees_with_the_reference(backend, builtin_cases):
-    results = run_cases(backend, builtin_cases)
-    assert [r["id"] for r in results] == [c["id"] for c in builtin_cases]
-    document = {"backend": backend.name, "results": results}
+def qualified_bases(cls):
+    return {f"{base.__module__}.{base.__qualname__}" for base in cls.__mro__}
+
+
+def test_every_builtin_case_agrees_with_the_reference_on_every_path(backend, builtin_cases):
+    document = {"backend": backend.name, **run_paths(backend, builtin_cases)}
+    assert [r["id"] for r in document["results"]] == [c["id"] for c in builtin_cases]
     outcome = compare([document], builtin_cases)
     assert outcome.ok, "\n".join(outcome.failures)
+    assert {name for name in outcome.backends} == {"reference", backend.name, f"{backend.name}:builtin"}
 
 
-@pytest.mark.parametrize("raw", CORR2D_CASES, ids=lambda c: c["id"])
+@pytest.mark.parametrize("raw", FORWARD_CASES, ids=lambda c: c["id"])
 def test_the_lessons_loop_form_agrees_with_the_reference(backend, raw):
     case = cases.parse(raw)
     inputs = as_backend(backend, case)
-    Y = backend.to_numpy(backend.corr2d_loop(inputs["X"], inputs["K"]))
+    Y = backend.to_numpy(backend.conv2d(**inputs, form="loop") if case.op == "conv2d"
+                         else backend.corr2d_loop(**inputs))
     assert Y.dtype == np.dtype(case.dtype)
-    exact = reference.corr2d(case.inputs["X"].astype(float), case.inputs["K"].astype(float))
+    exact = getattr(reference, case.op)(**{k: v.astype(float) if isinstance(v, np.ndarray) else v
+                                           for k, v in case.inputs.items()})
     assert np.all(np.abs(Y - exact) <= tolerance.versus_reference(case)["Y"])
 
 
-@pytest.mark.parametrize("form", ["corr2d", "corr2d_loop", "conv2d"])
-def test_a_kernel_larger_than_the_input_is_a_value_error_before_the_framework(backend, form):
+@pytest.mark.parametrize("form", ["fast", "builtin", "loop"])
+def test_a_window_larger_than_the_input_is_a_value_error_before_the_framework(backend, form):
     X = backend.asarray(np.ones((2, 3), np.float32))
     K = backend.asarray(np.ones((3, 1), np.float32))
-    with pytest.raises(ValueError, match="larger than the input"):
-        getattr(backend, form)(X, K)
+    with pytest.raises(ValueError, match="no window fits"):
+        backend.FORMS[form](X, K)
+    with pytest.raises(ValueError, match="channels"):
+        backend.FORMS[form](backend.asarray(np.ones((2, 3, 3), np.float32)),
+                            backend.asarray(np.ones((3, 1, 1), np.float32)))
 
 
 @pytest.mark.parametrize("layer", ["builtin", "custom"])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_the_lessons_loop_learns_the_edge_kernel(backend, layer, dtype):
-    case = lesson_learn_case(layer, dtype)
-    losses, K = backend.learn(**as_backend(backend, case))
+    case = case_named(f"learn-edge-{layer}", dtype=dtype)
+    losses, K, _ = backend.learn(**as_backend(backend, case))
     K = backend.to_numpy(K)
     assert K.dtype == np.dtype(dtype) and K.shape == (1, 2)
     np.testing.assert_allclose(K, [[1, -1]], atol=0.05)
     assert len(losses) == 10 and losses[-1] < losses[0] / 100
 
 
-def test_conv2d_is_the_frameworks_own_kind_of_layer(backend):
-    layer = backend.Conv2D((1, 2))
-    bases = {f"{cls.__module__}.{cls.__qualname__}" for cls in type(layer).__mro__}
-    assert LAYER_BASES[backend.name] in bases
+def test_conv2d_and_the_builtin_are_the_frameworks_own_classes(backend):
+    layer_base, conv_base = LAYER_BASES[backend.name]
+    assert layer_base in qualified_bases(backend.Conv2D)
+    assert conv_base in qualified_bases(backend.BuiltinConv2D)
 
 
-def test_layer_forward_adds_the_bias(backend):
-    X = np.arange(12, dtype=np.float32).reshape(3, 4)
-    W = np.array([[1, -1]], np.float32)
-    Y = backend.to_numpy(backend.layer_forward(backend.asarray(X), backend.asarray(W), 0.5))
-    np.testing.assert_array_equal(Y, reference.corr2d(X, W) + 0.5)
+@pytest.mark.parametrize("form", ["fast", "builtin"])
+def test_the_bias_goes_on_the_channel_axis(backend, form):
+    X = np.arange(2 * 3 * 2 * 2, dtype=np.float32).reshape(2, 3, 2, 2)
+    W = np.ones((2, 3, 1, 1), np.float32)
+    bias = np.array([0.5, -100.0], np.float32)
+    Y = backend.to_numpy(backend.layer_forward(*map(backend.asarray, (X, W, bias)), form=form))
+    np.testing.assert_array_equal(Y, reference.layer_forward(X, W, bias))
 
 
 def test_versions_name_the_framework(backend):
-    assert backend.versions()["framework"].split()[0] in (backend.name, "numpy")
+    assert backend.versions()["framework"].split()[0] == backend.name

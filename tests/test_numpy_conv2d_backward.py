@@ -1,19 +1,27 @@
-"""The NumPy Conv2D's hand-written backward pass against the reference gradients."""
+"""The NumPy layers' hand-written backward passes against the reference gradients."""
 
 import numpy as np
+import pytest
 
 from backends import numpy_backend
 from spec import reference
 
 
-def test_backward_matches_reference_gradients():
+@pytest.mark.parametrize("layer_class", [numpy_backend.Conv2D, numpy_backend.BuiltinConv2D])
+@pytest.mark.parametrize("x_shape, k_shape, geometry", [
+    ((5, 6), (2, 3), {}),
+    ((2, 3, 7, 8), (4, 3, 3, 2), {"padding": ((1, 0), (2, 1)), "stride": (2, 3), "dilation": (1, 2)}),
+    ((3, 6, 5), (3, 2, 2), {"padding": (1, 1), "stride": (2, 1)}),
+])
+def test_backward_matches_reference_gradients(layer_class, x_shape, k_shape, geometry):
     rng = np.random.default_rng(3)
-    X, W, G = rng.standard_normal((5, 6)), rng.standard_normal((2, 3)), rng.standard_normal((4, 4))
-    layer = numpy_backend.Conv2D(W.shape, dtype="float64")
+    X, W = rng.standard_normal(x_shape), rng.standard_normal(k_shape)
+    layer = layer_class(k_shape, **geometry, dtype="float64")
     layer.weight[...] = W
-    layer.forward(X)
+    layer.bias[...] = rng.standard_normal(layer.bias.shape)
+    G = rng.standard_normal(layer(X).shape)
     dX = layer.backward(G)
-    ref_dX, ref_dK, ref_db = reference.corr2d_grads(X, W, G)
+    ref_dX, ref_dK, ref_db = reference.grad(X, W, layer.bias, G, **geometry)
     np.testing.assert_allclose(dX, ref_dX, atol=1e-12)
     np.testing.assert_allclose(layer.weight_grad, ref_dK, atol=1e-12)
-    np.testing.assert_allclose(layer.bias_grad, [ref_db], atol=1e-12)
+    np.testing.assert_allclose(layer.bias_grad, ref_db, atol=1e-12)

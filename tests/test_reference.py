@@ -1,9 +1,9 @@
-"""The float64 reference reproduces the lesson and agrees with first principles."""
+"""The float64 reference reproduces the lessons and agrees with first principles."""
 
 import numpy as np
 import pytest
 
-from spec import cases, reference, shapes
+from spec import cases, reference, shapes, tolerance
 
 LESSON_X = np.arange(9.0).reshape(3, 3)
 LESSON_K = np.array([[0.0, 1.0], [2.0, 3.0]])
@@ -13,6 +13,19 @@ def edge_image():
     X = np.ones((6, 8))
     X[:, 2:6] = 0
     return X
+
+
+def by_definition(X, K, padding, stride, dilation):
+    """Y[n, o, i, j] = sum_{c,a,b} Xpad[n, c, i*sh + a*dh, j*sw + b*dw] * K[o, c, a, b]."""
+    g = shapes.conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    x = np.pad(X.reshape(g.x4), ((0, 0), (0, 0)) + g.padding)
+    k = K.reshape(g.k4)
+    (sh, sw), (dh, dw) = g.stride, g.dilation
+    Y = np.zeros(g.out4)
+    for n, o, i, j in np.ndindex(*g.out4):
+        for c, a, b in np.ndindex(*g.k4[1:]):
+            Y[n, o, i, j] += x[n, c, i * sh + a * dh, j * sw + b * dw] * k[o, c, a, b]
+    return Y.reshape(g.out_shape)
 
 
 def test_lesson_values():
@@ -28,63 +41,122 @@ def test_lesson_values():
 def test_conv2d_is_corr2d_with_the_kernel_flipped_both_ways():
     np.testing.assert_array_equal(reference.conv2d(LESSON_X, LESSON_K), [[5, 11], [23, 29]])
     rng = np.random.default_rng(0)
-    X, K = rng.standard_normal((5, 6)), rng.standard_normal((2, 3))
-    np.testing.assert_allclose(reference.conv2d(X, K), reference.corr2d(X, K[::-1, ::-1]))
+    X, K = rng.standard_normal((2, 3, 5, 6)), rng.standard_normal((4, 3, 2, 3))
+    np.testing.assert_allclose(reference.conv2d(X, K, 1, 2), reference.corr2d(X, K[..., ::-1, ::-1], 1, 2))
     assert not np.allclose(reference.conv2d(X, K), reference.corr2d(X, K))
 
 
-def test_corr2d_matches_the_definition_window_by_window():
-    rng = np.random.default_rng(1)
-    X, K = rng.standard_normal((5, 7)), rng.standard_normal((3, 2))
-    Y = reference.corr2d(X, K)
-    for i in range(Y.shape[0]):
-        for j in range(Y.shape[1]):
-            assert Y[i, j] == pytest.approx(np.sum(X[i : i + 3, j : j + 2] * K))
-
-
-@pytest.mark.parametrize("shape, kernel, expected", [
-    ((3, 3), (2, 2), (2, 2)), ((6, 8), (1, 2), (6, 7)), ((4, 5), (4, 5), (1, 1)),
+@pytest.mark.parametrize("x_shape, k_shape, padding, stride, dilation", [
+    ((5, 7), (3, 2), 0, 1, 1),
+    ((5, 7), (3, 2), ((1, 0), (2, 1)), (2, 3), (1, 2)),
+    ((3, 6, 5), (3, 2, 2), (1, 1), 1, (2, 1)),
+    ((3, 6, 5), (2, 3, 3, 3), ((2, 0), (0, 1)), (2, 1), 1),
+    ((2, 3, 7, 9), (4, 3, 3, 2), ((1, 0), (2, 1)), (2, 3), (1, 2)),
 ])
-def test_output_shape_rule(shape, kernel, expected):
-    assert shapes.corr2d_output_shape(shape, kernel) == expected
+def test_reference_matches_the_definition_element_by_element(x_shape, k_shape, padding, stride, dilation):
+    rng = np.random.default_rng(1)
+    X, K = rng.standard_normal(x_shape), rng.standard_normal(k_shape)
+    np.testing.assert_allclose(reference.corr2d(X, K, padding, stride, dilation),
+                               by_definition(X, K, padding, stride, dilation), atol=1e-12)
 
 
-@pytest.mark.parametrize("shape, kernel", [((2, 2), (3, 1)), ((2, 2), (1, 3)), ((0, 2), (1, 1)), ((3,), (1, 1))])
-def test_output_shape_rule_rejects(shape, kernel):
-    with pytest.raises(ValueError):
-        shapes.corr2d_output_shape(shape, kernel)
+@pytest.mark.parametrize("x_shape, k_shape, kwargs, expected", [
+    ((3, 3), (2, 2), {}, (2, 2)),
+    ((6, 8), (1, 2), {}, (6, 7)),
+    ((5, 6), (3, 3), {"padding": 1}, (5, 6)),
+    ((4, 5), (2, 2), {"padding": ((1, 0), (0, 1))}, (4, 5)),
+    ((7, 8), (3, 2), {"stride": (2, 3)}, (3, 3)),
+    ((9, 11), (2, 2), {"stride": 2, "dilation": (2, 3)}, (4, 4)),
+    ((3, 5, 6), (3, 3, 3), {}, (3, 4)),
+    ((3, 5, 6), (2, 3, 3, 3), {"padding": 1}, (2, 5, 6)),
+    ((4, 3, 6, 7), (2, 3, 3, 2), {"padding": ((1, 0), (0, 1)), "stride": (2, 1)}, (4, 2, 3, 7)),
+])
+def test_output_shape_rule(x_shape, k_shape, kwargs, expected):
+    assert shapes.conv_geometry(x_shape, k_shape, **kwargs).out_shape == expected
+    assert reference.corr2d(np.ones(x_shape), np.ones(k_shape), **kwargs).shape == expected
 
 
-def test_gradients_match_central_finite_differences():
-    rng = np.random.default_rng(2)
-    X, K, G = rng.standard_normal((4, 5)), rng.standard_normal((2, 3)), rng.standard_normal((3, 3))
-    dX, dK, db = reference.corr2d_grads(X, K, G)
+@pytest.mark.parametrize("x_shape, k_shape, kwargs, error", [
+    ((2, 2), (3, 1), {}, ValueError),
+    ((2, 2), (3, 3), {"padding": (0, 1)}, ValueError),
+    ((3, 3), (1, 2), {"dilation": (1, 3)}, ValueError),
+    ((2, 3, 3), (3, 2, 2), {}, ValueError),
+    ((1, 2, 3, 3), (2, 2, 2), {}, ValueError),
+    ((3, 3), (1, 1, 2, 2), {}, ValueError),
+    ((3,), (1, 1), {}, ValueError),
+    ((3, 3), (1, 1), {"stride": 0}, ValueError),
+    ((3, 3), (1, 1), {"padding": -1}, ValueError),
+    ((3, 3), (1, 1), {"padding": (1, 1, 1)}, ValueError),
+    ((3, 3), (1, 1), {"stride": 1.5}, TypeError),
+    ((3, 3), (1, 1), {"dilation": True}, TypeError),
+])
+def test_output_shape_rule_rejects(x_shape, k_shape, kwargs, error):
+    with pytest.raises(error):
+        shapes.conv_geometry(x_shape, k_shape, **kwargs)
 
-    def f(X, K):
-        return np.sum(G * reference.corr2d(X, K))
 
-    h = 1e-6
-    for array, grad, which in ((X, dX, 0), (K, dK, 1)):
+def test_bias_broadcasts_on_the_channel_axis():
+    g = shapes.conv_geometry((4, 3, 5, 5), (2, 3, 3, 3))
+    assert g.bias_shape == (1, 2, 1, 1)
+    assert shapes.conv_geometry((3, 5, 5), (2, 3, 3, 3)).bias_shape == (2, 1, 1)
+    assert shapes.conv_geometry((3, 5, 5), (3, 3, 3)).bias_shape == (1, 1)
+    Y = reference.layer_forward(np.zeros((4, 3, 5, 5)), np.zeros((2, 3, 3, 3)), np.array([1.0, -2.0]))
+    assert (Y[:, 0] == 1).all() and (Y[:, 1] == -2).all()
+
+
+GRAD_CASES = [c for c in cases.load() if c["op"] == "grad" and "error" not in c.get("expect", {})]
+
+
+@pytest.mark.parametrize("raw", GRAD_CASES, ids=lambda c: c["id"])
+def test_reference_gradients_match_central_finite_differences(raw):
+    """sum(G * (corr2d(X, K) + bias)) is linear in each of X, K and the bias, so a central
+    difference with h = 1 is exact but for float64 rounding, which `tolerance` bounds."""
+    case = cases.parse({**raw, "dtype": "float64"})
+    inputs = {k: v for k, v in case.inputs.items()}
+    geometry = {k: inputs.pop(k) for k in ("padding", "stride", "dilation")}
+    G = inputs.pop("G")
+
+    def f(**changed):
+        args = {**inputs, **changed}
+        return np.sum(G * reference.layer_forward(args["X"], args["K"], args["bias"], **geometry))
+
+    analytic = dict(zip(("X", "K", "bias"), reference.grad(**inputs, G=G, **geometry)))
+    m, terms = G.size, np.prod(case.geometry.k4[1:]) + 1
+    magnitude = np.sum(np.abs(G) * reference.layer_forward(
+        np.abs(inputs["X"]) + 1, np.abs(inputs["K"]) + 1, np.abs(inputs["bias"]) + 1, **geometry))
+    allowed = tolerance.gamma(terms + m + 2, "float64") * magnitude
+    for name, array in (("X", inputs["X"]), ("K", inputs["K"]), ("bias", inputs["bias"])):
         for index in np.ndindex(array.shape):
             plus, minus = array.copy(), array.copy()
-            plus[index] += h
-            minus[index] -= h
-            args_plus = (plus, K) if which == 0 else (X, plus)
-            args_minus = (minus, K) if which == 0 else (X, minus)
-            numeric = (f(*args_plus) - f(*args_minus)) / (2 * h)
-            assert grad[index] == pytest.approx(numeric, abs=1e-7)
-    assert db == pytest.approx(G.sum())
+            plus[index] += 1.0
+            minus[index] -= 1.0
+            numeric = (f(**{name: plus}) - f(**{name: minus})) / 2
+            assert abs(analytic[name][index] - numeric) <= allowed, (name, index)
+
+
+def lesson_learn(layer="builtin", **changes):
+    raw = next(c for c in cases.load() if c["id"] == f"learn-edge-{layer}")
+    case = cases.parse({**raw, "dtype": "float64", **changes})
+    return reference.learn(**case.inputs)
 
 
 def test_lesson_learning_loop_recovers_the_edge_kernel():
-    X = edge_image()
-    Y = reference.corr2d(X, np.array([[1.0, -1.0]]))
-    losses, K = reference.learn(X, Y, np.array([[0.2, -0.1]]), 0.03, 10, "builtin")
+    losses, K, bias = lesson_learn()
     assert len(losses) == 10
     assert all(later < earlier for earlier, later in zip(losses, losses[1:]))
     np.testing.assert_allclose(K, [[1, -1]], atol=0.05)
+    np.testing.assert_array_equal(bias, [0.0])  # not learned
+    Y = reference.corr2d(edge_image(), np.array([[1.0, -1.0]]))
     # losses[0] is taken before the first update: the loss of K_init itself.
-    assert losses[0] == pytest.approx(np.sum((reference.corr2d(X, np.array([[0.2, -0.1]])) - Y) ** 2))
+    assert losses[0] == pytest.approx(np.sum((reference.corr2d(edge_image(), np.array([[0.2, -0.1]])) - Y) ** 2))
+
+
+def test_learning_the_bias_recovers_it():
+    raw = next(c for c in cases.load() if c["id"] == "learn-edge-with-bias-builtin")
+    case = cases.parse({**raw, "dtype": "float64", "steps": 400})
+    _, K, bias = reference.learn(**case.inputs)
+    np.testing.assert_allclose(K, [[1, -1]], atol=1e-3)
+    np.testing.assert_allclose(bias, [0.5], atol=1e-3)
 
 
 def test_every_builtin_case_meets_its_expectation(builtin_cases):

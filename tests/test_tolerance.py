@@ -1,22 +1,30 @@
-"""The tolerance rule: a real float32 computation stays inside it, and it is tight enough."""
+"""The tolerance rule: real float32 computations stay inside it, and it is tight enough.
+
+The float32 computations are the NumPy backend's two paths (a gather with einsum, im2col
+with a matrix product); their errors are measured against exact (float64) values.
+"""
 
 import numpy as np
 import pytest
-from numpy.lib.stride_tricks import sliding_window_view
 
+from backends import numpy_backend
 from spec import cases, reference, tolerance
 
+GEOMETRIES = [
+    ((9, 11), (3, 4), {}),
+    ((6, 7), (3, 3), {"padding": [[1, 0], [2, 1]], "stride": [2, 3]}),
+    ((3, 8, 9), (2, 3, 3, 2), {"padding": [1, 1], "dilation": [2, 1]}),
+    ((4, 3, 7, 6), (2, 3, 2, 2), {"stride": [2, 2]}),
+]
 
-def learn_float32_naively(X, Y, K, lr, steps):
-    """The lesson's loop in float32, summing each window in a different order than corr2d."""
-    X, Y, K, lr = X.astype(np.float32), Y.astype(np.float32), K.astype(np.float32), np.float32(lr)
-    losses = []
-    for _ in range(steps):
-        windows = sliding_window_view(X, K.shape)[..., ::-1, ::-1]
-        R = np.einsum("ijab,ab->ij", windows, K[::-1, ::-1]) - Y
-        losses.append(float(np.sum(R**2, dtype=np.float32)))
-        K = K - lr * np.einsum("ijab,ij->ab", sliding_window_view(X, K.shape), 2 * R)
-    return np.array(losses), K
+
+def float64(case):
+    return {k: v.astype(np.float64) if isinstance(v, np.ndarray) else v for k, v in case.inputs.items()}
+
+
+def geometry_of(case):
+    g = case.geometry
+    return {"padding": g.padding, "stride": g.stride, "dilation": g.dilation}
 
 
 def test_gamma():
@@ -25,46 +33,67 @@ def test_gamma():
     assert tolerance.gamma(4, "float64") < tolerance.gamma(4, "float32") * 1e-8
 
 
-@pytest.mark.parametrize("seed", range(20))
-def test_float32_forward_stays_within_bound(seed):
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("x_shape, k_shape, geometry", GEOMETRIES)
+@pytest.mark.parametrize("form", ["fast", "builtin"])
+def test_float32_forward_stays_within_a_bound_that_is_not_vacuous(seed, x_shape, k_shape, geometry, form):
     rng = np.random.default_rng(seed)
-    X = rng.standard_normal((9, 11)) * 10 ** rng.uniform(-3, 3)
-    K = rng.standard_normal((3, 4))
-    raw = {"id": "x", "op": "corr2d", "X": X.tolist(), "K": K.tolist()}
+    X = rng.standard_normal(x_shape) * 10.0 ** rng.uniform(-3, 3)
+    raw = {"id": "x", "op": "layer", "X": X.tolist(), "weight": rng.standard_normal(k_shape).tolist(),
+           "bias": 0.5, **geometry}
     case = cases.parse(raw)
-    exact = reference.corr2d(case.inputs["X"].astype(np.float64), case.inputs["K"].astype(np.float64))
-    X32, K32 = case.inputs["X"], case.inputs["K"]
-    got = np.einsum("ijab,ab->ij", sliding_window_view(X32, K32.shape), K32)
+    exact = reference.layer_forward(**float64(case))
+    got = numpy_backend.layer_forward(**case.inputs, form=form)
     bound = tolerance.bounds(case, "float32")["Y"]
-    assert np.all(np.abs(got - exact) <= bound)
-    # ... and the bound is not vacuous: within 2 orders of magnitude of the float32 error.
-    assert np.max(bound) < 100 * 2.0**-24 * np.max(np.abs(X)) * np.abs(K).sum()
+    assert got.dtype == np.float32 and np.all(np.abs(got - exact) <= bound)
+    magnitude = reference.layer_forward(
+        np.abs(X), np.abs(float64(case)["weight"]), np.abs(float64(case)["bias"]), **geometry_of(case))
+    assert np.max(bound / magnitude) < 1000 * 2.0**-24
 
 
-@pytest.mark.parametrize("seed", range(10))
-def test_float32_learning_loop_stays_within_bound(seed):
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("x_shape, k_shape, geometry", GEOMETRIES)
+@pytest.mark.parametrize("form", ["fast", "builtin"])
+def test_float32_gradients_stay_within_bound(seed, x_shape, k_shape, geometry, form):
     rng = np.random.default_rng(seed)
-    X = rng.uniform(-1, 1, (6, 7))
-    Y = reference.corr2d(X, rng.standard_normal((2, 2)))
-    raw = {"id": "x", "op": "learn", "X": X.tolist(), "Y": Y.tolist(),
-           "K_init": rng.standard_normal((2, 2)).tolist(), "lr": 0.02, "steps": 8,
-           "layer": "builtin"}
+    raw = {"id": "x", "op": "grad", "X": rng.standard_normal(x_shape).tolist(),
+           "K": rng.standard_normal(k_shape).tolist(), "bias": 0.5, **geometry}
+    raw["G"] = rng.standard_normal(cases.parse(raw).geometry.out_shape).tolist()
     case = cases.parse(raw)
-    inputs = {k: v.astype(np.float64) if isinstance(v, np.ndarray) else v
-              for k, v in case.inputs.items()}
-    exact_losses, exact_K = reference.learn(**inputs)
-    losses, K = learn_float32_naively(inputs["X"], inputs["Y"], inputs["K_init"], 0.02, 8)
     bound = tolerance.bounds(case, "float32")
-    assert np.all(np.abs(losses - exact_losses) <= bound["losses"])
+    exact = reference.grad(**float64(case))
+    for name, want, have in zip(("dX", "dK", "db"), exact, numpy_backend.grad(**case.inputs, form=form)):
+        assert have.dtype == np.float32 and np.all(np.abs(have - want) <= bound[name]), name
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("x_shape, k_shape, geometry", GEOMETRIES)
+@pytest.mark.parametrize("layer", ["builtin", "custom"])
+def test_float32_learning_loop_stays_within_bound(seed, x_shape, k_shape, geometry, layer):
+    rng = np.random.default_rng(seed)
+    probe = cases.parse({"id": "g", "op": "corr2d", "X": np.ones(x_shape).tolist(),
+                         "K": np.ones(k_shape).tolist(), **geometry})
+    X = rng.uniform(-1, 1, x_shape)
+    Y = reference.layer_forward(X, rng.standard_normal(k_shape), rng.standard_normal(probe.geometry.k4[0]),
+                                **geometry_of(probe))
+    raw = {"id": "x", "op": "learn", "X": X.tolist(), "Y": Y.tolist(),
+           "K_init": rng.standard_normal(k_shape).tolist(), "bias": 0.0, "learn_bias": True,
+           "lr": 0.002, "steps": 8, "layer": layer, **geometry}
+    case = cases.parse(raw)
+    exact_losses, exact_K, exact_bias = reference.learn(**float64(case))
+    losses, K, bias = numpy_backend.learn(**case.inputs)
+    bound = tolerance.bounds(case, "float32")
+    assert K.dtype == np.float32
+    assert np.all(np.abs(np.array(losses) - exact_losses) <= bound["losses"])
     assert np.all(np.abs(K - exact_K) <= bound["K"])
+    assert np.all(np.abs(bias - exact_bias) <= bound["bias"])
 
 
 def test_learning_bound_is_tight_enough_to_catch_a_learning_rate_off_by_a_thousandth():
     case = next(cases.parse(c) for c in cases.load() if c["id"] == "learn-edge-builtin")
-    inputs = {k: v.astype(np.float64) if isinstance(v, np.ndarray) else v
-              for k, v in case.inputs.items()}
-    _, K = reference.learn(**inputs)
-    _, K_wrong = reference.learn(**{**inputs, "lr": inputs["lr"] * 1.001})
+    inputs = float64(case)
+    _, K, _ = reference.learn(**inputs)
+    _, K_wrong, _ = reference.learn(**{**inputs, "lr": inputs["lr"] * 1.001})
     assert np.max(np.abs(K_wrong - K)) > 10 * np.max(tolerance.versus_reference(case)["K"])
 
 
