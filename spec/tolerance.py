@@ -29,6 +29,20 @@ the final kernel's tolerance is e_steps per element, and each loss's tolerance f
 the residual's elementwise error bound dR (rounding plus |A_i| . e_t by Cauchy-Schwarz):
 gamma(m + 1)*sum (|R| + dR)^2 + 2*sum |R|*dR + sum dR^2.
 
+Underflow and flushed subnormals. The relative model above fails below the smallest normal
+number `tiny` (float32: 2**-126): a product or sum may underflow, and a framework may flush
+subnormal inputs and results to zero (TensorFlow on CPU does, FTZ/DAZ; NumPy, PyTorch and
+MXNet keep them; tests/test_special_values.py shows both). Flushing an input x changes a
+product by at most tiny*|k|, flushing a result by at most tiny, so every bound also gets the
+absolute term tiny * (sum of |x| and |k| over the products, plus 3 per product).
+
+Special values. NaN and +-inf in inputs follow IEEE arithmetic in every backend, zero
+padding included: a window holding NaN gives NaN, inf*0 (a zero tap, or a zero of the
+padding times an infinite kernel tap) gives NaN, and inf + -inf gives NaN. `compare`
+requires NaN exactly where the reference has NaN and the same infinities. Inputs whose
+exact results or partial sums leave the dtype's range (overflow) are outside the contract:
+where a sum overflows then depends on the order of summation.
+
 A backend is compared with the float64 reference, which has its own (tiny) error, so
 backend-vs-reference allows bound(dtype) + bound(float64), and backend-vs-backend allows
 twice bound(dtype): each of the two is within bound(dtype) of the exact value.
@@ -39,6 +53,7 @@ import numpy as np
 from spec import reference
 
 UNIT_ROUNDOFF = {"float32": 2.0**-24, "float64": 2.0**-53}
+TINY = {"float32": 2.0**-126, "float64": 2.0**-1022}  # the smallest normal numbers
 
 
 def gamma(n, dtype):
@@ -57,16 +72,22 @@ def _terms_per_output(case):
     return c_in * kh * kw + (0 if case.op in ("corr2d", "conv2d") else 1)
 
 
+def _underflow(dtype, sum_of_factors, products):
+    """Absolute error of flushed or underflowed subnormals (see the module's docstring)."""
+    return TINY[dtype] * (sum_of_factors + 3 * products)
+
+
 def _forward_bound(case, dtype):
-    inputs = case.inputs
+    inputs, geometry = case.inputs, _geometry_args(case)
     X = np.abs(inputs["X"].astype(np.float64))
-    if case.op == "layer":
-        K, bias = np.abs(inputs["weight"].astype(np.float64)), np.abs(inputs["bias"])
-        magnitude = reference.layer_forward(X, K, bias, **_geometry_args(case))
-    else:
-        op = reference.conv2d if case.op == "conv2d" else reference.corr2d
-        magnitude = op(X, np.abs(inputs["K"].astype(np.float64)), **_geometry_args(case))
-    return gamma(_terms_per_output(case) + 2, dtype) * magnitude
+    kernel = inputs["weight"] if case.op == "layer" else inputs["K"]
+    K = np.abs(kernel.astype(np.float64))
+    bias = np.abs(inputs["bias"]) if case.op == "layer" else np.zeros(case.geometry.k4[0])
+    op = reference.conv2d if case.op == "conv2d" else reference.corr2d
+    magnitude = op(X, K, **geometry) + bias.reshape(case.geometry.bias_shape)
+    n = _terms_per_output(case)
+    factors = op(X, np.ones(K.shape), **geometry) + op(np.ones(X.shape), K, **geometry)
+    return gamma(n + 2, dtype) * magnitude + _underflow(dtype, factors + bias.reshape(case.geometry.bias_shape), n)
 
 
 def _grad_bound(case, dtype):
@@ -78,7 +99,16 @@ def _grad_bound(case, dtype):
     # dX sums at most C_out*kh*kw products, dK and db sum over N*H'*W' output positions.
     c_out, _, kh, kw = g.k4
     terms = max(c_out * kh * kw, g.out4[0] * g.out4[2] * g.out4[3])
-    return dict(zip(("dX", "dK", "db"), (gamma(terms + 2, dtype) * m for m in magnitudes)))
+    ones = [np.ones(inputs[f].shape) for f in ("X", "K", "bias", "G")]
+    absolute = [np.abs(inputs[f].astype(np.float64)) for f in ("X", "K", "bias", "G")]
+    # Sums of the factors of each gradient's products: swap one factor at a time for ones.
+    factors = [sum(parts) for parts in zip(*(
+        reference.grad(*(ones[i] if i == j else absolute[i] for i in range(4)), **_geometry_args(case))
+        for j in (0, 1, 3)))]
+    return {
+        name: gamma(terms + 2, dtype) * magnitude + _underflow(dtype, factor, terms)
+        for name, magnitude, factor in zip(("dX", "dK", "db"), magnitudes, factors)
+    }
 
 
 def _parameter_matrix(case):
@@ -121,6 +151,7 @@ def _learn_bound(case, dtype):
         R = A @ k - y
         # Rounding in the residual: products (X rounded too), Y rounded, then the subtraction.
         rounding = gamma(n + 1, dtype) * (abs_A @ (np.abs(k) + e) + np.abs(fixed)) + u * np.abs(y + fixed)
+        rounding += _underflow(dtype, abs_A.sum(axis=1) + np.sum(np.abs(k) + e), n)
         rounding += u * (np.abs(R) + rounding + row_norms * e)
         dR = rounding + row_norms * e
         loss_bounds.append(
@@ -131,6 +162,7 @@ def _learn_bound(case, dtype):
         g = 2 * A.T @ R
         g_error = 2 * abs_A.T @ rounding + gamma(m + 2, dtype) * 2 * abs_A.T @ (np.abs(R) + dR)
         k = k - lr * g
+        g_error += _underflow(dtype, abs_A.sum(axis=0) + np.sum(np.abs(R) + dR), m)
         local = lr * g_error + gamma(2, dtype) * lr * (np.abs(g) + g_error)
         local += u * (np.abs(k) + lr * g_error + rho * e)
         e = rho * e + np.linalg.norm(local)

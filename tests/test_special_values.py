@@ -1,0 +1,29 @@
+"""NaN, infinities and subnormals in the backend chosen with --backend.
+
+NaN and inf propagate the IEEE way in every backend (the special-* cases check that through
+`compare`). Subnormals are a documented framework difference (spec/tolerance.py): TensorFlow
+on CPU flushes them to zero, the others keep them, and the tolerance allows both.
+"""
+
+import numpy as np
+import pytest
+
+FLUSHES_SUBNORMALS = {"numpy": False, "torch": False, "tensorflow": True, "mxnet": False}
+
+
+@pytest.mark.parametrize("form", ["fast", "builtin"])
+def test_subnormal_inputs_are_kept_or_flushed_as_documented(backend, form):
+    subnormal = np.float32(1e-40)
+    X = backend.asarray(np.array([[subnormal]], np.float32))
+    K = backend.asarray(np.array([[1e10]], np.float32))
+    Y = backend.to_numpy(backend.FORMS[form](X, K))[0, 0]
+    expected = 0.0 if FLUSHES_SUBNORMALS[backend.name] else np.float32(subnormal * np.float32(1e10))
+    assert Y == expected
+
+
+@pytest.mark.parametrize("form", ["fast", "builtin"])
+def test_nan_and_inf_propagate_the_ieee_way(backend, form):
+    X = backend.asarray(np.array([[np.inf, 1, np.nan, 2, 3]], np.float32))
+    K = backend.asarray(np.array([[0, 1]], np.float32))
+    Y = backend.to_numpy(backend.FORMS[form](X, K))
+    np.testing.assert_array_equal(Y, [[np.nan, np.nan, np.nan, 3]])
