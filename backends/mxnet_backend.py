@@ -5,12 +5,17 @@ Layouts: Gluon's Conv2D takes NCHW input and OIHW (out, in, h, w) weights, the 4
 through `nd.pad` first. MXNet 1.9.1 needs NumPy < 1.24 (it uses the removed `np.bool`).
 """
 
-import mxnet as mx
-import numpy as np
-from mxnet import autograd, nd
-from mxnet.gluon import nn
+import os
 
-from spec.shapes import conv_geometry
+# Bit-identical reruns: read at import; it rules out nondeterministic (cuDNN) algorithms.
+os.environ.setdefault("MXNET_ENFORCE_DETERMINISM", "1")
+
+import mxnet as mx  # noqa: E402 (after the flag it reads)
+import numpy as np
+from mxnet import autograd, nd  # noqa: E402
+from mxnet.gluon import nn  # noqa: E402
+
+from spec.shapes import conv_geometry  # noqa: E402
 
 name = "mxnet"
 

@@ -16,6 +16,9 @@ from spec.shapes import conv_geometry
 
 name = "tensorflow"
 
+# Bit-identical reruns: TensorFlow picks nondeterministic kernels unless told not to.
+tf.config.experimental.enable_op_determinism()
+
 
 def versions():
     return {"framework": f"tensorflow {tf.__version__}, keras {keras.__version__}"}

@@ -14,6 +14,9 @@ from spec.shapes import conv_geometry
 
 name = "torch"
 
+# Bit-identical reruns: refuse nondeterministic kernels (CPU kernels here already are).
+torch.use_deterministic_algorithms(True)
+
 
 def versions():
     return {"framework": f"torch {torch.__version__}"}

@@ -1,5 +1,7 @@
 """python -m conformance run --backend NAME [--cases FILE ...] --out RESULTS.json
 python -m conformance compare RESULTS.json ... [--cases FILE ...] [--allow-skipped]
+python -m conformance fuzz --python NAME=PYTHON ... [--examples N] [--seed S] [--out FILE]
+python -m conformance serve --backend NAME     (a fuzz worker; the fuzzer starts it)
 """
 
 import argparse
@@ -43,6 +45,19 @@ def _compare(args):
     return 0
 
 
+def _serve(args):
+    from conformance.serve import serve
+
+    serve(backends.load(args.backend))
+    return 0
+
+
+def _fuzz(args):
+    from conformance import fuzz  # needs Hypothesis: only the fuzzing environment has it
+
+    return fuzz.main(args)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m conformance", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -58,6 +73,19 @@ def main(argv=None):
     check.add_argument("--allow-skipped", action="store_true",
                        help="exit 0 when the only problem is a skipped backend")
     check.set_defaults(handler=_compare)
+    worker = commands.add_parser("serve", help="answer case batches on stdin (a fuzz worker)")
+    worker.add_argument("--backend", required=True, choices=sorted(backends.BACKENDS))
+    worker.set_defaults(handler=_serve)
+    fuzzer = commands.add_parser("fuzz", help="generate cases, run every backend, compare, shrink")
+    fuzzer.add_argument("--python", action="append", required=True, metavar="NAME=PYTHON",
+                        help="a backend and the Python of its environment (repeat per backend)")
+    fuzzer.add_argument("--examples", type=int, default=300, help="generated cases (default 300)")
+    fuzzer.add_argument("--seed", type=int, default=0, help="Hypothesis seed (default 0)")
+    fuzzer.add_argument("--tolerance-cases", type=int, default=10000,
+                        help="cases for the tolerance-policy check (default 10000)")
+    fuzzer.add_argument("--out", default="fuzz/failure.json",
+                        help="where the smallest failing case goes (a case file)")
+    fuzzer.set_defaults(handler=_fuzz)
     args = parser.parse_args(argv)
     return args.handler(args)
 

@@ -19,6 +19,9 @@ def format_outcome(outcome):
     ]
     lines += [_row(header, widths), _row(["-" * w for w in widths], widths)]
     lines += [_row(row, widths) for row in rows]
+    if outcome.known:
+        lines.append(f"{len(outcome.known)} documented framework difference(s) (spec/differences.py), not passes:")
+        lines += [f"  {known}" for known in outcome.known]
     for name, reason in outcome.skipped.items():
         lines.append(f"SKIPPED backend {name}: {reason}")
     if outcome.failures:
@@ -28,6 +31,7 @@ def format_outcome(outcome):
     verdict = "DISAGREE" if outcome.failures else "agree"
     lines.append(
         f"{len(ran)} backend(s) ran {len(outcome.case_ids)} cases and {verdict}"
+        + (f"; {len(outcome.known)} documented difference(s)" if outcome.known else "")
         + (f"; {len(outcome.skipped)} skipped, not passed" if outcome.skipped else "")
     )
     return "\n".join(lines)

@@ -113,24 +113,26 @@ def _grad_bound(case, dtype):
 
 def _parameter_matrix(case):
     """A and c with layer_forward(X, K, bias).ravel() == A @ params + c, where params is
-    K.ravel() followed, when the case learns it, by the bias; c is a fixed bias."""
-    inputs = case.inputs
-    X = inputs["X"].astype(np.float64)
-    K0, b0 = np.zeros(inputs["K_init"].shape), np.zeros(inputs["bias"].shape)
+    K.ravel() followed, when the case learns it, by the bias; c is a fixed bias.
 
-    def forward(K, bias):
-        return reference.layer_forward(X, K, bias, **_geometry_args(case)).ravel()
-
-    def unit(like, index):
-        e = np.zeros(like.size)
-        e[index] = 1.0
-        return e.reshape(like.shape)
-
-    columns = [forward(unit(K0, j), b0) for j in range(K0.size)]
+    corr2d is linear in K, so one call with an identity basis of C_in*kh*kw kernels gives
+    the columns of every output channel's block; the blocks sit on A's diagonal."""
+    inputs, g = case.inputs, case.geometry
+    n, (c_out, c_in, kh, kw), (oh, ow) = g.x4[0], g.k4, g.out4[2:]
+    q = c_in * kh * kw
+    basis = np.eye(q).reshape(q, c_in, kh, kw)
+    X4 = inputs["X"].astype(np.float64).reshape(g.x4)
+    windows = reference.corr2d(X4, basis, **_geometry_args(case)).reshape(n, q, oh * ow)
+    A = np.zeros((n, c_out, oh * ow, c_out, q))
+    ones = np.zeros((n, c_out, oh * ow, c_out))
+    for o in range(c_out):
+        A[:, o, :, o, :] = windows.transpose(0, 2, 1)
+        ones[:, o, :, o] = 1.0
+    A, ones = A.reshape(-1, c_out * q), ones.reshape(-1, c_out)
+    bias = inputs["bias"].astype(np.float64)
     if inputs["learn_bias"]:
-        columns += [forward(K0, unit(b0, o)) for o in range(b0.size)]
-        return np.stack(columns, axis=1), np.zeros(columns[0].shape)
-    return np.stack(columns, axis=1), forward(K0, inputs["bias"].astype(np.float64))
+        return np.concatenate([A, ones], axis=1), np.zeros(A.shape[0])
+    return A, ones @ bias
 
 
 def _learn_bound(case, dtype):

@@ -104,7 +104,9 @@ def test_bias_broadcasts_on_the_channel_axis():
     assert (Y[:, 0] == 1).all() and (Y[:, 1] == -2).all()
 
 
-GRAD_CASES = [c for c in cases.load() if c["op"] == "grad" and "error" not in c.get("expect", {})]
+# Finite differences need finite inputs; the special-* cases hold NaN and inf on purpose.
+GRAD_CASES = [c for c in cases.load() if c["op"] == "grad" and "error" not in c.get("expect", {})
+              and np.isfinite(cases.parse(c).inputs["X"]).all()]
 
 
 @pytest.mark.parametrize("raw", GRAD_CASES, ids=lambda c: c["id"])

@@ -22,8 +22,22 @@ def test_subnormal_inputs_are_kept_or_flushed_as_documented(backend, form):
 
 
 @pytest.mark.parametrize("form", ["fast", "builtin"])
+@np.errstate(invalid="ignore")
 def test_nan_and_inf_propagate_the_ieee_way(backend, form):
     X = backend.asarray(np.array([[np.inf, 1, np.nan, 2, 3]], np.float32))
     K = backend.asarray(np.array([[0, 1]], np.float32))
     Y = backend.to_numpy(backend.FORMS[form](X, K))
     np.testing.assert_array_equal(Y, [[np.nan, np.nan, np.nan, 3]])
+
+
+def test_tensorflow_builtin_dilated_gradient_documented_difference(backend):
+    """spec/differences.py: TensorFlow's built-in layer turns dK NaN when a non-finite input
+    sits between the taps of a dilated kernel; every other backend and path keeps it finite."""
+    from conformance.runner import run_paths
+    from spec import cases
+
+    (raw,) = cases.load(["spec/cases/regressions.json"])
+    runs = run_paths(backend, [raw])
+    fast, builtin = runs["results"][0], runs["paths"]["builtin"][0]
+    assert np.isfinite(fast["dK"]).all()
+    assert np.isnan(builtin["dK"]).any() == (backend.name == "tensorflow")

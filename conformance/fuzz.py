@@ -1,0 +1,187 @@
+"""Differential fuzzing: generated cases through every backend, compared, shrunk on failure.
+
+One worker process per backend runs in that backend's own environment (`conformance.serve`);
+Hypothesis draws cases (`conformance.generate`), every worker computes each case twice, and a
+case fails when a second run is not bit-identical to the first or when `compare` finds any
+disagreement. Hypothesis then shrinks the case, and the smallest failing one is written as
+an ordinary case file, ready to join spec/cases as a regression case. A fixed seed
+reproduces a run.
+
+It also checks the tolerance policy of spec/tolerance.py on generated cases: a result off
+by 0.99 of the bound is never a false alarm, and one off by 10 times the bound is caught.
+"""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import time
+
+import numpy as np
+from hypothesis import HealthCheck, given, seed, settings
+
+from conformance import generate
+from conformance.compare import _judge, compare
+from conformance.runner import run_case
+from spec import cases, reference, tolerance
+
+
+# The workers run side by side, so each keeps to one thread: four frameworks' thread pools
+# spinning on the same cores slow every one of them down many times over.
+ONE_THREAD = {name: "1" for name in (
+    "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MXNET_CPU_WORKER_NTHREADS",
+    "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")}
+
+
+class Worker:
+    """A `python -m conformance serve` process in one backend's environment."""
+
+    def __init__(self, name, python):
+        root = pathlib.Path(__file__).resolve().parent.parent
+        self.name = name
+        self.process = subprocess.Popen(
+            [python, "-m", "conformance", "serve", "--backend", name], cwd=root,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            env={**os.environ, **ONE_THREAD, "PYTHONPATH": str(root), "TF_CPP_MIN_LOG_LEVEL": "2"},
+        )
+        hello = self._read()
+        self.versions = hello["versions"]
+
+    def _read(self):
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the {self.name} worker stopped (exit code {self.process.wait()})")
+        return json.loads(line)
+
+    def send(self, raw_cases, repeat):
+        self.process.stdin.write(json.dumps({"cases": raw_cases, "repeat": repeat}) + "\n")
+        self.process.stdin.flush()
+
+    def receive(self):
+        return self._read()["runs"]
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def disagreements(workers, raw):
+    """Every problem with one case: a backend that is not deterministic, or any failure."""
+    for worker in workers:
+        worker.send([raw], repeat=2)
+    problems, documents = [], []
+    for worker in workers:
+        first, second = worker.receive()
+        if json.dumps(first) != json.dumps(second):
+            problems.append(f"backend {worker.name}: a second run is not bit-identical to the first")
+        documents.append({"backend": worker.name, **first})
+    outcome = compare(documents, [raw])
+    return problems + outcome.failures, outcome.known
+
+
+def _write_regression(raw, problems, out):
+    case = {**raw, "id": f"fuzz-regression-{abs(hash(json.dumps(raw, sort_keys=True))) % 10**8:08d}",
+            "note": "found by the fuzzer: " + "; ".join(problems)[:500]}
+    out = pathlib.Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"cases": [case]}, indent=1) + "\n")
+    return out
+
+
+FUZZ_SETTINGS = dict(database=None, deadline=None, print_blob=False,
+                     suppress_health_check=list(HealthCheck))
+
+
+def fuzz_backends(workers, examples, seed_value, out):
+    """Run `examples` generated cases; on failure write the shrunk case to `out`."""
+    found, checked, known = {}, [0], []
+
+    @settings(max_examples=examples, **FUZZ_SETTINGS)
+    @seed(seed_value)
+    @given(generate.cases())
+    def every_backend_agrees(raw):
+        checked[0] += 1
+        if checked[0] % 100 == 0:
+            print(f"[fuzz] {checked[0]} cases through {len(workers)} backends", file=sys.stderr)
+        problems, met = disagreements(workers, raw)
+        known.extend(met)
+        if problems:
+            found.update(raw=raw, problems=problems)  # the last failure Hypothesis runs is the smallest
+        assert not problems, problems
+
+    try:
+        every_backend_agrees()
+    except AssertionError:
+        path = _write_regression(found["raw"], found["problems"], out)
+        print(f"DISAGREEMENT, smallest case written to {path}:")
+        for problem in found["problems"]:
+            print(f"  {problem}")
+        return 1
+    print(f"fuzz: {examples} generated cases (seed {seed_value}), every backend agrees "
+          f"and repeats itself bit for bit")
+    names = sorted({line.split(": ")[1] for line in known})
+    if known:
+        print(f"fuzz: {len(known)} results met documented differences (spec/differences.py): {names}")
+    return 0
+
+
+def _perturbed(result, fields, bounds, factor, rng):
+    """The result with every finite element moved by factor * bound, in random directions."""
+    moved = dict(result)
+    for name in fields:
+        value = np.asarray(result[name], dtype=np.float64)
+        sign = rng.choice([-1.0, 1.0], value.shape)
+        with np.errstate(invalid="ignore"):
+            moved[name] = np.where(np.isfinite(value), value + sign * factor * bounds[name], value).tolist()
+    return moved
+
+
+def check_tolerance_policy(examples, seed_value):
+    """Near the bound is no false alarm; ten times the bound is always caught.
+
+    The perturbed results are judged by `compare`'s own per-field judge, against the same
+    reference result and the same tolerance `compare` uses.
+    """
+    rng, counts = np.random.default_rng(seed_value), {"near": 0, "caught": 0}
+
+    @settings(max_examples=examples, **FUZZ_SETTINGS)
+    @seed(seed_value)
+    @given(generate.cases())
+    def policy_holds(raw):
+        case = cases.parse(raw)
+        exact = run_case(reference, raw)
+        bounds, allowed = tolerance.bounds(case, case.dtype), tolerance.versus_reference(case)
+        near = _perturbed(exact, case.outputs, bounds, 0.99, rng)
+        assert not _judge(near, exact, allowed, case.outputs, "the reference")[1], "a false alarm"
+        counts["near"] += 1
+        finite = {f: np.where(np.isfinite(np.asarray(exact[f], np.float64)), bounds[f], 0)
+                  for f in case.outputs}
+        name = max(finite, key=lambda f: np.max(finite[f]))
+        index = np.unravel_index(np.argmax(finite[name]), finite[name].shape)
+        if finite[name][index] == 0:
+            return  # every element is NaN or infinite: nothing finite to move
+        far = np.array(exact[name], dtype=np.float64)
+        far[index] += 10 * finite[name][index]
+        assert _judge({**exact, name: far.tolist()}, exact, allowed, case.outputs, "the reference")[1], \
+            "a 10x error passed"
+        counts["caught"] += 1
+
+    policy_holds()
+    print(f"tolerance policy: {counts['near']} results at 0.99x the bound passed, "
+          f"{counts['caught']} results 10x off were caught (seed {seed_value})")
+
+
+def main(args):
+    started = time.perf_counter()
+    check_tolerance_policy(args.tolerance_cases, args.seed)
+    workers = [Worker(*spec.split("=", 1)) for spec in args.python]
+    try:
+        for worker in workers:
+            print(f"[fuzz] worker {worker.name}: {worker.versions['framework']}", file=sys.stderr)
+        status = fuzz_backends(workers, args.examples, args.seed, args.out)
+    finally:
+        for worker in workers:
+            worker.close()
+    print(f"fuzz: {time.perf_counter() - started:.0f} s in all")
+    return status

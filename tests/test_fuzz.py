@@ -1,0 +1,88 @@
+"""The fuzzer: generated cases are valid and pass, and a planted disagreement or a
+nondeterministic backend is found, shrunk and written out as a regression case."""
+
+import json
+import types
+
+import numpy as np
+from hypothesis import given, settings
+
+from backends import numpy_backend
+from conformance import fuzz, generate
+from conformance.compare import compare
+from conformance.runner import run_paths
+from spec import cases
+
+
+@settings(max_examples=40, deadline=None, database=None)
+@given(raw=generate.cases())
+def test_generated_cases_are_valid_and_this_backend_agrees(backend, raw):
+    cases.parse(raw)
+    outcome = compare([{"backend": backend.name, **run_paths(backend, [raw])}], [raw])
+    assert outcome.ok, outcome.failures
+
+
+class LocalWorker:
+    """A fuzz worker in this process: the same protocol as `fuzz.Worker`."""
+
+    def __init__(self, name, backend, noise=0.0):
+        self.name, self.backend, self.noise, self.pending = name, backend, noise, None
+
+    def send(self, raw_cases, repeat):
+        self.pending = [run_paths(self.backend, raw_cases) for _ in range(repeat)]
+        if self.noise:  # a backend whose second run differs in the last bits
+            self.pending[-1]["results"][0]["Y"] = (
+                np.asarray(self.pending[-1]["results"][0].get("Y", 0.0)) * (1 + self.noise)).tolist()
+
+    def receive(self):
+        return self.pending
+
+
+def planted_backend():
+    planted = types.SimpleNamespace(**vars(numpy_backend))
+    planted.corr2d = lambda X, K, *args, **kwargs: numpy_backend.corr2d(X, np.flip(K, (-2, -1)), *args, **kwargs)
+    return planted
+
+
+def test_a_planted_disagreement_is_shrunk_into_a_regression_case(tmp_path, capsys):
+    workers = [LocalWorker("numpy", numpy_backend), LocalWorker("planted", planted_backend())]
+    out = tmp_path / "failure.json"
+    assert fuzz.fuzz_backends(workers, examples=200, seed_value=0, out=out) == 1
+    assert "DISAGREEMENT" in capsys.readouterr().out
+    (raw,) = cases.load([out])
+    assert raw["id"].startswith("fuzz-regression-") and "planted" in raw["note"]
+    assert raw["op"] == "corr2d"
+    # Shrunk: a single small 2-D case, and it still shows the disagreement.
+    assert np.ndim(raw["X"]) == 2 and np.size(raw["K"]) <= 4
+    planted = {"backend": "planted", **run_paths(planted_backend(), [raw])}
+    assert not compare([planted], [raw]).ok
+
+
+def test_a_backend_that_does_not_repeat_itself_is_caught(tmp_path, capsys):
+    workers = [LocalWorker("numpy", numpy_backend), LocalWorker("jittery", numpy_backend, noise=1e-7)]
+    assert fuzz.fuzz_backends(workers, examples=50, seed_value=0, out=tmp_path / "f.json") == 1
+    assert "jittery: a second run is not bit-identical" in capsys.readouterr().out
+
+
+def test_the_tolerance_policy_holds_on_generated_cases(capsys):
+    fuzz.check_tolerance_policy(examples=150, seed_value=0)
+    assert "150 results at 0.99x the bound passed" in capsys.readouterr().out
+
+
+def test_a_documented_difference_is_excused_only_where_it_applies():
+    (raw,) = cases.load(["spec/cases/regressions.json"])
+    exact = numpy_backend  # any correct backend gives the finite dK
+    correct = run_paths(exact, [raw])["paths"]["builtin"][0]
+    nan_dK = {**correct, "dK": [[float("nan"), correct["dK"][0][1]]]}
+    as_tensorflow = {"backend": "tensorflow", "results": [correct], "paths": {"builtin": [nan_dK]}}
+    outcome = compare([as_tensorflow], [raw])
+    assert outcome.ok and outcome.cells[raw["id"], "tensorflow:builtin"][0] == "known"
+    assert len(outcome.known) == 1
+    # The same NaN from any other column, or on a case without dilation, is a failure.
+    as_torch = {"backend": "torch", "results": [correct], "paths": {"builtin": [nan_dK]}}
+    assert not compare([as_torch], [raw]).ok
+    undilated = {**raw, "dilation": [1, 1], "X": [[1.0, 2.0, float("inf"), 3.0]], "G": [[1.0, 1.0, 1.0]]}
+    correct = run_paths(exact, [undilated])["paths"]["builtin"][0]
+    broken = {**correct, "dK": [[float("nan"), correct["dK"][0][1]]]}
+    assert not compare([{"backend": "tensorflow", "results": [correct], "paths": {"builtin": [broken]}}],
+                       [undilated]).ok
