@@ -2,6 +2,8 @@
 python -m conformance compare RESULTS.json ... [--cases FILE ...] [--allow-skipped]
 python -m conformance fuzz --python NAME=PYTHON ... [--examples N] [--seed S] [--out FILE]
 python -m conformance serve --backend NAME     (a fuzz worker; the fuzzer starts it)
+python -m conformance report RESULTS.json ... --out report/
+python -m conformance port TOPIC --from BACKEND --to BACKEND
 """
 
 import argparse
@@ -36,13 +38,26 @@ def _run(args):
 def _compare(args):
     documents = [results.read(path) for path in args.results]
     outcome = compare.compare(documents, cases.load(args.cases or cases.builtin_files()))
-    print(table.format_outcome(outcome))
+    color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
+    print(table.format_outcome(outcome, color=color))
     if outcome.failures:
         return 1
     if outcome.skipped and not args.allow_skipped:
         print("a skipped backend is not a pass (use --allow-skipped to accept it)")
         return 1
     return 0
+
+
+def _report(args):
+    from conformance import report  # needs matplotlib: only the report environment has it
+
+    return report.main(args)
+
+
+def _port(args):
+    from conformance import porting
+
+    return porting.main(args)
 
 
 def _serve(args):
@@ -72,6 +87,8 @@ def main(argv=None):
     check.add_argument("--cases", nargs="+", help="case files (default: all of spec/cases)")
     check.add_argument("--allow-skipped", action="store_true",
                        help="exit 0 when the only problem is a skipped backend")
+    check.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                       help="color the table (auto: when printing to a terminal)")
     check.set_defaults(handler=_compare)
     worker = commands.add_parser("serve", help="answer case batches on stdin (a fuzz worker)")
     worker.add_argument("--backend", required=True, choices=sorted(backends.BACKENDS))
@@ -86,6 +103,18 @@ def main(argv=None):
     fuzzer.add_argument("--out", default="fuzz/failure.json",
                         help="where the smallest failing case goes (a case file)")
     fuzzer.set_defaults(handler=_fuzz)
+    page = commands.add_parser("report", help="write the comparison as HTML and Markdown, with plots")
+    page.add_argument("results", nargs="+", help="results files written by 'run'")
+    page.add_argument("--cases", nargs="+", help="case files (default: all of spec/cases)")
+    page.add_argument("--out", default="report", help="folder to write (default: report/)")
+    page.set_defaults(handler=_report)
+    port = commands.add_parser("port", help="print one topic's code in two backends, side by side")
+    port.add_argument("topic", nargs="?", help="what to show (see --list)")
+    port.add_argument("--list", action="store_true", help="list the topics")
+    port.add_argument("--write", metavar="FILE", help="write the whole porting guide to FILE")
+    port.add_argument("--from", dest="source", help="the backend you port from")
+    port.add_argument("--to", dest="target", help="the backend you port to")
+    port.set_defaults(handler=_port)
     args = parser.parse_args(argv)
     return args.handler(args)
 

@@ -5,7 +5,7 @@ def _row(cells, widths):
     return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths)).rstrip()
 
 
-def format_outcome(outcome):
+def format_outcome(outcome, color=False):
     header = ["case"] + outcome.backends
     rows = [
         [case_id] + [outcome.cells[case_id, name][0] for name in outcome.backends]
