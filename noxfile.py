@@ -7,6 +7,7 @@
 
 No environment can hold every framework (MXNet 1.9.1 needs NumPy < 1.24, TensorFlow 2.21 a
 newer one), so each session writes results/<backend>.json and `matrix` compares the files.
+The backends: NumPy, PyTorch, TensorFlow 2 / Keras 3, MXNet Gluon and JAX / Flax.
 """
 
 import pathlib
@@ -15,20 +16,21 @@ import nox
 
 nox.options.default_venv_backend = "venv"
 nox.options.error_on_missing_interpreters = True
-nox.options.sessions = ["numpy", "torch", "tensorflow", "mxnet", "matrix", "fuzz"]
+nox.options.sessions = ["numpy", "torch", "tensorflow", "mxnet", "jax", "matrix", "fuzz", "porting",
+                        "project"]
 
 PYTHON = "3.11"
-BACKENDS = ["numpy", "torch", "tensorflow", "mxnet"]
+BACKENDS = ["numpy", "torch", "tensorflow", "mxnet", "jax"]
 # CI's short fuzz: a few hundred cases and a fixed seed.
 FUZZ_DEFAULTS = ["--examples", "300", "--seed", "0", "--tolerance-cases", "1000"]
 
 
-def _backend_session(session, backend):
+def _backend_session(session, backend, requirements=None, results=None):
     """Install the backend's pins, write its results, then run its tests."""
-    session.install("-r", f"requirements/{backend}.txt")
+    session.install("-r", requirements or f"requirements/{backend}.txt")
     env = {"TF_CPP_MIN_LOG_LEVEL": "2"}  # keep TensorFlow's start-up banner out of the log
     session.run("python", "-m", "conformance", "run", "--backend", backend,
-                "--out", f"results/{backend}.json", env=env)
+                "--out", results or f"results/{backend}.json", env=env)
     # tests/report and tests/project need tools of their own; their sessions run them.
     session.run("python", "-m", "pytest", f"--backend={backend}", "--ignore=tests/report",
                 "--ignore=tests/project", *session.posargs, env=env)
@@ -54,12 +56,44 @@ def mxnet(session):
     _backend_session(session, "mxnet")
 
 
+@nox.session(python=PYTHON)
+def jax(session):
+    _backend_session(session, "jax")
+
+
+@nox.session(name="mxnet-3.12", python="3.12")
+def mxnet_py312(session):
+    """MXNet 1.9.1 on Python 3.12 (NumPy 1.26 with np.bool restored, setuptools' distutils).
+
+    Not a default session: here pyenv resolves python3.12 only when it is selected, as in
+    PYENV_VERSION=3.11.7:3.12.1 nox -s mxnet-3.12 (GitHub's setup-python puts it on PATH)."""
+    _backend_session(session, "mxnet", requirements="requirements/mxnet-py312.txt",
+                     results="results/py3.12/mxnet.json")
+
+
+def _chromium(session):
+    """The report's tests open it in Debian's headless Chromium; install it when missing."""
+    if not pathlib.Path("/usr/bin/chromium").exists():
+        session.run("apt-get", "update", external=True)
+        session.run("apt-get", "install", "-y", "chromium", external=True,
+                    env={"DEBIAN_FRONTEND": "noninteractive"})
+
+
 @nox.session(python=PYTHON, requires=BACKENDS)
 def matrix(session):
-    """Compare every backend's results with the reference and with each other."""
-    session.install("-r", "requirements/numpy.txt")
-    session.run("python", "-m", "conformance", "compare",
-                *[f"results/{backend}.json" for backend in BACKENDS])
+    """The main job: compare every backend's results, write report/ and check it in Chromium.
+
+    compare judges every backend against the reference and each other; report/ holds
+    index.html, index.md and the learning plots."""
+    session.install("-r", "requirements/report.txt")  # numpy.txt's pins plus matplotlib
+    results = [f"results/{backend}.json" for backend in BACKENDS]
+    # The page matters most when backends disagree: write it first, let compare decide.
+    session.run("python", "-m", "conformance", "report", *results, "--out", "report",
+                success_codes=[0, 1])
+    session.run("python", "-m", "conformance", "compare", *results)
+    _chromium(session)
+    session.run("python", "-m", "pytest", "tests/report", "--report-dir", "report",
+                *[f"--report-results={path}" for path in results])
 
 
 def _fuzz_environment(session, backend):
@@ -79,9 +113,24 @@ def _fuzz_environment(session, backend):
 
 @nox.session(python=PYTHON)
 def fuzz(session):
-    """Generated cases through all four backends, compared; the smallest failure is kept."""
+    """Generated cases through every backend, compared; the smallest failure is kept."""
     session.install("-r", "requirements/numpy.txt")
     workers = [f"--python=numpy={session.bin}/python"]
     workers += [f"--python={b}={_fuzz_environment(session, b)}" for b in BACKENDS[1:]]
     session.run("python", "-m", "conformance", "fuzz", *workers, "--out", "fuzz/failure.json",
                 *(session.posargs or FUZZ_DEFAULTS))
+
+
+@nox.session(python=PYTHON)
+def porting(session):
+    """Regenerate docs/porting-guide.md from the backends' source (it imports no framework)."""
+    session.install("-r", "requirements/numpy.txt")
+    session.run("python", "-m", "conformance", "port", "--write", "docs/porting-guide.md")
+    session.run("python", "-m", "pytest", "tests/test_porting.py")
+
+
+@nox.session(python=PYTHON)
+def project(session):
+    """The repository's own checks: the GitHub Actions workflow (actionlint, its jobs)."""
+    session.install("-r", "requirements/project.txt")
+    session.run("python", "-m", "pytest", "tests/project", *session.posargs)

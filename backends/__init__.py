@@ -33,6 +33,7 @@ BACKENDS = {
     "torch": ("backends.torch_backend", "torch==2.13.0"),
     "tensorflow": ("backends.tensorflow_backend", "tensorflow-cpu==2.21.0"),
     "mxnet": ("backends.mxnet_backend", "mxnet==1.9.1 numpy==1.23.5"),
+    "jax": ("backends.jax_backend", "jax==0.10.2 flax==0.12.8"),
 }
 
 

@@ -2,16 +2,25 @@
 
 Layouts: Gluon's Conv2D takes NCHW input and OIHW (out, in, h, w) weights, the 4-D forms
 `spec.shapes` computes every pairing in. It pads symmetrically only; asymmetric padding goes
-through `nd.pad` first. MXNet 1.9.1 needs NumPy < 1.24 (it uses the removed `np.bool`).
+through `nd.pad` first. MXNet 1.9.1 uses `np.bool`, an alias NumPy 1.24 removed: with
+NumPy 1.23 it is there; with a newer NumPy < 2 (Python 3.12 has no wheel of 1.23) it is
+restored below.
 """
 
 import os
 
+import numpy as np
+
 # Bit-identical reruns: read at import; it rules out nondeterministic (cuDNN) algorithms.
 os.environ.setdefault("MXNET_ENFORCE_DETERMINISM", "1")
 
-import mxnet as mx  # noqa: E402 (after the flag it reads)
-import numpy as np
+# MXNet 1.9.1 refers to `np.bool` (e.g. in its dtype tables), an alias of the builtin bool
+# that NumPy deprecated in 1.20 and removed in 1.24; the oldest NumPy with Python 3.12 wheels
+# is 1.26. Restoring the same alias before MXNet is imported changes nothing MXNet computes.
+if "bool" not in vars(np):
+    np.bool = bool
+
+import mxnet as mx  # noqa: E402 (after the flag it reads and the alias it needs)
 from mxnet import autograd, nd  # noqa: E402
 from mxnet.gluon import nn  # noqa: E402
 

@@ -1,9 +1,9 @@
 """NumPy backend: the lesson in plain NumPy, computing in the case's dtype.
 
-NumPy has no autograd and no conv layer, so both are written here: the fast path gathers
-every window with fancy indexing (its backward scatters them back with `np.add.at`), and
-the "built-in" path is im2col and one matrix product, the way frameworks without a direct
-convolution kernel compute it.
+NumPy has no autograd and no conv layer, so both are written here: the fast path sums the
+kernel's offsets over strided views of the input (its backward gathers the windows once and
+scatters their gradients back with `np.add.at`), and the "built-in" path is im2col and one
+matrix product, the way frameworks without a direct convolution kernel compute it.
 """
 
 import numpy as np
@@ -69,11 +69,31 @@ def corr2d_loop(X, K, padding=0, stride=1, dilation=1):
     return Y.reshape(g.out_shape)
 
 
+def _offset_window(g, a, b):
+    """The strided view of the padded input that kernel offset (a, b) sees at every output."""
+    (sh, sw), (dh, dw), (oh, ow) = g.stride, g.dilation, g.out4[2:]
+    return (slice(None), slice(None), slice(a * dh, a * dh + (oh - 1) * sh + 1, sh),
+            slice(b * dw, b * dw + (ow - 1) * sw + 1, sw))
+
+
 def corr2d(X, K, padding=0, stride=1, dilation=1):
-    """Gather every window at once, then contract with the kernel."""
+    """Sum over the kernel's offsets of the strided input window times K[:, :, a, b],
+    accumulated in place: the windows stay views (gathering them would take kh*kw copies
+    of the input)."""
     g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
-    windows = _padded(X, g)[_window_index(g)]
-    return np.einsum("nchwab,ocab->nohw", windows, K.reshape(g.k4)).reshape(g.out_shape)
+    x = _padded(X, g) if any(map(any, g.padding)) else X.reshape(g.x4)
+    k = K.reshape(g.k4)
+    Y = np.zeros(g.out4, dtype=np.result_type(X, K))
+    product = np.empty_like(Y)
+    for a in range(g.k4[2]):
+        for b in range(g.k4[3]):
+            window = x[_offset_window(g, a, b)]
+            if g.k4[:2] == (1, 1):
+                np.multiply(window, k[0, 0, a, b], out=product)
+            else:
+                np.einsum("nchw,oc->nohw", window, k[:, :, a, b], out=product)
+            Y += product
+    return Y.reshape(g.out_shape)
 
 
 def _im2col(X, g):

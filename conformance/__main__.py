@@ -120,4 +120,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # `python -m conformance port ... | head`: the reader left early
+        sys.stderr.close()
+        sys.exit(0)

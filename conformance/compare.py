@@ -27,6 +27,8 @@ class Outcome:
     failures: list = field(default_factory=list)
     skipped: dict = field(default_factory=dict)  # backend -> reason
     known: list = field(default_factory=list)  # documented differences met, in words
+    # (case_id, column) -> max |error| / tolerance of the cells judged, None where both raise
+    ratios: dict = field(default_factory=dict)
 
     @property
     def ok(self):
@@ -85,6 +87,28 @@ def _judge(result, target, tol, fields, against):
         if problem:
             problems.append(f"{name} {problem} (against {against})")
     return max_error, problems
+
+
+def _ratio(result, target, tol, fields):
+    """Max of |error| / tolerance over `fields` and their elements, the error measured as in
+    `_worst`: inf where the shape or NaN differ or only one of the two raised, None where
+    both raised (there is no number to measure)."""
+    if "error" in target or "error" in result:
+        return None if "error" in target and "error" in result else np.inf
+    ratio = 0.0
+    for name in fields:
+        if name not in target:
+            continue
+        if name not in result:
+            return np.inf
+        got = np.asarray(result[name], np.float64)
+        want = np.asarray(target[name], np.float64)
+        if got.shape != want.shape or (np.isnan(got) != np.isnan(want)).any():
+            return np.inf
+        error = np.where(np.isnan(want) | (got == want), 0.0, np.abs(got - want))
+        limit = np.broadcast_to(tol.get(name, 0.0), error.shape)
+        ratio = max(ratio, float(np.where(error == 0, 0.0, error / limit).max(initial=0.0)))
+    return ratio
 
 
 def _expectation(case):
@@ -152,6 +176,7 @@ def compare(documents, raw_cases):
         if target is not None:
             err, problems = _judge(expected, target, target_tol, fields, "the case's expect")
             outcome.cells[case_id, REFERENCE] = _cell(err, not problems, expected)
+            outcome.ratios[case_id, REFERENCE] = _ratio(expected, target, target_tol, fields)
             outcome.failures += [f"reference, case {case_id}: {p}" for p in problems]
         else:
             outcome.cells[case_id, REFERENCE] = _cell(0.0, True, expected)
@@ -181,6 +206,7 @@ def compare(documents, raw_cases):
             if problems is None:
                 continue
             outcome.cells[case_id, name] = _cell(err, not problems, result)
+            outcome.ratios[case_id, name] = _ratio(result, expected, ref_tol, fields)
             outcome.failures += [f"backend {name}, case {case_id}: {p}" for p in problems]
             if not problems:
                 judged[name] = result

@@ -1,31 +1,87 @@
-"""The terminal view of a comparison: the case x backend matrix, then every disagreement."""
+"""The terminal view of a comparison: the case x backend matrix, then every disagreement.
+
+One short title line, the header, the rows, then a key to the cells. With `color` (a
+terminal, or --color always) ANSI escapes mark each cell, the text staying the same: green
+where it agrees, red FAIL, yellow known (a documented difference), dim where nothing was
+compared ("-": the path does not apply; "skipped"). The last line is the verdict that
+scripts read, never colored: "N backend(s) ran M cases and agree|DISAGREE[; ...]".
+"""
+
+import textwrap
+
+RESET = "\033[0m"
+STYLES = {
+    "agree": "\033[32m",  # green
+    "fail": "\033[31m",  # red
+    "known": "\033[33m",  # yellow
+    "none": "\033[2m",  # dim
+    "header": "\033[1m",  # bold
+}
+TITLE = "max abs error against the float64 reference, per case and path (key below)"
+KEY = (
+    "key: NAME is the fast path, NAME:builtin the framework's own conv layer; the reference "
+    "column: against the case's expect; an exception type where the case raises; - where a "
+    "path does not apply; known: a documented difference, not a pass; FAIL: a disagreement "
+    "(both listed below)"
+)
+COLOR_KEY = [("green", "agree", "agrees"), ("red", "fail", "FAIL"), ("yellow", "known", "known"),
+             ("dim", "none", "- and skipped")]
 
 
-def _row(cells, widths):
-    return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths)).rstrip()
+def _paint(text, style, color):
+    return f"{STYLES[style]}{text}{RESET}" if color and style else text
+
+
+def _style(text, ok):
+    """The style of a matrix cell (text, ok), as `compare` fills them."""
+    if ok is True:
+        return "agree"
+    if ok is False:
+        return "fail"
+    return "known" if text == "known" else "none"  # "-" and "skipped"
+
+
+def _row(cells, widths, styles, color):
+    """Cells padded to their column's width, the padding outside any escape codes."""
+    last = len(cells) - 1
+    return "  ".join(
+        _paint(cell, style, color) + ("" if i == last else " " * (width - len(cell)))
+        for i, (cell, width, style) in enumerate(zip(cells, widths, styles))
+    ).rstrip()
 
 
 def format_outcome(outcome, color=False):
     header = ["case"] + outcome.backends
     rows = [
-        [case_id] + [outcome.cells[case_id, name][0] for name in outcome.backends]
+        [(case_id, None)] + [outcome.cells[case_id, name] for name in outcome.backends]
         for case_id in outcome.case_ids
     ]
-    widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header))]
+    texts = [header] + [[text for text, _ in row] for row in rows]
+    widths = [max(len(row[i]) for row in texts) for i in range(len(header))]
     lines = [
-        "max abs error against the float64 reference (the reference column: against the "
-        "case's expect); an exception type where the case raises; - where a path does "
-        "not apply (NAME is the fast path, NAME:builtin the framework's own conv layer)"
+        TITLE,
+        _row(header, widths, ["header"] * len(header), color),
+        _row(["-" * w for w in widths], widths, [None] * len(widths), color),
     ]
-    lines += [_row(header, widths), _row(["-" * w for w in widths], widths)]
-    lines += [_row(row, widths) for row in rows]
+    lines += [
+        _row([text for text, _ in row], widths,
+             [None] + [_style(text, ok) for text, ok in row[1:]], color)
+        for row in rows
+    ]
+    wrap = max(72, min(sum(widths) + 2 * (len(widths) - 1), 100))
+    lines += textwrap.wrap(KEY, wrap, subsequent_indent="     ")
+    if color:
+        lines.append("     colors: " + ", ".join(
+            f"{name} {_paint(meaning, style, color)}" for name, style, meaning in COLOR_KEY))
     if outcome.known:
-        lines.append(f"{len(outcome.known)} documented framework difference(s) (spec/differences.py), not passes:")
+        lines.append(_paint(
+            f"{len(outcome.known)} documented framework difference(s) (spec/differences.py), not passes:",
+            "known", color))
         lines += [f"  {known}" for known in outcome.known]
     for name, reason in outcome.skipped.items():
         lines.append(f"SKIPPED backend {name}: {reason}")
     if outcome.failures:
-        lines.append(f"{len(outcome.failures)} disagreement(s):")
+        lines.append(_paint(f"{len(outcome.failures)} disagreement(s):", "fail", color))
         lines += [f"  {failure}" for failure in outcome.failures]
     ran = {name.split(":")[0] for name in outcome.backends[1:]} - set(outcome.skipped)
     verdict = "DISAGREE" if outcome.failures else "agree"

@@ -31,8 +31,8 @@ gamma(m + 1)*sum (|R| + dR)^2 + 2*sum |R|*dR + sum dR^2.
 
 Underflow and flushed subnormals. The relative model above fails below the smallest normal
 number `tiny` (float32: 2**-126): a product or sum may underflow, and a framework may flush
-subnormal inputs and results to zero (TensorFlow on CPU does, FTZ/DAZ; NumPy, PyTorch and
-MXNet keep them; tests/test_special_values.py shows both). Flushing an input x changes a
+subnormal inputs and results to zero (on CPU TensorFlow and JAX/XLA do, FTZ/DAZ; NumPy,
+PyTorch and MXNet keep them; tests/test_special_values.py shows both). Flushing an input x changes a
 product by at most tiny*|k|, flushing a result by at most tiny, so every bound also gets the
 absolute term tiny * (sum of |x| and |k| over the products, plus 3 per product).
 

@@ -13,6 +13,7 @@ LAYER_BASES = {
     "torch": ("torch.nn.modules.module.Module", "torch.nn.modules.conv.Conv2d"),
     "tensorflow": ("keras.src.layers.layer.Layer", "keras.src.layers.convolutional.conv2d.Conv2D"),
     "mxnet": ("mxnet.gluon.block.Block", "mxnet.gluon.nn.conv_layers.Conv2D"),
+    "jax": ("flax.linen.module.Module", "flax.linen.linear.Conv"),
 }
 
 FORWARD_CASES = [c for c in cases.load()

@@ -2,13 +2,14 @@
 
 NaN and inf propagate the IEEE way in every backend (the special-* cases check that through
 `compare`). Subnormals are a documented framework difference (spec/tolerance.py): TensorFlow
-on CPU flushes them to zero, the others keep them, and the tolerance allows both.
+and JAX (XLA) on CPU flush them to zero, the others keep them, and the tolerance allows both.
 """
 
 import numpy as np
 import pytest
 
-FLUSHES_SUBNORMALS = {"numpy": False, "torch": False, "tensorflow": True, "mxnet": False}
+FLUSHES_SUBNORMALS = {"numpy": False, "torch": False, "tensorflow": True, "mxnet": False,
+                      "jax": True}
 
 
 @pytest.mark.parametrize("form", ["fast", "builtin"])

@@ -1,0 +1,210 @@
+"""JAX backend: the lesson's JAX code, flax.linen layers differentiated by jax.vjp/jax.grad.
+
+Layouts: flax's Conv (on `lax.conv_general_dilated`) takes NHWC input and HWIO (h, w, in,
+out) kernels, so the 4-D NCHW/OIHW forms of `spec.shapes` are transposed on the way in and
+out; it takes stride with dilation. Its explicit padding is not used: XLA's convolution
+skips the padded positions instead of multiplying their zeros, so an infinite kernel tap
+over the padding gives a finite number where the contract (IEEE: 0 * inf) gives NaN. The
+input is padded by `jnp.pad` first, as Keras' ZeroPadding2D does in the TensorFlow backend.
+JAX arrays are immutable: the loop form writes `Y = Y.at[i, j].set(...)`, and a flax
+module holds no state, its parameters are a dict passed to `apply` and updated functionally.
+"""
+
+import dataclasses
+import os
+from functools import partial
+
+# Bit-identical reruns: XLA on CPU is deterministic already; this flag (read when the
+# first computation starts the backend) makes XLA refuse nondeterministic GPU kernels too.
+os.environ["XLA_FLAGS"] = " ".join(
+    filter(None, [os.environ.get("XLA_FLAGS"), "--xla_gpu_deterministic_ops=true"]))
+
+import flax  # noqa: E402 (after the flag)
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+from flax import linen as nn  # noqa: E402
+
+from spec.shapes import Geometry, conv_geometry  # noqa: E402
+
+# JAX computes in float32 unless told otherwise: without x64, jnp.asarray silently turns a
+# float64 case into float32. (With it, jnp.zeros & co. default to float64: pass dtypes.)
+jax.config.update("jax_enable_x64", True)
+
+name = "jax"
+
+
+def versions():
+    return {"framework": f"jax {jax.__version__}, flax {flax.__version__}"}
+
+
+def asarray(array):
+    return jnp.asarray(np.array(array))
+
+
+def to_numpy(tensor):
+    return np.asarray(tensor)
+
+
+def _pad(x4, g):
+    """Zero-pad an NCHW array by ((top, bottom), (left, right))."""
+    return jnp.pad(x4, ((0, 0), (0, 0)) + g.padding)
+
+
+def _oihw_to_hwio(K4):
+    return jnp.transpose(K4, (2, 3, 1, 0))
+
+
+def _hwio_to_oihw(K4):
+    return jnp.transpose(K4, (3, 2, 0, 1))
+
+
+def _corr2d_single(X, K, g):
+    """The lesson's corr2d on one padded channel: each element set into a new array."""
+    h, w = K.shape
+    (sh, sw), (dh, dw) = g.stride, g.dilation
+    Y = jnp.zeros(g.out4[2:], dtype=X.dtype)
+    for i in range(Y.shape[0]):
+        for j in range(Y.shape[1]):
+            window = X[i * sh : i * sh + (h - 1) * dh + 1 : dh, j * sw : j * sw + (w - 1) * dw + 1 : dw]
+            Y = Y.at[i, j].set((window * K).sum())
+    return Y
+
+
+def corr2d_loop(X, K, padding=0, stride=1, dilation=1):
+    """The lessons' loops: corr2d per channel, summed over input channels
+    (corr2d_multi_in), stacked over output channels (corr2d_multi_in_out) and the batch."""
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    X4, K4 = _pad(X.reshape(g.x4), g), K.reshape(g.k4)
+    Y = jnp.stack([
+        jnp.stack([sum(_corr2d_single(x, k, g) for x, k in zip(X4[n], K4[o]))
+                   for o in range(g.k4[0])])
+        for n in range(g.x4[0])
+    ])
+    return Y.reshape(g.out_shape)
+
+
+def corr2d(X, K, padding=0, stride=1, dilation=1):
+    """Sum over the kernel's offsets (a, b) of the strided input window times K[:, :, a, b]."""
+    return _corr2d(X, K, conv_geometry(X.shape, K.shape, padding, stride, dilation))
+
+
+# Compiled once per geometry (static: a Geometry is hashable). Run op by op, each offset's
+# window is a slice with its own static bounds, which XLA would compile separately.
+@partial(jax.jit, static_argnums=2)
+def _corr2d(X, K, g):
+    x, k = _pad(X.reshape(g.x4), g), K.reshape(g.k4)
+    (sh, sw), (dh, dw), (oh, ow) = g.stride, g.dilation, g.out4[2:]
+    Y = jnp.zeros(g.out4, dtype=X.dtype)
+    for a in range(g.k4[2]):
+        for b in range(g.k4[3]):
+            window = x[:, :, a * dh : a * dh + (oh - 1) * sh + 1 : sh,
+                       b * dw : b * dw + (ow - 1) * sw + 1 : sw]
+            Y = Y + jnp.einsum("nchw,oc->nohw", window, k[:, :, a, b])
+    return Y.reshape(g.out_shape)
+
+
+class BuiltinConv2D(nn.Conv):
+    """flax's own nn.Conv, taking and giving the case's shapes instead of NHWC; its
+    parameters are {"kernel": HWIO, "bias": (C_out,)}."""
+
+    # kw_only: nn.Conv's own fields have defaults, so a new field may not follow them.
+    geometry: Geometry = dataclasses.field(default=None, kw_only=True)
+
+    @classmethod
+    def of(cls, g, use_bias=True):
+        # padding="VALID": __call__ pads with zeros that take part in the products.
+        return cls(features=g.k4[0], kernel_size=g.k4[2:], strides=g.stride, padding="VALID",
+                   kernel_dilation=g.dilation, use_bias=use_bias, geometry=g)
+
+    def __call__(self, x):
+        g = self.geometry
+        y = super().__call__(jnp.transpose(_pad(x.reshape(g.x4), g), (0, 2, 3, 1)))  # -> NHWC
+        return jnp.transpose(y, (0, 3, 1, 2)).reshape(g.out_shape)
+
+
+def corr2d_builtin(X, K, padding=0, stride=1, dilation=1):
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    kernel = _oihw_to_hwio(K.reshape(g.k4))
+    return BuiltinConv2D.of(g, use_bias=False).apply({"params": {"kernel": kernel}}, X)
+
+
+FORMS = {"fast": corr2d, "builtin": corr2d_builtin, "loop": corr2d_loop}
+
+
+def conv2d(X, K, padding=0, stride=1, dilation=1, form="fast"):
+    return FORMS[form](X, jnp.flip(K, axis=(-2, -1)), padding, stride, dilation)
+
+
+class Conv2D(nn.Module):
+    """The lesson's Conv2D module, grown to channels, padding, stride and dilation."""
+
+    kernel_size: tuple
+    padding: object = 0
+    stride: object = 1
+    dilation: object = 1
+
+    def setup(self):
+        channels = self.kernel_size[0] if len(self.kernel_size) == 4 else 1
+        # The lesson's uniform [0, 1) initial weight, as torch.rand; learn() passes its own.
+        self.weight = self.param("weight", nn.initializers.uniform(1.0), self.kernel_size)
+        self.bias = self.param("bias", nn.initializers.zeros, (channels,))
+
+    def __call__(self, x):
+        geometry = dict(padding=self.padding, stride=self.stride, dilation=self.dilation)
+        g = conv_geometry(x.shape, self.kernel_size, **geometry)
+        return corr2d(x, self.weight, **geometry) + self.bias.reshape(g.bias_shape)
+
+
+def _layer(form, x_shape, weight, bias, geometry, use_bias=True):
+    """The custom Conv2D ("fast") or flax's own nn.Conv, and its parameters from these."""
+    if form == "builtin":
+        g = conv_geometry(x_shape, weight.shape, **geometry)
+        params = {"kernel": _oihw_to_hwio(weight.reshape(g.k4))}
+        if use_bias:
+            params["bias"] = bias
+        return BuiltinConv2D.of(g, use_bias), params
+    return Conv2D(tuple(weight.shape), **geometry), {"weight": weight, "bias": bias}
+
+
+def _weight(form, params, shape):
+    """The layer's weight (or its gradient) back in the case's OIHW-based shape."""
+    if form == "builtin":
+        return _hwio_to_oihw(params["kernel"]).reshape(shape)
+    return params["weight"]
+
+
+def layer_forward(X, weight, bias, padding=0, stride=1, dilation=1, form="fast"):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+    layer, params = _layer(form, X.shape, weight, bias, geometry)
+    return layer.apply({"params": params}, X)
+
+
+def grad(X, K, bias, G, padding=0, stride=1, dilation=1, form="fast"):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+    layer, params = _layer(form, X.shape, K, bias, geometry)
+    # The vector-Jacobian product with G is the gradient of sum(G * layer(X)).
+    _, pullback = jax.vjp(lambda x, p: layer.apply({"params": p}, x), X, params)
+    dX, dparams = pullback(G)
+    return dX, _weight(form, dparams, K.shape), dparams["bias"]
+
+
+def learn(X, Y, K_init, lr, steps, layer, bias, learn_bias, padding=0, stride=1, dilation=1):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+    # The lesson's nn.Conv(..., use_bias=False) whenever no bias takes part.
+    use_bias = learn_bias or bool(jnp.any(bias))
+    form = "builtin" if layer == "builtin" else "fast"
+    net, params = _layer(form, X.shape, K_init, bias, geometry, use_bias)
+    learned = {"kernel", "weight"} | ({"bias"} if learn_bias else set())
+
+    def loss(params):
+        Y_hat = net.apply({"params": params}, X)
+        return ((Y_hat - Y) ** 2).sum()
+
+    losses = []
+    for _ in range(steps):
+        l, grads = jax.value_and_grad(loss)(params)
+        losses.append(float(l))
+        # No in-place update: a new parameter dict, the learned entries stepped downhill.
+        params = {key: p - lr * grads[key] if key in learned else p for key, p in params.items()}
+    return losses, _weight(form, params, K_init.shape), params.get("bias", bias)
