@@ -70,7 +70,8 @@ def test_the_tolerance_policy_holds_on_generated_cases(capsys):
 
 
 def test_a_documented_difference_is_excused_only_where_it_applies():
-    (raw,) = cases.load(["spec/cases/regressions.json"])
+    raw = next(c for c in cases.load(["spec/cases/regressions.json"])
+               if c["id"] == "regression-tensorflow-dilated-grad-inf-between-taps")
     exact = numpy_backend  # any correct backend gives the finite dK
     correct = run_paths(exact, [raw])["paths"]["builtin"][0]
     nan_dK = {**correct, "dK": [[float("nan"), correct["dK"][0][1]]]}
