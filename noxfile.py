@@ -4,6 +4,7 @@
     nox -s matrix       the main job: all four backends' results, compared
     nox -s torch -- -k learn   one backend; arguments after -- go to pytest
     nox -s fuzz -- --examples 2000 --seed 1   generated cases through all four backends
+    nox -s bench        timings and ratios against the machine's floor (not a default session)
 
 No environment can hold every framework (MXNet 1.9.1 needs NumPy < 1.24, TensorFlow 2.21 a
 newer one), so each session writes results/<backend>.json and `matrix` compares the files.
@@ -21,8 +22,8 @@ nox.options.sessions = ["numpy", "torch", "tensorflow", "mxnet", "jax", "matrix"
 
 PYTHON = "3.11"
 BACKENDS = ["numpy", "torch", "tensorflow", "mxnet", "jax"]
-# CI's short fuzz: a few hundred cases and a fixed seed.
-FUZZ_DEFAULTS = ["--examples", "300", "--seed", "0", "--tolerance-cases", "1000"]
+# CI's short fuzz: a few hundred cases and a fixed seed; JAX and the compiled paths on one in 4.
+FUZZ_DEFAULTS = ["--examples", "300", "--seed", "0", "--tolerance-cases", "1000", "--compiling-every", "4"]
 
 
 def _backend_session(session, backend, requirements=None, results=None):
@@ -96,10 +97,10 @@ def matrix(session):
                 *[f"--report-results={path}" for path in results])
 
 
-def _fuzz_environment(session, backend):
-    """A virtualenv with the backend's pins for a fuzz worker, rebuilt only when the pins
-    change (the backend's own session would run its whole test suite first)."""
-    location = pathlib.Path(".nox", "fuzz-workers", backend)
+def _worker_environment(session, backend):
+    """A virtualenv with the backend's pins for a fuzz or bench worker, rebuilt only when the
+    pins change (the backend's own session would run its whole test suite first)."""
+    location = pathlib.Path(".nox", "workers", backend)
     pins = pathlib.Path("requirements", f"{backend}.txt").read_text()
     stamp = location / "pins.txt"
     python = location / "bin" / "python"
@@ -111,14 +112,32 @@ def _fuzz_environment(session, backend):
     return python
 
 
+def _workers(session):
+    """--python=NAME=PYTHON for every backend: NumPy in this session, the others in their own."""
+    return [f"--python=numpy={session.bin}/python"] + [
+        f"--python={b}={_worker_environment(session, b)}" for b in BACKENDS[1:]]
+
+
 @nox.session(python=PYTHON)
 def fuzz(session):
     """Generated cases through every backend, compared; the smallest failure is kept."""
     session.install("-r", "requirements/numpy.txt")
-    workers = [f"--python=numpy={session.bin}/python"]
-    workers += [f"--python={b}={_fuzz_environment(session, b)}" for b in BACKENDS[1:]]
-    session.run("python", "-m", "conformance", "fuzz", *workers, "--out", "fuzz/failure.json",
+    session.run("python", "-m", "conformance", "fuzz", *_workers(session), "--out", "fuzz/failure.json",
                 *(session.posargs or FUZZ_DEFAULTS))
+
+
+@nox.session(python=PYTHON)
+def bench(session):
+    """Time every corr2d form and the learning loop in every framework, one process after
+    another, against the machine's floor; print the table, write bench/results.json.
+
+    Not a default session: timings belong on a quiet machine, not in the test run.
+    Arguments after -- go to `python -m conformance bench` (e.g. --sizes 256x256/3x3).
+    bench/index.html shows the results as a chart and the targets as a table."""
+    session.install("-r", "requirements/report.txt")  # numpy.txt's pins plus matplotlib
+    session.run("python", "-m", "conformance", "bench", *_workers(session), "--out", "bench/results.json",
+                *session.posargs)
+    session.run("python", "-m", "conformance", "report", "--bench", "bench/results.json", "--out", "bench")
 
 
 @nox.session(python=PYTHON)

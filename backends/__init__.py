@@ -21,6 +21,12 @@ and the result are framework tensors, `geometry` is padding=, stride=, dilation=
   kernel-learning loop with the built-in layer (``layer="builtin"``) or ``Conv2D``
   (``"custom"``), returning ``(losses, K, bias)``.
 
+Only where the framework compiles (TensorFlow, MXNet, JAX), the compiled path, which the
+conformance runner and the benchmark find by these names:
+
+- ``corr2d_compiled(X, K, **geometry)``: the fast form compiled (``FORMS["compiled"]``);
+- ``learn_compiled(...)``: ``learn``'s arguments and result, the steps compiled.
+
 Each module imports only its framework, NumPy and `spec`; importing this package imports
 no framework at all.
 """

@@ -8,6 +8,9 @@ over the padding gives a finite number where the contract (IEEE: 0 * inf) gives 
 input is padded by `jnp.pad` first, as Keras' ZeroPadding2D does in the TensorFlow backend.
 JAX arrays are immutable: the loop form writes `Y = Y.at[i, j].set(...)`, and a flax
 module holds no state, its parameters are a dict passed to `apply` and updated functionally.
+
+The compiled path is `jax.jit`: the fast form is jitted already (`corr2d_compiled` is it),
+and `learn_compiled` runs every step of the learning loop in one compiled `lax.scan`.
 """
 
 import dataclasses
@@ -129,7 +132,10 @@ def corr2d_builtin(X, K, padding=0, stride=1, dilation=1):
     return BuiltinConv2D.of(g, use_bias=False).apply({"params": {"kernel": kernel}}, X)
 
 
-FORMS = {"fast": corr2d, "builtin": corr2d_builtin, "loop": corr2d_loop}
+# The fast form is already one jitted program per geometry: it is the compiled form too.
+corr2d_compiled = corr2d
+
+FORMS = {"fast": corr2d, "builtin": corr2d_builtin, "loop": corr2d_loop, "compiled": corr2d_compiled}
 
 
 def conv2d(X, K, padding=0, stride=1, dilation=1, form="fast"):
@@ -189,22 +195,51 @@ def grad(X, K, bias, G, padding=0, stride=1, dilation=1, form="fast"):
     return dX, _weight(form, dparams, K.shape), dparams["bias"]
 
 
-def learn(X, Y, K_init, lr, steps, layer, bias, learn_bias, padding=0, stride=1, dilation=1):
-    geometry = dict(padding=padding, stride=stride, dilation=dilation)
-    # The lesson's nn.Conv(..., use_bias=False) whenever no bias takes part.
-    use_bias = learn_bias or bool(jnp.any(bias))
-    form = "builtin" if layer == "builtin" else "fast"
-    net, params = _layer(form, X.shape, K_init, bias, geometry, use_bias)
-    learned = {"kernel", "weight"} | ({"bias"} if learn_bias else set())
+def _step(net, X, Y, lr, learned):
+    """One step of the lesson's loop, as a pure function of the parameters: the loss at
+    them, and the parameters with the learned entries stepped downhill."""
 
     def loss(params):
         Y_hat = net.apply({"params": params}, X)
         return ((Y_hat - Y) ** 2).sum()
 
+    def step(params):
+        l, grads = jax.value_and_grad(loss)(params)
+        # No in-place update: a new parameter dict.
+        return {key: p - lr * grads[key] if key in learned else p for key, p in params.items()}, l
+
+    return step
+
+
+def _learning(X, K_init, layer, bias, learn_bias, geometry):
+    use_bias = learn_bias or bool(jnp.any(bias))  # the lesson's use_bias=False when no bias takes part
+    form = "builtin" if layer == "builtin" else "fast"
+    net, params = _layer(form, X.shape, K_init, bias, geometry, use_bias)
+    learned = frozenset({"kernel", "weight"} | ({"bias"} if learn_bias else set()))
+    return form, net, params, learned
+
+
+def learn(X, Y, K_init, lr, steps, layer, bias, learn_bias, padding=0, stride=1, dilation=1):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+    form, net, params, learned = _learning(X, K_init, layer, bias, learn_bias, geometry)
+    step = _step(net, X, Y, lr, learned)
     losses = []
     for _ in range(steps):
-        l, grads = jax.value_and_grad(loss)(params)
+        params, l = step(params)
         losses.append(float(l))
-        # No in-place update: a new parameter dict, the learned entries stepped downhill.
-        params = {key: p - lr * grads[key] if key in learned else p for key, p in params.items()}
     return losses, _weight(form, params, K_init.shape), params.get("bias", bias)
+
+
+def learn_compiled(X, Y, K_init, lr, steps, layer, bias, learn_bias, padding=0, stride=1, dilation=1):
+    """The same steps, all of them in one jitted `lax.scan`: compiled once per layer, shapes,
+    geometry and step count, then one call runs the loop."""
+    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+    form, net, params, learned = _learning(X, K_init, layer, bias, learn_bias, geometry)
+    params, losses = _scan(net, learned, steps, X, Y, lr, params)
+    return [float(l) for l in losses], _weight(form, params, K_init.shape), params.get("bias", bias)
+
+
+# A flax module is a frozen dataclass, hashable by its fields: the layer is static.
+@partial(jax.jit, static_argnums=(0, 1, 2))
+def _scan(net, learned, steps, X, Y, lr, params):
+    return jax.lax.scan(lambda p, _: _step(net, X, Y, lr, learned)(p), params, length=steps)

@@ -17,6 +17,8 @@ os.environ.setdefault("MXNET_ENFORCE_DETERMINISM", "1")
 # MXNet 1.9.1 refers to `np.bool` (e.g. in its dtype tables), an alias of the builtin bool
 # that NumPy deprecated in 1.20 and removed in 1.24; the oldest NumPy with Python 3.12 wheels
 # is 1.26. Restoring the same alias before MXNet is imported changes nothing MXNet computes.
+# (NumPy 1.20-1.23 serve it from a deprecation hook, not the module dict, so it is set there
+# too: the same bool, minus the deprecation warning.)
 if "bool" not in vars(np):
     np.bool = bool
 
@@ -45,7 +47,7 @@ def to_numpy(tensor):
 def _pad(x4, g):
     """Zero-pad an NCHW array by ((top, bottom), (left, right))."""
     (top, bottom), (left, right) = g.padding
-    return nd.pad(x4, mode="constant", pad_width=(0, 0, 0, 0, top, bottom, left, right))
+    return x4.pad(mode="constant", pad_width=(0, 0, 0, 0, top, bottom, left, right))  # nd or sym
 
 
 def _corr2d_single(X, K, g):
@@ -76,17 +78,84 @@ def corr2d_loop(X, K, padding=0, stride=1, dilation=1):
 def corr2d(X, K, padding=0, stride=1, dilation=1):
     """Sum over the kernel's offsets (a, b) of the strided input window times K[:, :, a, b]."""
     g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
-    x, k = _pad(X.reshape(g.x4), g), K.reshape(g.k4)
+    x, k = X.reshape(g.x4), K.reshape(g.k4)
+    if g.k4[:2] == (1, 1) and g.stride == (1, 1) and not autograd.is_recording():
+        return _corr2d_flat(_pad(x, g) if any(map(any, g.padding)) else x, k, g).reshape(g.out_shape)
+    return _corr2d(nd, x, k, g).reshape(g.out_shape)
+
+
+def _corr2d_flat(x, k, g):
+    """One channel, stride 1, nothing to differentiate: the window of offset (a, b) is the
+    flattened input from a*dh*W + b*dw on, a view (slicing the first axis copies nothing),
+    and `linalg.gemm` adds it times the tap into the output in place. The output comes out
+    W wide; the columns that wrap around are dropped at the end."""
+    n, _, h, w = x.shape
+    oh, ow = g.out4[2:]
+    (dh, dw), (kh, kw) = g.dilation, g.k4[2:]
+    span = (oh - 1) * w + ow  # from the first output to the last, flattened
+    taps = k.reshape((kh, kw, 1, 1))  # taps[a][b] is a (1, 1) view
+    Y = nd.empty((n, oh * w), dtype=x.dtype)
+    for i in range(n):
+        flat, y = x[i].reshape((-1,)), Y[i][:span].reshape((1, span))
+        for a in range(kh):
+            for b in range(kw):
+                window = flat[a * dh * w + b * dw :][:span].reshape((1, span))
+                if a == b == 0:
+                    nd.linalg.gemm2(taps[a][b], window, out=y)
+                else:
+                    nd.linalg.gemm(taps[a][b], window, y, out=y)
+    return nd.slice_axis(Y.reshape((n, 1, oh, w)), axis=3, begin=0, end=ow)
+
+
+def _corr2d(F, x, k, g):
+    """The fast form on NCHW `x` and OIHW `k`, in `F` = nd (eagerly) or sym (hybridized):
+    each window times its tap, (C_out, C_in) times (C_in, N*H'*W'), added by one BLAS call
+    (`linalg.gemm`: alpha*A*B + beta*C) per offset."""
+    x = _pad(x, g) if any(map(any, g.padding)) else x
     (sh, sw), (dh, dw) = g.stride, g.dilation
     (n, c_in), (c_out, oh, ow) = g.x4[:2], g.out4[1:]
-    Y = nd.zeros((c_out, n * oh * ow), dtype=X.dtype)
+    Y = None
     for a in range(g.k4[2]):
         for b in range(g.k4[3]):
-            window = x[:, :, a * dh : a * dh + (oh - 1) * sh + 1 : sh,
-                       b * dw : b * dw + (ow - 1) * sw + 1 : sw]
-            # Contract the input channels: (C_out, C_in) times (C_in, N*H'*W').
-            Y = Y + nd.dot(k[:, :, a, b], window.transpose((1, 0, 2, 3)).reshape((c_in, -1)))
-    return Y.reshape((c_out, n, oh, ow)).transpose((1, 0, 2, 3)).reshape(g.out_shape)
+            window = F.slice(x, begin=(None, None, a * dh, b * dw), step=(None, None, sh, sw),
+                             end=(None, None, a * dh + (oh - 1) * sh + 1, b * dw + (ow - 1) * sw + 1))
+            columns = (window if n == 1 else window.transpose((1, 0, 2, 3))).reshape((c_in, -1))
+            tap = F.slice(k, begin=(None, None, a, b), end=(None, None, a + 1, b + 1)).reshape((c_out, c_in))
+            Y = F.linalg.gemm2(tap, columns) if Y is None else F.linalg.gemm(tap, columns, Y)
+    if n == 1:
+        return Y.reshape((1, c_out, oh, ow))
+    return Y.reshape((c_out, n, oh, ow)).transpose((1, 0, 2, 3))
+
+
+# Hybridized blocks by what they compute and the shapes, dtype and geometry they take: each
+# is traced once into a symbol graph, and later calls run its cached op.
+_COMPILED = {}
+
+
+def _compiled(key, build):
+    if key not in _COMPILED:
+        _COMPILED[key] = build()
+        _COMPILED[key].hybridize(static_alloc=True, static_shape=True)
+    return _COMPILED[key]
+
+
+class _Function(nn.HybridBlock):
+    """`function(F, *inputs)` as a Gluon HybridBlock, so that hybridize() can compile it."""
+
+    def __init__(self, function, **kwargs):
+        super().__init__(**kwargs)
+        self.function = function
+
+    def hybrid_forward(self, F, *inputs):
+        return self.function(F, *inputs)
+
+
+def corr2d_compiled(X, K, padding=0, stride=1, dilation=1):
+    """The fast form hybridized: one symbol graph per shape and geometry, run as a cached op."""
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)  # bad input raises here
+    key = ("corr2d", X.shape, K.shape, X.dtype, g.padding, g.stride, g.dilation)
+    forward = lambda F, x, k: _corr2d(F, x.reshape(g.x4), k.reshape(g.k4), g).reshape(g.out_shape)
+    return _compiled(key, lambda: _Function(forward))(X, K)
 
 
 class BuiltinConv2D(nn.Conv2D):
@@ -110,7 +179,7 @@ def corr2d_builtin(X, K, padding=0, stride=1, dilation=1):
     return _initialized(BuiltinConv2D(g, use_bias=False), K, None)(X)
 
 
-FORMS = {"fast": corr2d, "builtin": corr2d_builtin, "loop": corr2d_loop}
+FORMS = {"fast": corr2d, "builtin": corr2d_builtin, "loop": corr2d_loop, "compiled": corr2d_compiled}
 
 
 def conv2d(X, K, padding=0, stride=1, dilation=1, form="fast"):
@@ -131,6 +200,22 @@ class Conv2D(nn.Block):
         g = conv_geometry(x.shape, self.weight.shape, **self.geometry)
         y = corr2d(x, self.weight.data(), **self.geometry)
         return y + self.bias.data().reshape(g.bias_shape)
+
+
+class _HybridConv2D(nn.HybridBlock):
+    """The same layer as a HybridBlock for the compiled path: its geometry is fixed when it
+    is built (a symbol has no shape to derive it from)."""
+
+    def __init__(self, g, kernel_shape, **kwargs):
+        super().__init__(**kwargs)
+        self.g = g
+        self.weight = self.params.get("weight", shape=kernel_shape)
+        self.bias = self.params.get("bias", shape=(g.k4[0] if len(kernel_shape) == 4 else 1,))
+
+    def hybrid_forward(self, F, x, weight, bias):
+        g = self.g
+        y = _corr2d(F, x.reshape(g.x4), weight.reshape(g.k4), g).reshape(g.out_shape)
+        return F.broadcast_add(y, bias.reshape(g.bias_shape))
 
 
 def _initialized(layer, weight, bias):
@@ -166,21 +251,56 @@ def grad(X, K, bias, G, padding=0, stride=1, dilation=1, form="fast"):
     return X.grad, layer.weight.grad().reshape(K.shape), layer.bias.grad()
 
 
-def learn(X, Y, K_init, lr, steps, layer, bias, learn_bias, padding=0, stride=1, dilation=1):
+def learn(X, Y, K_init, lr, steps, layer, bias, learn_bias, padding=0, stride=1, dilation=1, compiled=False):
     geometry = dict(padding=padding, stride=stride, dilation=dilation)
     # The lesson's nn.Conv2D(..., use_bias=False) whenever no bias takes part.
     use_bias = learn_bias or bool(bias.asnumpy().any())
     form = "builtin" if layer == "builtin" else "fast"
-    conv = _layer(form, X.shape, K_init, bias, geometry, use_bias)
+    if compiled:
+        loss = _hybridized_loss(form, X.shape, K_init, bias, geometry, use_bias)
+        conv = loss.net
+    else:
+        conv = _layer(form, X.shape, K_init, bias, geometry, use_bias)
+        loss = lambda X, Y: (conv(X) - Y) ** 2
     losses = []
     for _ in range(steps):
         with autograd.record():
-            Y_hat = conv(X)
-            l = (Y_hat - Y) ** 2
+            l = loss(X, Y)
         l.backward()  # a non-scalar head: MXNet backpropagates ones, i.e. sum(l)
-        losses.append(l.sum().asscalar().item())
+        losses.append(l)  # read after the loop: MXNet's engine runs ahead meanwhile
         conv.weight.data()[:] -= lr * conv.weight.grad()
         if learn_bias:
             conv.bias.data()[:] -= lr * conv.bias.grad()
     final_bias = conv.bias.data() if use_bias else bias
+    losses = [l.sum().asscalar().item() for l in losses]
     return losses, conv.weight.data().reshape(K_init.shape), final_bias
+
+
+def learn_compiled(X, Y, K_init, lr, steps, layer, bias, learn_bias, padding=0, stride=1, dilation=1):
+    """The same loop on a hybridized layer and loss: forward and backward run as one cached
+    graph per step (see `_hybridized_loss`)."""
+    return learn(X, Y, K_init, lr, steps, layer, bias, learn_bias, padding, stride, dilation, compiled=True)
+
+
+class _Loss(nn.HybridBlock):
+    """The lesson's squared error of a layer, hybridized with it into one cached graph."""
+
+    def __init__(self, net, **kwargs):
+        super().__init__(**kwargs)
+        self.net = net
+
+    def hybrid_forward(self, F, X, Y):
+        return (self.net(X) - Y) ** 2
+
+
+def _hybridized_loss(form, x_shape, weight, bias, geometry, use_bias):
+    """Gluon's nn.Conv2D or the custom layer's fast form, and the loss, hybridized: built
+    once per shape and geometry, its parameters set anew on every call."""
+    g = conv_geometry(x_shape, weight.shape, **geometry)
+    key = ("learn", form, x_shape, weight.shape, weight.dtype, g.padding, g.stride, g.dilation, use_bias)
+    net = lambda: BuiltinConv2D(g, use_bias) if form == "builtin" else _HybridConv2D(g, weight.shape)
+    loss = _compiled(key, lambda: _Loss(_initialized(net(), weight, bias)))
+    loss.net.weight.set_data(weight.reshape(loss.net.weight.shape))
+    if loss.net.bias is not None:
+        loss.net.bias.set_data(bias)
+    return loss

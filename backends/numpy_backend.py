@@ -1,9 +1,9 @@
 """NumPy backend: the lesson in plain NumPy, computing in the case's dtype.
 
 NumPy has no autograd and no conv layer, so both are written here: the fast path sums the
-kernel's offsets over strided views of the input (its backward gathers the windows once and
-scatters their gradients back with `np.add.at`), and the "built-in" path is im2col and one
-matrix product, the way frameworks without a direct convolution kernel compute it.
+kernel's offsets over strided views of the input (its backward goes offset by offset too,
+adding each offset's gradient back onto its window), and the "built-in" path is im2col and
+one matrix product, the way frameworks without a direct convolution kernel compute it.
 """
 
 import numpy as np
@@ -27,21 +27,14 @@ def to_numpy(array):
 
 
 def _padded(X, g):
+    if not any(map(any, g.padding)):
+        return X.reshape(g.x4)  # a view: np.pad would copy even with nothing to add
     return np.pad(X.reshape(g.x4), ((0, 0), (0, 0)) + g.padding)
 
 
 def _cropped(x, g):
     (top, bottom), (left, right) = g.padding
     return x[:, :, top : x.shape[2] - bottom, left : x.shape[3] - right]
-
-
-def _window_index(g):
-    """Index of the padded NCHW input read by output (i, j) and kernel tap (a, b): it
-    broadcasts to (N, C, H', W', kh, kw)."""
-    (sh, sw), (dh, dw), (oh, ow), (kh, kw) = g.stride, g.dilation, g.out4[2:], g.k4[2:]
-    rows = np.arange(oh)[:, None, None, None] * sh + np.arange(kh)[None, None, :, None] * dh
-    cols = np.arange(ow)[None, :, None, None] * sw + np.arange(kw)[None, None, None, :] * dw
-    return (slice(None), slice(None), rows, cols)
 
 
 def _corr2d_single(X, K, g):
@@ -76,13 +69,23 @@ def _offset_window(g, a, b):
             slice(b * dw, b * dw + (ow - 1) * sw + 1, sw))
 
 
+# Output elements per block of the stride-1 form: a block of Y and the input it reads stay
+# in the core's cache while every kernel offset is added into it. With channels each offset
+# is a matrix product, which blocks for the cache itself; fewer, larger products thread better.
+BLOCK, CHANNELS_BLOCK = 1 << 15, 1 << 20
+
+
 def corr2d(X, K, padding=0, stride=1, dilation=1):
     """Sum over the kernel's offsets of the strided input window times K[:, :, a, b],
     accumulated in place: the windows stay views (gathering them would take kh*kw copies
     of the input)."""
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
-    x = _padded(X, g) if any(map(any, g.padding)) else X.reshape(g.x4)
-    k = K.reshape(g.k4)
+    return _corr2d(X, K, conv_geometry(X.shape, K.shape, padding, stride, dilation))
+
+
+def _corr2d(X, K, g):
+    x, k = _padded(X, g), K.reshape(g.k4)
+    if g.stride == (1, 1):
+        return _corr2d_flat(np.ascontiguousarray(x), k, g).reshape(g.out_shape)
     Y = np.zeros(g.out4, dtype=np.result_type(X, K))
     product = np.empty_like(Y)
     for a in range(g.k4[2]):
@@ -96,9 +99,38 @@ def corr2d(X, K, padding=0, stride=1, dilation=1):
     return Y.reshape(g.out_shape)
 
 
+def _corr2d_flat(x, k, g):
+    """Stride 1: the window of offset (a, b) is one contiguous run of the flattened input,
+    a*dh*W + b*dw elements on. The output comes out W wide (its last columns, which wrap
+    around, are dropped) and is summed block by block, each block staying in cache for
+    all the offsets."""
+    n, c, h, w = x.shape
+    c_out, oh, ow = g.out4[1:]
+    (dh, dw), (kh, kw) = g.dilation, g.k4[2:]
+    span = (oh - 1) * w + ow  # from the first output to the last, flattened
+    xf = x.reshape(n, c, h * w)
+    Y = np.empty((n, c_out, oh * w), dtype=np.result_type(x, k))
+    step = BLOCK if (c, c_out) == (1, 1) else max(CHANNELS_BLOCK // (c + c_out), w)
+    product = np.empty((c_out, min(step, span)), dtype=Y.dtype)
+    offsets = [(a, b, a * dh * w + b * dw) for a in range(kh) for b in range(kw)]
+    for i in range(n):
+        for start in range(0, span, step):
+            stop = min(start + step, span)
+            y, t = Y[i, :, start:stop], product[:, : stop - start]
+            for index, (a, b, offset) in enumerate(offsets):
+                window, out = xf[i, :, start + offset : stop + offset], t if index else y
+                if (c, c_out) == (1, 1):
+                    np.multiply(window, k[0, 0, a, b], out=out)
+                else:
+                    np.matmul(k[:, :, a, b], window, out=out)
+                if index:
+                    y += t
+    return Y.reshape(n, c_out, oh, w)[..., :ow]
+
+
 def _im2col(X, g):
     """The (N*H'*W', C*kh*kw) matrix of windows, from a strided view copied once."""
-    (sh, sw), (dh, dw), (n, c, kh, kw) = g.stride, g.dilation, g.x4[:2] + g.k4[2:]
+    (sh, sw), (dh, dw), (c, kh, kw) = g.stride, g.dilation, (g.x4[1],) + g.k4[2:]
     span = ((kh - 1) * dh + 1, (kw - 1) * dw + 1)
     view = sliding_window_view(_padded(X, g), span, axis=(2, 3))[:, :, ::sh, ::sw, ::dh, ::dw]
     return view.transpose(0, 2, 3, 1, 4, 5).reshape(-1, c * kh * kw)
@@ -131,12 +163,18 @@ class Conv2D:
         self.weight = rng.uniform(size=kernel_size).astype(dtype)
         self.bias = np.zeros(kernel_size[0] if len(kernel_size) == 4 else 1, dtype=dtype)
         self.geometry = dict(padding=padding, stride=stride, dilation=dilation)
+        # Whether backward() returns dX: autograd skips the gradient of an input that needs
+        # none, and so does this layer when the loop only learns the kernel.
+        self.input_grad = True
 
     def _geometry(self, x):
-        return conv_geometry(x.shape, self.weight.shape, **self.geometry)
+        if getattr(self, "_shapes", None) != (x.shape, self.weight.shape):  # computed once per shape
+            self._shapes = (x.shape, self.weight.shape)
+            self._g = conv_geometry(x.shape, self.weight.shape, **self.geometry)
+        return self._g
 
     def _corr2d(self, x):
-        return corr2d(x, self.weight, **self.geometry)
+        return _corr2d(x, self.weight, self._geometry(x))
 
     def forward(self, x):
         self._x = x
@@ -145,33 +183,46 @@ class Conv2D:
     __call__ = forward
 
     def backward(self, grad_y):
-        """Store weight and bias gradients of sum(grad_y * y); return the input gradient."""
+        """Store weight and bias gradients of sum(grad_y * y); return the input gradient.
+        Offset by offset, as forward: dK[:, :, a, b] contracts G with the window offset (a, b)
+        read, and G times K[:, :, a, b] is added back onto that window of dX."""
         g = self._geometry(self._x)
-        G, index = grad_y.reshape(g.out4), _window_index(g)
-        self.weight_grad = np.einsum("nohw,nchwab->ocab", G, _padded(self._x, g)[index])
-        self.weight_grad = self.weight_grad.reshape(self.weight.shape)
+        G, x, k = grad_y.reshape(g.out4), _padded(self._x, g), self.weight.reshape(g.k4)
+        dk = np.empty(g.k4, dtype=np.result_type(G, x))
+        dx = np.zeros(x.shape, dtype=grad_y.dtype) if self.input_grad else None
+        for a in range(g.k4[2]):
+            for b in range(g.k4[3]):
+                window = _offset_window(g, a, b)
+                dk[:, :, a, b] = np.einsum("nohw,nchw->oc", G, x[window])
+                if dx is not None:
+                    dx[window] += np.einsum("nohw,oc->nchw", G, k[:, :, a, b])
+        self.weight_grad = dk.reshape(self.weight.shape)
         self.bias_grad = G.sum(axis=(0, 2, 3))
-        dx = np.zeros(g.x4[:2] + _padded(self._x, g).shape[2:], dtype=grad_y.dtype)
-        np.add.at(dx, index, np.einsum("nohw,ocab->nchwab", G, self.weight.reshape(g.k4)))
-        return _cropped(dx, g).reshape(self._x.shape)
+        return None if dx is None else _cropped(dx, g).reshape(self._x.shape)
 
 
 class BuiltinConv2D(Conv2D):
     """The same layer computed as im2col and matrix products, forward and backward."""
 
     def _corr2d(self, x):
-        return corr2d_builtin(x, self.weight, **self.geometry)
+        g = self._geometry(x)
+        self._columns = _im2col(x, g)  # kept for the backward pass, as frameworks keep them
+        return _nchw(self._columns @ self.weight.reshape(g.k4[0], -1).T, g).reshape(g.out_shape)
 
     def backward(self, grad_y):
         g = self._geometry(self._x)
         n, c_out, oh, ow = g.out4
         G = grad_y.reshape(g.out4).transpose(0, 2, 3, 1).reshape(-1, c_out)
         kernel = self.weight.reshape(c_out, -1)
-        self.weight_grad = (G.T @ _im2col(self._x, g)).reshape(self.weight.shape)
+        self.weight_grad = (G.T @ self._columns).reshape(self.weight.shape)
         self.bias_grad = G.sum(axis=0)
+        if not self.input_grad:
+            return None
         columns = (G @ kernel).reshape(n, oh, ow, *g.k4[1:]).transpose(0, 3, 1, 2, 4, 5)
         dx = np.zeros(g.x4[:2] + _padded(self._x, g).shape[2:], dtype=grad_y.dtype)
-        np.add.at(dx, _window_index(g), columns)  # col2im: each column back to its window
+        for a in range(g.k4[2]):  # col2im: each column back to its window
+            for b in range(g.k4[3]):
+                dx[_offset_window(g, a, b)] += columns[..., a, b]
         return _cropped(dx, g).reshape(self._x.shape)
 
 
@@ -196,6 +247,7 @@ def grad(X, K, bias, G, padding=0, stride=1, dilation=1, form="fast"):
 def learn(X, Y, K_init, lr, steps, layer, bias, learn_bias, padding=0, stride=1, dilation=1):
     geometry = dict(padding=padding, stride=stride, dilation=dilation)
     net = _layer("builtin" if layer == "builtin" else "fast", K_init, bias, geometry)
+    net.input_grad = False  # X is data: only the kernel (and bias) learn
     losses = []
     for _ in range(steps):
         residual = net(X) - Y

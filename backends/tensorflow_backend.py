@@ -6,6 +6,9 @@ only "valid" or "same", so explicit padding is a ZeroPadding2D layer in front of
 refuses a stride and a dilation above 1 together, so that case runs at stride 1 and keeps
 every stride-th output (the same windows). Keras 3 wraps each weight in a `keras.Variable`;
 the `tf.Variable` a GradientTape watches is its `.value`.
+
+The compiled path (`corr2d_compiled`, `learn_compiled`) is `tf.function(jit_compile=True)`:
+XLA fuses the fast form into one loop, and runs the whole learning loop in one call.
 """
 
 import numpy as np
@@ -33,7 +36,9 @@ def to_numpy(tensor):
 
 
 def _pad(x4, g):
-    """Zero-pad an NCHW tensor by ((top, bottom), (left, right))."""
+    """Zero-pad an NCHW tensor by ((top, bottom), (left, right)) (no copy when all are 0)."""
+    if not any(map(any, g.padding)):
+        return x4
     return tf.pad(x4, ((0, 0), (0, 0)) + g.padding)
 
 
@@ -63,17 +68,44 @@ def corr2d_loop(X, K, padding=0, stride=1, dilation=1):
 
 
 def corr2d(X, K, padding=0, stride=1, dilation=1):
-    """Sum over the kernel's offsets (a, b) of the strided input window times K[:, :, a, b]."""
+    """Sum over the kernel's offsets (a, b) of the strided input window times K[:, :, a, b]:
+    a product per offset (one channel) or a matrix product over the input channels."""
     g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
     x, k = _pad(tf.reshape(X, g.x4), g), tf.reshape(K, g.k4)
     (sh, sw), (dh, dw), (oh, ow) = g.stride, g.dilation, g.out4[2:]
-    Y = tf.zeros(g.out4, dtype=X.dtype)
+    Y = None
     for a in range(g.k4[2]):
         for b in range(g.k4[3]):
             window = x[:, :, a * dh : a * dh + (oh - 1) * sh + 1 : sh,
                        b * dw : b * dw + (ow - 1) * sw + 1 : sw]
-            Y = Y + tf.einsum("nchw,oc->nohw", window, k[:, :, a, b])
+            if g.k4[:2] == (1, 1):
+                term = window * k[0, 0, a, b]
+            else:
+                term = tf.einsum("nchw,oc->nohw", window, k[:, :, a, b])
+            Y = term if Y is None else Y + term
     return tf.reshape(Y, g.out_shape)
+
+
+# Compiled functions by what they compute and the shapes, dtype and geometry they take:
+# XLA compiles once per key, and later calls reuse the program. Each is kept as the concrete
+# function of its one signature, which skips tf.function's signature matching on every call.
+_COMPILED = {}
+
+
+def _compiled(key, build, *args):
+    if key not in _COMPILED:
+        _COMPILED[key] = build().get_concrete_function(*args)
+    return _COMPILED[key](*args)
+
+
+def corr2d_compiled(X, K, padding=0, stride=1, dilation=1):
+    """The fast form compiled by XLA (`tf.function(jit_compile=True)`): the offsets' products
+    and sums fuse into one loop over the output, with no window ever stored."""
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)  # bad input raises here
+    geometry = dict(padding=g.padding, stride=g.stride, dilation=g.dilation)
+    key = ("corr2d", tuple(X.shape), tuple(K.shape), X.dtype.name, *geometry.values())
+    return _compiled(key, lambda: tf.function(lambda X, K: corr2d(X, K, **geometry),
+                                              jit_compile=True, autograph=False), X, K)
 
 
 class BuiltinConv2D(keras.layers.Conv2D):
@@ -113,7 +145,7 @@ def corr2d_builtin(X, K, padding=0, stride=1, dilation=1):
     return layer(X)
 
 
-FORMS = {"fast": corr2d, "builtin": corr2d_builtin, "loop": corr2d_loop}
+FORMS = {"fast": corr2d, "builtin": corr2d_builtin, "loop": corr2d_loop, "compiled": corr2d_compiled}
 
 
 def conv2d(X, K, padding=0, stride=1, dilation=1, form="fast"):
@@ -192,3 +224,49 @@ def learn(X, Y, K_init, lr, steps, layer, bias, learn_bias, padding=0, stride=1,
         weight = tf.transpose(weight, (3, 2, 0, 1))  # HWIO -> OIHW
     final_bias = net.bias.value if use_bias else bias
     return losses, tf.reshape(weight, K_init.shape), final_bias
+
+
+def learn_compiled(X, Y, K_init, lr, steps, layer, bias, learn_bias, padding=0, stride=1, dilation=1):
+    """The same loop with its step compiled by XLA: the layer is built once per shape and
+    geometry, and one compiled call sets the initial weights and runs every step (a while
+    loop around the step), so Python and TensorFlow's per-call dispatch run once, not per step."""
+    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+    use_bias = learn_bias or bool(np.any(bias))
+    form = "builtin" if layer == "builtin" else "fast"
+    g = conv_geometry(X.shape, K_init.shape, **geometry)
+    key = ("learn", form, tuple(X.shape), tuple(K_init.shape), X.dtype.name, g.padding, g.stride,
+           g.dilation, use_bias, learn_bias, lr, steps)
+    net = lambda: _layer(form, X.shape, K_init, bias, geometry, use_bias)
+    losses, weight, final_bias = _compiled(key, lambda: _train_function(net(), form, learn_bias, lr, steps),
+                                           X, Y, K_init, bias)
+    return list(losses.numpy()), weight, final_bias if use_bias else bias
+
+
+def _train_function(net, form, learn_bias, lr, steps):
+    learned = [net.weight] + ([net.bias] if learn_bias else [])
+    has_bias = form == "fast" or net.use_bias  # the custom Conv2D always holds a bias
+
+    @tf.function(jit_compile=True)
+    def train(X, Y, K_init, bias):
+        if form == "builtin":  # OIHW -> HWIO
+            net.kernel.assign(tf.transpose(tf.reshape(K_init, net.geometry.k4), (2, 3, 1, 0)))
+        else:
+            net.weight.assign(K_init)
+        if has_bias:
+            net.bias.assign(bias)
+        losses = tf.TensorArray(X.dtype, size=steps)
+        for step in tf.range(steps):
+            with tf.GradientTape(watch_accessed_variables=False) as tape:
+                for variable in learned:
+                    tape.watch(variable.value)
+                l = (net(X) - Y) ** 2
+            grads = tape.gradient(l, [variable.value for variable in learned])
+            losses = losses.write(step, tf.reduce_sum(l))
+            for variable, gradient in zip(learned, grads):
+                variable.assign_sub(lr * gradient)
+        weight = net.weight.value
+        if form == "builtin":
+            weight = tf.transpose(weight, (3, 2, 0, 1))  # HWIO -> OIHW
+        return losses.stack(), tf.reshape(weight, K_init.shape), net.bias.value if has_bias else bias
+
+    return train

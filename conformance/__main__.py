@@ -2,8 +2,9 @@
 python -m conformance compare RESULTS.json ... [--cases FILE ...] [--allow-skipped]
 python -m conformance fuzz --python NAME=PYTHON ... [--examples N] [--seed S] [--out FILE]
 python -m conformance serve --backend NAME     (a fuzz worker; the fuzzer starts it)
-python -m conformance report RESULTS.json ... --out report/
+python -m conformance report [RESULTS.json ...] [--bench BENCH.json] --out report/
 python -m conformance port TOPIC --from BACKEND --to BACKEND
+python -m conformance bench --python NAME=PYTHON ... [--sizes SIZE ...] [--out bench/results.json]
 """
 
 import argparse
@@ -67,6 +68,12 @@ def _serve(args):
     return 0
 
 
+def _bench(args):
+    from conformance import bench
+
+    return bench.main(args)
+
+
 def _fuzz(args):
     from conformance import fuzz  # needs Hypothesis: only the fuzzing environment has it
 
@@ -98,13 +105,18 @@ def main(argv=None):
                         help="a backend and the Python of its environment (repeat per backend)")
     fuzzer.add_argument("--examples", type=int, default=300, help="generated cases (default 300)")
     fuzzer.add_argument("--seed", type=int, default=0, help="Hypothesis seed (default 0)")
+    fuzzer.add_argument("--compiling-every", type=int, default=8, metavar="K",
+                        help="run JAX and the compiled paths (an XLA compile per shape) on one case "
+                             "in K (default 8; 1: every case)")
     fuzzer.add_argument("--tolerance-cases", type=int, default=10000,
                         help="cases for the tolerance-policy check (default 10000)")
     fuzzer.add_argument("--out", default="fuzz/failure.json",
                         help="where the smallest failing case goes (a case file)")
     fuzzer.set_defaults(handler=_fuzz)
     page = commands.add_parser("report", help="write the comparison as HTML and Markdown, with plots")
-    page.add_argument("results", nargs="+", help="results files written by 'run'")
+    page.add_argument("results", nargs="*", help="results files written by 'run'")
+    page.add_argument("--bench", metavar="BENCH.json",
+                      help="also chart this benchmark (written by 'bench'); alone, the page is only that")
     page.add_argument("--cases", nargs="+", help="case files (default: all of spec/cases)")
     page.add_argument("--out", default="report", help="folder to write (default: report/)")
     page.set_defaults(handler=_report)
@@ -115,6 +127,12 @@ def main(argv=None):
     port.add_argument("--from", dest="source", help="the backend you port from")
     port.add_argument("--to", dest="target", help="the backend you port to")
     port.set_defaults(handler=_port)
+    timing = commands.add_parser("bench", help="time every corr2d form and the learning loop, "
+                                 "one framework process after another")
+    from conformance.bench import add_arguments
+
+    add_arguments(timing)
+    timing.set_defaults(handler=_bench)
     args = parser.parse_args(argv)
     return args.handler(args)
 

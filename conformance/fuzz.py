@@ -7,6 +7,12 @@ disagreement. Hypothesis then shrinks the case, and the smallest failing one is 
 an ordinary case file, ready to join spec/cases as a regression case. A fixed seed
 reproduces a run.
 
+Programs compiled for every new shape are the fuzzer's cost: JAX compiles each of its paths
+with XLA (about 0.4-0.9 s a generated case here), and the compiled paths of TensorFlow and
+MXNet (0.4 s and less) too, against 0.01-0.1 s for the other paths. So that 2000 cases fit
+in 10 minutes on 2 cores, they run on one generated case in `compiling_every`: Hypothesis
+draws which (a reproducible part of the example) and shrinks towards running them.
+
 It also checks the tolerance policy of spec/tolerance.py on generated cases: a result off
 by 0.99 of the bound is never a false alarm, and one off by 10 times the bound is caught.
 """
@@ -19,7 +25,7 @@ import sys
 import time
 
 import numpy as np
-from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import HealthCheck, given, seed, settings, strategies as st
 
 from conformance import generate
 from conformance.compare import _judge, compare
@@ -54,8 +60,8 @@ class Worker:
             raise RuntimeError(f"the {self.name} worker stopped (exit code {self.process.wait()})")
         return json.loads(line)
 
-    def send(self, raw_cases, repeat):
-        self.process.stdin.write(json.dumps({"cases": raw_cases, "repeat": repeat}) + "\n")
+    def send(self, raw_cases, repeat, paths=None):
+        self.process.stdin.write(json.dumps({"cases": raw_cases, "repeat": repeat, "paths": paths}) + "\n")
         self.process.stdin.flush()
 
     def receive(self):
@@ -66,12 +72,19 @@ class Worker:
         self.process.wait()
 
 
-def disagreements(workers, raw):
-    """Every problem with one case: a backend that is not deterministic, or any failure."""
-    for worker in workers:
-        worker.send([raw], repeat=2)
+# Backends whose every path compiles a program per shape, and the paths that compile none.
+COMPILES_EVERY_PATH = {"jax"}
+CHEAP_PATHS = ["builtin"]  # and the fast path, which always runs
+
+
+def disagreements(workers, raw, compiling=True):
+    """Every problem with one case: a backend that is not deterministic, or any failure.
+    Without `compiling`, only the cheap paths of the backends that have them run."""
+    sent = [w for w in workers if compiling or w.name not in COMPILES_EVERY_PATH]
+    for worker in sent:
+        worker.send([raw], repeat=2, paths=None if compiling else CHEAP_PATHS)
     problems, documents = [], []
-    for worker in workers:
+    for worker in sent:
         first, second = worker.receive()
         if json.dumps(first) != json.dumps(second):
             problems.append(f"backend {worker.name}: a second run is not bit-identical to the first")
@@ -93,18 +106,21 @@ FUZZ_SETTINGS = dict(database=None, deadline=None, print_blob=False,
                      suppress_health_check=list(HealthCheck))
 
 
-def fuzz_backends(workers, examples, seed_value, out):
-    """Run `examples` generated cases; on failure write the shrunk case to `out`."""
-    found, checked, known = {}, [0], []
+def fuzz_backends(workers, examples, seed_value, out, compiling_every=1):
+    """Run `examples` generated cases; on failure write the shrunk case to `out`. The
+    compiling paths run on one case in `compiling_every` (1: on every case)."""
+    found, checked, known, compiled = {}, [0], [], [0]
 
     @settings(max_examples=examples, **FUZZ_SETTINGS)
     @seed(seed_value)
-    @given(generate.cases())
-    def every_backend_agrees(raw):
+    @given(generate.cases(), st.sampled_from([True] + [False] * (compiling_every - 1)))
+    def every_backend_agrees(raw, compiling):
         checked[0] += 1
+        compiled[0] += compiling
         if checked[0] % 100 == 0:
-            print(f"[fuzz] {checked[0]} cases through {len(workers)} backends", file=sys.stderr)
-        problems, met = disagreements(workers, raw)
+            print(f"[fuzz] {checked[0]} cases through {len(workers)} backends "
+                  f"({compiled[0]} with the compiling paths)", file=sys.stderr)
+        problems, met = disagreements(workers, raw, compiling)
         known.extend(met)
         if problems:
             found.update(raw=raw, problems=problems)  # the last failure Hypothesis runs is the smallest
@@ -118,8 +134,14 @@ def fuzz_backends(workers, examples, seed_value, out):
         for problem in found["problems"]:
             print(f"  {problem}")
         return 1
-    print(f"fuzz: {examples} generated cases (seed {seed_value}), every backend agrees "
+    print(f"fuzz: {checked[0]} generated cases (seed {seed_value}), every backend agrees "
           f"and repeats itself bit for bit")
+    if compiling_every > 1:
+        names = {worker.name for worker in workers}
+        every, sampled = sorted(names - COMPILES_EVERY_PATH), sorted(names & COMPILES_EVERY_PATH)
+        print(f"fuzz: the fast and built-in paths of {', '.join(every)} ran every case; "
+              f"{' and '.join(sampled + ['the compiled paths'])} ran {compiled[0]} of them "
+              f"(--compiling-every {compiling_every})")
     names = sorted({line.split(": ")[1] for line in known})
     if known:
         print(f"fuzz: {len(known)} results met documented differences (spec/differences.py): {names}")
@@ -173,13 +195,15 @@ def check_tolerance_policy(examples, seed_value):
 
 
 def main(args):
+    if args.compiling_every < 1:
+        raise SystemExit(f"--compiling-every must be 1 or more, got {args.compiling_every}")
     started = time.perf_counter()
     check_tolerance_policy(args.tolerance_cases, args.seed)
     workers = [Worker(*spec.split("=", 1)) for spec in args.python]
     try:
         for worker in workers:
             print(f"[fuzz] worker {worker.name}: {worker.versions['framework']}", file=sys.stderr)
-        status = fuzz_backends(workers, args.examples, args.seed, args.out)
+        status = fuzz_backends(workers, args.examples, args.seed, args.out, args.compiling_every)
     finally:
         for worker in workers:
             worker.close()

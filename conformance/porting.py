@@ -41,6 +41,8 @@ class Topic:
     # What it shows, found by name in every backend. Public names are the shared API of
     # backends/__init__.py, so a backend without one is an error; private ones are optional.
     names: tuple
+    # Names only some backends define (the compiled path): a backend without them shows none.
+    optional: bool = False
 
 
 TOPICS = (
@@ -54,6 +56,9 @@ TOPICS = (
     Topic("learn", "the training step: the kernel-learning loop and the layer it sets up",
           ("_layer", "_initialized", "learn")),
     Topic("grad", "gradients of sum(G * layer(X)) from the framework's autograd", ("grad",)),
+    Topic("compiled", "the compiled path where the framework compiles: corr2d and the whole learning "
+          "loop (`tf.function(jit_compile=True)`, `jax.jit`, Gluon's `hybridize`)",
+          ("corr2d_compiled", "learn_compiled"), optional=True),
 )
 
 
@@ -123,7 +128,7 @@ def _sections(definitions, path):
     sections = {}
     for topic in TOPICS:
         missing = [n for n in topic.names if not n.startswith("_") and n not in definitions]
-        if missing:
+        if missing and not topic.optional:
             raise GuideError(f"{path} defines no {', '.join(missing)} (topic {topic.key}); every backend "
                              "offers the names of backends/__init__.py")
         shown = [n for n in topic.names if n in definitions]
@@ -205,7 +210,8 @@ def _side_by_side(left, right, topic_key, width):
     headers = [_header(source, section, column) for source, section in zip((left, right), sections)]
     rows = list(zip_longest(*headers, fillvalue=""))
     rows.append(("-" * column, "-" * column))
-    blocks = [{d.name: d.code for d in section.definitions} for section in sections]
+    blocks = [{d.name: d.code for d in section.definitions} or {"": NONE.format(name=source.backend)}
+              for source, section in zip((left, right), sections)]
     names = list(blocks[0]) + [name for name in blocks[1] if name not in blocks[0]]
     for i, name in enumerate(names):
         if i:
@@ -216,12 +222,17 @@ def _side_by_side(left, right, topic_key, width):
     return [f"{a.ljust(column)} | {b}".rstrip() for a, b in rows]
 
 
+# What an optional topic shows for a backend that defines none of its names.
+NONE = "({name} defines none of this topic; see its idioms)"
+
+
 def _one_after_the_other(pair, topic_key, width):
     lines = []
     for source in pair:
         section = source.sections[topic_key]
         lines += ["", *_header(source, section, width), "-" * min(width, 40)]
-        lines += [piece for line in section.code.splitlines() for piece in _wrap(line, width)]
+        code = section.code or NONE.format(name=source.backend)
+        lines += [piece for line in code.splitlines() for piece in _wrap(line, width)]
     return lines[1:]
 
 
@@ -342,8 +353,8 @@ def format_guide(sources, path):
             also = ", ".join(f"`{helper}` ([{key}](#{slugs[key]}))"
                              for helper, key in section.elsewhere.items())
             also = f"; also uses {also}" if also else ""
-            lines += ["", f"**{name}**: [`{source.path}`]({link(source.path)}){also}", "",
-                      "```python", section.code, "```"]
+            lines += ["", f"**{name}**: [`{source.path}`]({link(source.path)}){also}", ""]
+            lines += ["```python", section.code, "```"] if section.definitions else [NONE.format(name=name)]
         if idioms_of(topic.key):
             lines += ["", f"### Idioms of {topic.key}", "", *_idiom_table(sources, topic.key)]
     return "\n".join(lines) + "\n"

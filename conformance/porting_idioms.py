@@ -56,8 +56,9 @@ IDIOMS = (
                      note="one einsum per kernel offset, into a buffer added in place"),
         "torch": way('torch.einsum("nchw,oc->nohw", window, k[:, :, a, b])', note=PER_OFFSET),
         "tensorflow": way('tf.einsum("nchw,oc->nohw", window, k[:, :, a, b])', note=PER_OFFSET),
-        "mxnet": way("nd.dot(k[:, :, a, b], window.transpose((1, 0, 2, 3)).reshape((c_in, -1)))",
-                     note="a matrix product per kernel offset: (C_out, C_in) times (C_in, N*H'*W')"),
+        "mxnet": way("F.linalg.gemm(tap, columns, Y)",
+                     note="a BLAS gemm per kernel offset, (C_out, C_in) times (C_in, N*H'*W') added onto Y; "
+                          "F is nd or sym, so hybridize() compiles the same code"),
         "jax": way('jnp.einsum("nchw,oc->nohw", window, k[:, :, a, b])', note=PER_OFFSET),
     }),
     Idiom("flip the kernel", ("conv2d",), {
@@ -84,7 +85,7 @@ IDIOMS = (
                         "the module holds no state"),
     }),
     Idiom("forward pass", ("Conv2D",), {
-        "numpy": way("def forward(self, x):", "__call__ = forward", "corr2d(x, self.weight, **self.geometry)",
+        "numpy": way("def forward(self, x):", "__call__ = forward", "_corr2d(x, self.weight, self._geometry(x))",
                      note="calling the layer is up to the class"),
         "torch": way("def forward(self, x):", "corr2d(x, self.weight, **self.geometry)",
                      note="the Parameter is the tensor"),
@@ -164,9 +165,9 @@ IDIOMS = (
                           note="Conv2D pads only 'valid' or 'same': a ZeroPadding2D layer in front; "
                                "tf.pad takes (before, after) per axis"),
         "mxnet": way("padding=symmetric or (0, 0)",
-                     'nd.pad(x4, mode="constant", pad_width=(0, 0, 0, 0, top, bottom, left, right))',
-                     note="the layer pads symmetrically only; else nd.pad first: 4-D or 5-D arrays, "
-                          "a flat (before, after) per axis"),
+                     'x4.pad(mode="constant", pad_width=(0, 0, 0, 0, top, bottom, left, right))',
+                     note="the layer pads symmetrically only; else pad first (the fluent method works on "
+                          "nd and sym alike): 4-D or 5-D arrays, a flat (before, after) per axis"),
         "jax": way("jnp.pad(x4, ((0, 0), (0, 0)) + g.padding)", 'padding="VALID"',
                    note="jnp.pad first, (before, after) per axis: nn.Conv's own padding skips the padded "
                         "positions, so 0 * inf there gives no NaN"),
@@ -240,8 +241,7 @@ IDIOMS = (
         "tensorflow": way("variable.assign_sub(lr * gradient)"),
         "mxnet": way("conv.weight.data()[:] -= lr * conv.weight.grad()",
                      note="write into the Parameter's NDArray"),
-        "jax": way("params = {key: p - lr * grads[key] if key in learned else p "
-                   "for key, p in params.items()}",
+        "jax": way("return {key: p - lr * grads[key] if key in learned else p for key, p in params.items()}, l",
                    note="no in-place update: a new parameter dict"),
     }),
     Idiom("loss as a Python float", ("learn",), {
@@ -250,5 +250,20 @@ IDIOMS = (
         "tensorflow": way("float(tf.reduce_sum(l))"),
         "mxnet": way("l.sum().asscalar().item()", note="asscalar() is a NumPy scalar"),
         "jax": way("float(l)"),
+    }),
+    Idiom("compile the learning loop", ("compiled", "learn"), {
+        "numpy": way(note="nothing to compile: the fast form is whole-array NumPy already"),
+        "torch": way(note="no compiled path: torch.compile took about 29 s to compile the 10-step loop "
+                          "here and ran it no faster than the eager loop (measured, torch 2.13 on the CPU)"),
+        "tensorflow": way("@tf.function(jit_compile=True)", "for step in tf.range(steps):",
+                          note="XLA compiles the whole loop: a while loop around the tape's step, the "
+                               "variables assigned inside it"),
+        "mxnet": way("_COMPILED[key].hybridize(static_alloc=True, static_shape=True)",
+                     "def hybrid_forward(self, F, X, Y):",
+                     note="hybridize() traces HybridBlocks (F is mx.sym) into one cached graph per shape; "
+                          "each step's record(), backward() and update stay Python calls"),
+        "jax": way("@partial(jax.jit, static_argnums=(0, 1, 2))", "jax.lax.scan(",
+                   note="the steps as a lax.scan inside one jitted function; the flax module is a "
+                        "static (hashable) argument"),
     }),
 )

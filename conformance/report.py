@@ -90,9 +90,12 @@ MARKDOWN_MARK = {"fail": "❌ ", "failing": "❌ ", "near": "⚠️ ", "known": 
 PATHS = {  # what each path computes, as the README says
     "fast": "the vectorized corr2d and the backend's own Conv2D",
     "builtin": "the framework's own conv layer, with its own padding, stride and dilation",
+    "compiled": "the fast corr2d and the learning loop compiled by the framework, where it compiles",
 }
 NOT_APPLICABLE = {  # why a path leaves an op out
     "learn": "learn runs once, on the fast path: its case's layer field picks the layer",
+    "layer": "the compiled path compiles corr2d and the whole learning loop",
+    "grad": "the compiled path compiles corr2d and the whole learning loop",
 }
 
 
@@ -418,14 +421,33 @@ def _markdown(blocks):
     return "\n\n".join(parts) + "\n"
 
 
+def _bench_page(path, out):
+    """The benchmark's section (chart and tables) from a bench JSON file."""
+    import json
+
+    from conformance import report_bench
+
+    return report_bench.section(json.loads(pathlib.Path(path).read_text()), out)
+
+
 def main(args):
+    if not args.results and not args.bench:
+        raise SystemExit("report needs RESULTS.json files, --bench BENCH.json, or both")
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if not args.results:  # the benchmark alone
+        blocks = [Heading("convsuite benchmark", "top", 1), *_bench_page(args.bench, out)]
+        (out / "index.html").write_text(_html(blocks), encoding="utf-8")
+        (out / "index.md").write_text(_markdown(blocks), encoding="utf-8")
+        print(f"wrote {out}/index.html, {out}/index.md and the chart {out}/bench.png")
+        return 0
     paths = [pathlib.Path(p) for p in args.results]
     documents = [results_file.read(path) for path in paths]
     raw_cases = cases.load(args.cases or cases.builtin_files())
     outcome = compare.compare(documents, raw_cases)
-    out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     blocks = _page(outcome, documents, paths, raw_cases, out)
+    if args.bench:
+        blocks += _bench_page(args.bench, out)
     (out / "index.html").write_text(_html(blocks), encoding="utf-8")
     (out / "index.md").write_text(_markdown(blocks), encoding="utf-8")
     plots = sum(isinstance(block, Figure) for block in blocks)

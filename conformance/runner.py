@@ -6,7 +6,11 @@ case's ``{"id", "error": {"type", "message"}}`` result and the next case runs.
 
 Each backend computes the forward ops and gradients along two paths: "fast" (its
 vectorized corr2d and its own Conv2D class) and "builtin" (the framework's own conv layer).
-The learning loop runs once: its case's "layer" field chooses the layer.
+The learning loop runs once on the fast path: its case's "layer" field chooses the layer.
+A backend whose framework compiles (it defines `corr2d_compiled` and `learn_compiled`:
+TensorFlow's `tf.function(jit_compile=True)`, Gluon's `hybridize`) also runs a third path,
+"compiled": the fast corr2d (and conv2d on it) and the learning loop with a compiled step.
+Backends without them write no "compiled" results, and `compare` has no column for them.
 """
 
 import numpy as np
@@ -16,8 +20,14 @@ from spec import cases
 PATHS = {
     "fast": ("corr2d", "conv2d", "layer", "grad", "learn"),
     "builtin": ("corr2d", "conv2d", "layer", "grad"),
+    "compiled": ("corr2d", "conv2d", "learn"),
 }
-CORR2D = {"fast": "corr2d", "builtin": "corr2d_builtin"}
+CORR2D = {"fast": "corr2d", "builtin": "corr2d_builtin", "compiled": "corr2d_compiled"}
+
+
+def offers(backend, path):
+    """Whether `backend` has `path` at all ("compiled" only where the framework compiles)."""
+    return path != "compiled" or hasattr(backend, "learn_compiled")
 
 
 def _to_backend(backend, value):
@@ -34,7 +44,8 @@ def _outputs(backend, case, path):
         return {"Y": backend.layer_forward(**args, form=path)}
     if case.op == "grad":
         return dict(zip(("dX", "dK", "db"), backend.grad(**args, form=path)))
-    losses, K, bias = backend.learn(**args)
+    learn = backend.learn_compiled if path == "compiled" else backend.learn
+    losses, K, bias = learn(**args)
     return {"losses": np.array([float(loss) for loss in losses]), "K": K, "bias": bias}
 
 
@@ -42,10 +53,25 @@ def _to_list(backend, value):
     return np.asarray(value if isinstance(value, np.ndarray) else backend.to_numpy(value)).tolist()
 
 
-def run_case(backend, raw_case, path="fast"):
+def _parse(raw_case, parsed):
+    """cases.parse, once per case when `parsed` (a dict kept across paths) is given: every
+    path then reuses the case, or raises the same exception again."""
+    if parsed is None:
+        return cases.parse(raw_case)
+    if id(raw_case) not in parsed:
+        try:
+            parsed[id(raw_case)] = cases.parse(raw_case)
+        except Exception as exc:
+            parsed[id(raw_case)] = exc
+    if isinstance(parsed[id(raw_case)], Exception):
+        raise parsed[id(raw_case)]
+    return parsed[id(raw_case)]
+
+
+def run_case(backend, raw_case, path="fast", parsed=None):
     case_id = raw_case["id"]
     try:
-        case = cases.parse(raw_case)
+        case = _parse(raw_case, parsed)
         with np.errstate(all="ignore"):  # NaN, inf and underflow are part of the contract
             outputs = _outputs(backend, case, path)
         return {"id": case_id, **{f: _to_list(backend, outputs[f]) for f in case.outputs}}
@@ -58,20 +84,24 @@ def applies(raw_case, path):
     return raw_case.get("op") in PATHS[path] or raw_case.get("op") not in cases.INPUTS
 
 
-def run_cases(backend, raw_cases, path="fast", progress=None):
+def run_cases(backend, raw_cases, path="fast", progress=None, parsed=None):
     chosen = [raw for raw in raw_cases if applies(raw, path)]
     results = []
     for index, raw_case in enumerate(chosen):
-        results.append(run_case(backend, raw_case, path))
+        results.append(run_case(backend, raw_case, path, parsed))
         if progress:
             progress(path, index + 1, len(chosen), raw_case["id"])
     return results
 
 
-def run_paths(backend, raw_cases, progress=None):
-    """{"results": fast-path results, "paths": {"builtin": [...]}}, as a results file holds."""
+def run_paths(backend, raw_cases, progress=None, paths=None):
+    """{"results": fast-path results, "paths": {"builtin": [...], "compiled": [...]}}, as a
+    results file holds ("compiled" only where the backend offers it); `paths` limits the
+    other paths to those named (the fast path always runs)."""
     fast, *others = PATHS
+    parsed = {}  # each case is parsed (validated) once, for every path
     return {
-        "results": run_cases(backend, raw_cases, fast, progress),
-        "paths": {path: run_cases(backend, raw_cases, path, progress) for path in others},
+        "results": run_cases(backend, raw_cases, fast, progress, parsed),
+        "paths": {path: run_cases(backend, raw_cases, path, progress, parsed)
+                  for path in others if offers(backend, path) and (paths is None or path in paths)},
     }

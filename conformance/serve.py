@@ -1,7 +1,8 @@
 """A backend worker for the fuzzer: JSON lines in on stdin, JSON lines out on stdout.
 
-Each request is ``{"cases": [...], "repeat": R}``; each answer is ``{"runs": [...]}``, R
-results documents' worth of paths (see `conformance.runner.run_paths`), so the fuzzer can
+Each request is ``{"cases": [...], "repeat": R, "paths": [...] or null}``; each answer is
+``{"runs": [...]}``, R results documents' worth of those paths (null: every path; see
+`conformance.runner.run_paths`), so the fuzzer can
 check that a second run is bit-identical to the first. One worker runs per backend, in that
 backend's own environment, started by `conformance.fuzz`.
 """
@@ -21,6 +22,7 @@ def serve(backend):
     answers.flush()
     for line in sys.stdin:
         request = json.loads(line)
-        runs = [runner.run_paths(backend, request["cases"]) for _ in range(request.get("repeat", 1))]
+        runs = [runner.run_paths(backend, request["cases"], paths=request.get("paths"))
+                for _ in range(request.get("repeat", 1))]
         answers.write(json.dumps({"runs": runs}) + "\n")
         answers.flush()

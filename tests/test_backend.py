@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from conformance.compare import _worst, compare
-from conformance.runner import run_paths
+from conformance.runner import offers, run_paths
 from spec import cases, reference, tolerance
 
 # The framework's own layer classes: Conv2D must be its kind of layer, BuiltinConv2D its conv.
@@ -37,7 +37,8 @@ def test_every_builtin_case_agrees_with_the_reference_on_every_path(backend, bui
     assert [r["id"] for r in document["results"]] == [c["id"] for c in builtin_cases]
     outcome = compare([document], builtin_cases)
     assert outcome.ok, "\n".join(outcome.failures)
-    assert {name for name in outcome.backends} == {"reference", backend.name, f"{backend.name}:builtin"}
+    paths = ["builtin"] + (["compiled"] if offers(backend, "compiled") else [])
+    assert set(outcome.backends) == {"reference", backend.name, *(f"{backend.name}:{p}" for p in paths)}
 
 
 @pytest.mark.parametrize("raw", FORWARD_CASES, ids=lambda c: c["id"])

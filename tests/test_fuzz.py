@@ -1,7 +1,6 @@
 """The fuzzer: generated cases are valid and pass, and a planted disagreement or a
 nondeterministic backend is found, shrunk and written out as a regression case."""
 
-import json
 import types
 
 import numpy as np
@@ -28,8 +27,8 @@ class LocalWorker:
     def __init__(self, name, backend, noise=0.0):
         self.name, self.backend, self.noise, self.pending = name, backend, noise, None
 
-    def send(self, raw_cases, repeat):
-        self.pending = [run_paths(self.backend, raw_cases) for _ in range(repeat)]
+    def send(self, raw_cases, repeat, paths=None):
+        self.pending = [run_paths(self.backend, raw_cases, paths=paths) for _ in range(repeat)]
         if self.noise:  # a backend whose second run differs in the last bits
             self.pending[-1]["results"][0]["Y"] = (
                 np.asarray(self.pending[-1]["results"][0].get("Y", 0.0)) * (1 + self.noise)).tolist()
@@ -56,6 +55,37 @@ def test_a_planted_disagreement_is_shrunk_into_a_regression_case(tmp_path, capsy
     assert np.ndim(raw["X"]) == 2 and np.size(raw["K"]) <= 4
     planted = {"backend": "planted", **run_paths(planted_backend(), [raw])}
     assert not compare([planted], [raw]).ok
+
+
+def test_a_compiled_path_bug_is_found_when_the_compiling_paths_run_one_case_in_four(tmp_path, capsys):
+    """The compiling paths run on a drawn share of the cases, and shrinking keeps them on."""
+    planted = types.SimpleNamespace(**vars(numpy_backend))
+    planted.name = "jax"  # a backend whose every path compiles: it runs on the drawn cases only
+    planted.corr2d_compiled = lambda X, K, *args, **kwargs: numpy_backend.corr2d(X, K, *args, **kwargs) + 1
+    planted.learn_compiled = numpy_backend.learn
+    workers = [LocalWorker("numpy", numpy_backend), LocalWorker("jax", planted)]
+    out = tmp_path / "failure.json"
+    assert fuzz.fuzz_backends(workers, examples=100, seed_value=0, out=out, compiling_every=4) == 1
+    assert "jax:compiled" in capsys.readouterr().out
+    (raw,) = cases.load([out])
+    assert raw["op"] in ("corr2d", "conv2d")
+
+
+def test_without_the_compiling_paths_only_the_cheap_ones_run(capsys):
+    sent = []
+
+    class Recording(LocalWorker):
+        def send(self, raw_cases, repeat, paths=None):
+            sent.append((self.name, paths))
+            super().send(raw_cases, repeat, paths)
+
+    workers = [Recording("numpy", numpy_backend), Recording("jax", numpy_backend)]
+    raw = {"id": "c", "op": "corr2d", "X": [[1.0, 2.0], [3.0, 4.0]], "K": [[1.0]]}
+    assert fuzz.disagreements(workers, raw, compiling=False) == ([], [])
+    assert sent == [("numpy", fuzz.CHEAP_PATHS)]
+    sent.clear()
+    assert fuzz.disagreements(workers, raw, compiling=True) == ([], [])
+    assert sent == [("numpy", None), ("jax", None)]
 
 
 def test_a_backend_that_does_not_repeat_itself_is_caught(tmp_path, capsys):

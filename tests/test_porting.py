@@ -32,8 +32,20 @@ def test_every_backend_with_a_source_file_has_every_topic():
         for topic in porting.TOPICS:
             section = source.sections[topic.key]
             shown = {definition.name for definition in section.definitions}
-            assert {n for n in topic.names if not n.startswith("_")} <= shown, (source.backend, topic.key)
+            public = {n for n in topic.names if not n.startswith("_")}
+            if topic.optional:  # the compiled path: all of its names or none
+                assert shown & public in (set(), public), (source.backend, topic.key)
+            else:
+                assert public <= shown, (source.backend, topic.key)
             assert all(f"{name}" in section.code for name in shown)
+
+
+def test_the_compiled_topic_shows_exactly_the_backends_that_compile():
+    sources = porting.read_sources()
+    compiling = {name for name, source in sources.items() if source.sections["compiled"].definitions}
+    assert compiling == {"tensorflow", "mxnet", "jax"}
+    guide = porting.format_guide(sources, porting.ROOT / porting.GUIDE)
+    assert porting.NONE.format(name="torch") in guide and porting.NONE.format(name="numpy") in guide
 
 
 def test_port_prints_both_backends_code_side_by_side(capsys, monkeypatch):

@@ -175,7 +175,7 @@ def built(tmp_path_factory):
                   case_files, planted)
     out = folder / "report"
     code = report.main(argparse.Namespace(results=[str(p) for p in paths.values()], cases=None,
-                                          out=str(out)))
+                                          bench=None, out=str(out)))
     documents = [results.read(p) for p in paths.values()]
     return argparse.Namespace(out=out, code=code, documents=documents, raw_cases=raw_cases,
                               first=first, learn=learn)

@@ -1,0 +1,204 @@
+"""The benchmark's worker: one framework, in its own process and environment.
+
+    python -m conformance.bench_worker NAME --out WORKER.json --budget SECONDS --sizes SIZE ...
+
+`conformance.bench` starts it once per backend and reads the JSON it writes: the import,
+every built-in case per path (cold, then warm), corr2d per size and path with the first
+call's peak memory, the learning loop per layer kind (eager, compiled, bare) and the cost
+of a tiny call. Medians of wall-clock seconds, every path timed in turns.
+"""
+
+import argparse
+import json
+import pathlib
+import statistics
+import sys
+import time
+
+from conformance.bench import LEARN_CASES, LOOP_LIMIT, SIZES, work
+from conformance.bench_bare import bare_loop
+
+MAX_ROUNDS = 1000
+
+
+def _memory(field):
+    """VmHWM (peak) or VmRSS of this process, in bytes."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    return None
+
+
+_PEAK = [0]  # the process's peak before the last reset
+
+
+def _reset_peak():
+    _PEAK[0] = max(_PEAK[0], _memory("VmHWM") or 0)
+    try:
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")  # VmHWM := VmRSS
+        return True
+    except OSError:
+        return False
+
+
+def _sync(value):
+    """Wait for the value: MXNet's engine and JAX's dispatch run ahead of Python."""
+    if hasattr(value, "wait_to_read"):
+        value.wait_to_read()
+    if hasattr(value, "block_until_ready"):
+        value.block_until_ready()
+    return value
+
+
+def first_call(call):
+    """(seconds, bytes the call added to the process at its peak, its result) of one call."""
+    reset = _reset_peak()
+    before = _memory("VmRSS")
+    started = time.perf_counter()
+    result = call()
+    seconds = time.perf_counter() - started
+    peak = _memory("VmHWM") - before if reset else None
+    return seconds, peak, result
+
+
+def race(calls, budget, max_rounds=MAX_ROUNDS):
+    """Median seconds and run count of each call, timed in turns: at least 3 rounds, then
+    more until `budget` seconds are spent."""
+    times = {name: [] for name in calls}
+    spent, rounds = 0.0, 0
+    while rounds < 3 or (spent < budget and rounds < max_rounds):
+        for name, call in calls.items():
+            started = time.perf_counter()
+            call()
+            times[name].append(time.perf_counter() - started)
+            spent += times[name][-1]
+        rounds += 1
+    return {name: (statistics.median(t), len(t)) for name, t in times.items()}
+
+
+def _agrees(backend, value, reference):
+    import numpy as np
+
+    got, want = (np.asarray(backend.to_numpy(v), np.float64) for v in (value, reference))
+    scale = max(1.0, np.max(np.abs(want)))
+    return got.shape == want.shape and bool(np.max(np.abs(got - want)) <= 1e-4 * scale)
+
+
+def time_corr2d(backend, name, x_shape, k_shape, budget):
+    """One row per path of corr2d at one size."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    X = backend.asarray(rng.random(x_shape, dtype=np.float32))
+    K = backend.asarray(rng.random(k_shape, dtype=np.float32))
+    paths = {"fast": backend.corr2d, "builtin": backend.corr2d_builtin}
+    if hasattr(backend, "corr2d_compiled"):
+        paths["compiled"] = backend.corr2d_compiled
+    if work(x_shape, k_shape)["loop_iterations"] <= LOOP_LIMIT:
+        paths["loop"] = backend.corr2d_loop
+    if len(k_shape) == 2:  # one offset's pass over the output: the fast form makes kh*kw of them
+        K1 = backend.asarray(np.ones((1, 1), np.float32))
+        for path in ("fast", "compiled"):
+            if path in paths:
+                paths[f"{path}-1x1"] = lambda X, K, form=paths[path]: form(X, K1)
+    rows, calls, results = {}, {}, {}
+    for path, form in paths.items():
+        call = lambda form=form: _sync(form(X, K))
+        try:
+            seconds, peak, results[path] = first_call(call)
+        except Exception as exc:  # e.g. out of memory: the other paths still run
+            rows[path] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
+            continue
+        rows[path] = {"first_s": seconds, "peak_bytes": peak}
+        calls[path] = call
+    reference = results.get("builtin")
+    for path, result in results.items():
+        if not path.endswith("-1x1"):
+            rows[path]["agrees"] = None if reference is None else _agrees(backend, result, reference)
+    results.clear()
+    for path, (median, runs) in race(calls, budget).items():
+        rows[path].update(median_s=median, runs=runs)
+    return [{"backend": backend.name, "size": name, "path": path, **row} for path, row in rows.items()]
+
+
+def time_learning(backend, raw_cases, budget):
+    from spec import cases
+
+    rows = []
+    for layer, case_id in LEARN_CASES.items():
+        case = cases.parse(next(raw for raw in raw_cases if raw["id"] == case_id))
+        args = {k: backend.asarray(v) if hasattr(v, "dtype") else v for k, v in case.inputs.items()}
+        calls = {"eager": lambda: [float(l) for l in backend.learn(**args)[0]]}
+        if hasattr(backend, "learn_compiled"):
+            calls["compiled"] = lambda: [float(l) for l in backend.learn_compiled(**args)[0]]
+        i = case.inputs
+        calls["bare"] = bare_loop(backend.name, i["X"], i["Y"], i["K_init"], i["lr"], i["steps"])
+        first = {path: first_call(call)[0] for path, call in calls.items()}
+        for path, (median, runs) in race(calls, budget).items():
+            rows.append({"backend": backend.name, "layer": layer, "path": path, "steps": i["steps"],
+                         "first_s": first[path], "median_s": median, "runs": runs})
+    return rows
+
+
+def time_calls(backend, budget):
+    """The cost of a call itself: a tiny eager op (X + X at 6x8) and, where the backend
+    compiles, its compiled corr2d of 6x8 by 1x1 (a trivial compiled program)."""
+    import numpy as np
+
+    X, K = backend.asarray(np.ones((6, 8), np.float32)), backend.asarray(np.ones((1, 1), np.float32))
+    calls = {"tiny_op": lambda: _sync(X + X)}
+    if hasattr(backend, "corr2d_compiled"):
+        calls["tiny_compiled_call"] = lambda: _sync(backend.corr2d_compiled(X, K))
+        calls["tiny_compiled_call"]()
+    return {f"{name}_s": median for name, (median, _) in race(calls, budget / 4).items()}
+
+
+def worker(name, sizes, budget):
+    started = time.perf_counter()
+    import backends
+
+    backend = backends.load(name)
+    import_s = time.perf_counter() - started
+
+    from conformance import runner
+    from spec import cases
+
+    raw_cases = cases.load()
+    paths = [path for path in runner.PATHS if runner.offers(backend, path)]
+    cases_s = []
+    for _ in range(2):  # cold (first use, compiling included), then warm: what run_paths does
+        parsed, seconds = {}, {}
+        for path in paths:
+            began = time.perf_counter()
+            runner.run_cases(backend, raw_cases, path, parsed=parsed)
+            seconds[path] = time.perf_counter() - began
+        cases_s.append(seconds)
+    corr2d = []
+    for size in sizes:
+        corr2d += time_corr2d(backend, size, *SIZES[size], budget)
+    return {
+        "backend": backend.name, "versions": backend.versions(), "import_s": import_s,
+        "cases": {"count": len(raw_cases), "cold_s": sum(cases_s[0].values()), "warm_s": sum(cases_s[1].values()),
+                  "cold_by_path_s": cases_s[0], "warm_by_path_s": cases_s[1]},
+        "corr2d": corr2d, "learn": time_learning(backend, raw_cases, budget),
+        "calls": time_calls(backend, budget),
+        "peak_rss_bytes": max(_PEAK[0], _memory("VmHWM") or 0),
+    }
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(prog="python -m conformance.bench_worker")
+    parser.add_argument("backend")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--budget", type=float, required=True)
+    parser.add_argument("--sizes", nargs="*", default=[])
+    args = parser.parse_args(argv)
+    document = worker(args.backend, args.sizes, args.budget)
+    pathlib.Path(args.out).write_text(json.dumps(document))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,126 @@
+"""The benchmark's machinery, on tiny sizes: no benchmark runs here, only its arithmetic, its
+timing helpers and one NumPy worker end to end."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conformance import bench, bench_worker
+
+FLOOR = {"copy_bytes_per_s": 1e9, "matmul_flops_per_s": 1e10}
+
+
+def test_work_counts_bytes_flops_and_loop_iterations():
+    w = bench.work((6, 8), (1, 2))  # output 6x7
+    assert w == {"bytes": 4 * (48 + 2 + 42), "flops": 2 * 42 * 2, "loop_iterations": 42,
+                 "input_bytes": 4 * 48, "output_bytes": 4 * 42}
+    channels = bench.work((32, 64, 64), (32, 32, 3, 3))  # output 32x62x62, 32*3*3 taps each
+    assert channels["flops"] == 2 * 32 * 62 * 62 * 32 * 9
+    assert channels["loop_iterations"] == 32 * 62 * 62 * 32
+
+
+def test_the_floor_is_the_slower_of_moving_the_bytes_and_doing_the_flops():
+    assert bench.floor_seconds(2e9, 1e9, FLOOR) == 2.0  # memory-bound
+    assert bench.floor_seconds(1e6, 1e11, FLOOR) == 10.0  # compute-bound
+
+
+def test_the_floor_keeps_the_best_rate_of_each_measurement():
+    before = {"copy_bytes_per_s": 2.0, "fresh_copy_bytes_per_s": 1.0, "matmul_flops_per_s": 5.0}
+    after = {"copy_bytes_per_s": 1.0, "fresh_copy_bytes_per_s": 1.5, "matmul_flops_per_s": 9.0}
+    floor = bench.best_floor(before, after)
+    assert (floor["copy_bytes_per_s"], floor["fresh_copy_bytes_per_s"], floor["matmul_flops_per_s"]) == (2.0, 1.5, 9.0)
+    assert floor["measurements"] == [before, after]
+
+
+def test_race_times_every_call_in_turns_at_least_three_rounds():
+    order = []
+    timings = bench_worker.race({"a": lambda: order.append("a"), "b": lambda: order.append("b")}, budget=0)
+    assert order == ["a", "b"] * 3
+    assert {name: runs for name, (_, runs) in timings.items()} == {"a": 3, "b": 3}
+
+
+def test_first_call_reports_the_memory_a_call_added_at_its_peak():
+    if not bench_worker._reset_peak():
+        pytest.skip("no /proc/self/clear_refs here")
+    seconds, peak, result = bench_worker.first_call(lambda: np.ones(64 << 18, np.float32).sum())  # 64 MiB
+    assert seconds > 0 and result == 64 << 18
+    assert peak >= 60 << 20
+
+
+def _document():
+    """Measurements of one backend at two sizes, as a worker and the parent write them."""
+    rows = [
+        ("6x8/1x2", "loop", 42e-3), ("6x8/1x2", "fast", 1e-3), ("6x8/1x2", "builtin", 2e-3),
+        ("1024x1024/5x5", "fast", 4e-3), ("1024x1024/5x5", "builtin", 2e-3),
+        ("1024x1024/5x5", "compiled", 1e-3), ("1024x1024/5x5", "fast-1x1", 1e-4),
+    ]
+    learn = [{"layer": layer, "path": path, "median_s": seconds}
+             for layer in ("builtin", "custom") for path, seconds in (("eager", 4e-3), ("bare", 1e-3))]
+    doc = {"backend": "b", "import_s": 1.0, "learn": learn, "calls": {"tiny_op_s": 1e-5},
+           "cases": {"cold_s": 2.0, "warm_s": 1.5, "cold_by_path_s": {"fast": 1.5, "builtin": 0.5}},
+           "corr2d": [{"size": s, "path": p, "median_s": t} for s, p, t in rows], "peak_rss_bytes": 1 << 30}
+    bench._estimate_loops(doc)
+    return {"floor": FLOOR, "backends": {"b": doc}}
+
+
+def test_the_loop_is_estimated_per_iteration_from_the_largest_size_it_ran():
+    estimate = next(r for r in _document()["backends"]["b"]["corr2d"]
+                    if r["size"] == "1024x1024/5x5" and r["path"] == "loop")
+    assert estimate["estimated"] and estimate["estimated_from"] == "6x8/1x2"
+    assert estimate["median_s"] == pytest.approx(1e-3 * 1020 * 1020)  # 1 ms per output element
+
+
+def test_summary_ratios_and_targets():
+    document = bench.summarize(_document())
+    big = next(r for r in document["ratios"] if r["size"] == "1024x1024/5x5")
+    assert big["fast_over_native"] == 2.0 and big["compiled_over_native"] == 0.5
+    assert big["best_path"] == "compiled"  # the estimated loop never counts as best
+    w = bench.work((1024, 1024), (5, 5))
+    floor = bench.floor_seconds(w["bytes"], w["flops"], FLOOR)
+    assert big["best_over_floor"] == pytest.approx(1e-3 / floor)
+    assert big["passes_over_native"] == pytest.approx(25 * 1e-4 / 2e-3)
+    small = next(r for r in document["ratios"] if r["size"] == "6x8/1x2")
+    assert small["loop_over_fast"] == pytest.approx(42)
+    targets = {t["target"]: t for t in document["targets"]}
+    assert not targets["fast / native corr2d at 1024x1024/5x5"]["met"]
+    assert not targets["all built-in cases (cold) / framework import"]["met"]  # 2.0x > 1.5x
+    eager = targets["10-step learning loop, eager / bare lesson loop, custom layer"]
+    assert eager["value"] == pytest.approx(4.0) and not eager["met"]
+    assert "Traceback" not in bench.table(document)
+
+
+def test_a_numpy_worker_runs_end_to_end(tmp_path):
+    out = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance", "bench", f"--python=numpy={sys.executable}",
+         "--sizes", "6x8/1x2", "--budget", "0", "--copy-mib", "1", "--matmul-n", "64", "--out", str(out)],
+        cwd=bench.ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    document = json.loads(out.read_text())
+    numpy = document["backends"]["numpy"]
+    assert {r["path"] for r in numpy["corr2d"]} == {"loop", "fast", "builtin", "fast-1x1"}  # no "compiled"
+    assert all(r["agrees"] for r in numpy["corr2d"] if "agrees" in r)
+    assert {(r["layer"], r["path"]) for r in numpy["learn"]} == {
+        (layer, path) for layer in ("builtin", "custom") for path in ("eager", "bare")}
+    assert set(numpy["cases"]["cold_by_path_s"]) == {"fast", "builtin"}
+    assert numpy["import_s"] > 0 and numpy["peak_rss_bytes"] > 0
+    assert document["floor"]["copy_bytes_per_s"] > 0 and document["ratios"] and document["targets"]
+    assert "fast/native" in done.stdout
+
+
+@pytest.mark.parametrize("layer", sorted(bench.LEARN_CASES))
+def test_the_bare_lesson_loop_learns_what_the_backend_learns(backend, layer):
+    """The eager loop's yardstick must compute the same losses, or the ratio compares unlike work."""
+    from conformance.bench_bare import bare_loop
+    from spec import cases
+
+    raw = next(c for c in cases.load() if c["id"] == bench.LEARN_CASES[layer])
+    i = cases.parse(raw).inputs
+    bare = bare_loop(backend.name, i["X"], i["Y"], i["K_init"], i["lr"], i["steps"])()
+    args = {k: backend.asarray(v) if hasattr(v, "dtype") else v for k, v in i.items()}
+    eager = [float(loss) for loss in backend.learn(**args)[0]]
+    assert len(bare) == i["steps"]
+    np.testing.assert_allclose(bare, eager, rtol=1e-4)
