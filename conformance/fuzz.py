@@ -53,6 +53,7 @@ class Worker:
         )
         hello = self._read()
         self.versions = hello["versions"]
+        self.compiles_every_path = hello["compiles_every_path"]
 
     def _read(self):
         line = self.process.stdout.readline()
@@ -72,15 +73,15 @@ class Worker:
         self.process.wait()
 
 
-# Backends whose every path compiles a program per shape, and the paths that compile none.
-COMPILES_EVERY_PATH = {"jax"}
+# The paths that compile nothing, in a backend whose every path does not compile per shape
+# (its module's COMPILES_EVERY_PATH, which its worker reports when it starts).
 CHEAP_PATHS = ["builtin"]  # and the fast path, which always runs
 
 
 def disagreements(workers, raw, compiling=True):
     """Every problem with one case: a backend that is not deterministic, or any failure.
     Without `compiling`, only the cheap paths of the backends that have them run."""
-    sent = [w for w in workers if compiling or w.name not in COMPILES_EVERY_PATH]
+    sent = [w for w in workers if compiling or not w.compiles_every_path]
     for worker in sent:
         worker.send([raw], repeat=2, paths=None if compiling else CHEAP_PATHS)
     problems, documents = [], []
@@ -137,8 +138,8 @@ def fuzz_backends(workers, examples, seed_value, out, compiling_every=1):
     print(f"fuzz: {checked[0]} generated cases (seed {seed_value}), every backend agrees "
           f"and repeats itself bit for bit")
     if compiling_every > 1:
-        names = {worker.name for worker in workers}
-        every, sampled = sorted(names - COMPILES_EVERY_PATH), sorted(names & COMPILES_EVERY_PATH)
+        every = sorted(w.name for w in workers if not w.compiles_every_path)
+        sampled = sorted(w.name for w in workers if w.compiles_every_path)
         print(f"fuzz: the fast and built-in paths of {', '.join(every)} ran every case; "
               f"{' and '.join(sampled + ['the compiled paths'])} ran {compiled[0]} of them "
               f"(--compiling-every {compiling_every})")

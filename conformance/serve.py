@@ -18,7 +18,9 @@ def serve(backend):
     # Frameworks print to stdout at times; keep the protocol's stream for answers alone.
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "w")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    answers.write(json.dumps({"ready": backend.name, "versions": backend.versions()}) + "\n")
+    hello = {"ready": backend.name, "versions": backend.versions(),
+             "compiles_every_path": getattr(backend, "COMPILES_EVERY_PATH", False)}
+    answers.write(json.dumps(hello) + "\n")
     answers.flush()
     for line in sys.stdin:
         request = json.loads(line)

@@ -26,6 +26,7 @@ class LocalWorker:
 
     def __init__(self, name, backend, noise=0.0):
         self.name, self.backend, self.noise, self.pending = name, backend, noise, None
+        self.compiles_every_path = getattr(backend, "COMPILES_EVERY_PATH", False)
 
     def send(self, raw_cases, repeat, paths=None):
         self.pending = [run_paths(self.backend, raw_cases, paths=paths) for _ in range(repeat)]
@@ -60,7 +61,7 @@ def test_a_planted_disagreement_is_shrunk_into_a_regression_case(tmp_path, capsy
 def test_a_compiled_path_bug_is_found_when_the_compiling_paths_run_one_case_in_four(tmp_path, capsys):
     """The compiling paths run on a drawn share of the cases, and shrinking keeps them on."""
     planted = types.SimpleNamespace(**vars(numpy_backend))
-    planted.name = "jax"  # a backend whose every path compiles: it runs on the drawn cases only
+    planted.name, planted.COMPILES_EVERY_PATH = "jax", True  # it runs on the drawn cases only
     planted.corr2d_compiled = lambda X, K, *args, **kwargs: numpy_backend.corr2d(X, K, *args, **kwargs) + 1
     planted.learn_compiled = numpy_backend.learn
     workers = [LocalWorker("numpy", numpy_backend), LocalWorker("jax", planted)]
@@ -79,7 +80,8 @@ def test_without_the_compiling_paths_only_the_cheap_ones_run(capsys):
             sent.append((self.name, paths))
             super().send(raw_cases, repeat, paths)
 
-    workers = [Recording("numpy", numpy_backend), Recording("jax", numpy_backend)]
+    compiling = types.SimpleNamespace(**vars(numpy_backend), COMPILES_EVERY_PATH=True)
+    workers = [Recording("numpy", numpy_backend), Recording("jax", compiling)]
     raw = {"id": "c", "op": "corr2d", "X": [[1.0, 2.0], [3.0, 4.0]], "K": [[1.0]]}
     assert fuzz.disagreements(workers, raw, compiling=False) == ([], [])
     assert sent == [("numpy", fuzz.CHEAP_PATHS)]
