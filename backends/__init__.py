@@ -27,6 +27,9 @@ conformance runner and the benchmark find by these names:
 - ``corr2d_compiled(X, K, **geometry)``: the fast form compiled (``FORMS["compiled"]``);
 - ``learn_compiled(...)``: ``learn``'s arguments and result, the steps compiled.
 
+``wait(tensor)``, where the framework computes asynchronously (MXNet, JAX): the tensor once
+it is computed, so that a timer stops when the work is done (the benchmark calls it).
+
 ``COMPILES_EVERY_PATH = True`` marks a backend whose every path compiles per shape (JAX):
 the fuzzer runs it only on the cases that run the compiled paths.
 

@@ -52,6 +52,11 @@ def to_numpy(tensor):
     return np.asarray(tensor)
 
 
+def wait(tensor):
+    """The array once computed: JAX dispatches asynchronously (for timing it)."""
+    return tensor.block_until_ready()
+
+
 def _pad(x4, g):
     """Zero-pad an NCHW array by ((top, bottom), (left, right))."""
     return jnp.pad(x4, ((0, 0), (0, 0)) + g.padding)

@@ -44,6 +44,12 @@ def to_numpy(tensor):
     return tensor.asnumpy()
 
 
+def wait(tensor):
+    """The tensor once computed: MXNet's engine runs ahead of Python (for timing it)."""
+    tensor.wait_to_read()
+    return tensor
+
+
 def _pad(x4, g):
     """Zero-pad an NCHW array by ((top, bottom), (left, right))."""
     (top, bottom), (left, right) = g.padding

@@ -43,13 +43,9 @@ def _reset_peak():
         return False
 
 
-def _sync(value):
-    """Wait for the value: MXNet's engine and JAX's dispatch run ahead of Python."""
-    if hasattr(value, "wait_to_read"):
-        value.wait_to_read()
-    if hasattr(value, "block_until_ready"):
-        value.block_until_ready()
-    return value
+def _waiter(backend):
+    """The backend's `wait` (frameworks that compute asynchronously have one), else nothing."""
+    return getattr(backend, "wait", lambda tensor: tensor)
 
 
 def first_call(call):
@@ -103,9 +99,9 @@ def time_corr2d(backend, name, x_shape, k_shape, budget):
         for path in ("fast", "compiled"):
             if path in paths:
                 paths[f"{path}-1x1"] = lambda X, K, form=paths[path]: form(X, K1)
-    rows, calls, results = {}, {}, {}
+    rows, calls, results, wait = {}, {}, {}, _waiter(backend)
     for path, form in paths.items():
-        call = lambda form=form: _sync(form(X, K))
+        call = lambda form=form: wait(form(X, K))
         try:
             seconds, peak, results[path] = first_call(call)
         except Exception as exc:  # e.g. out of memory: the other paths still run
@@ -148,9 +144,10 @@ def time_calls(backend, budget):
     import numpy as np
 
     X, K = backend.asarray(np.ones((6, 8), np.float32)), backend.asarray(np.ones((1, 1), np.float32))
-    calls = {"tiny_op": lambda: _sync(X + X)}
+    wait = _waiter(backend)
+    calls = {"tiny_op": lambda: wait(X + X)}
     if hasattr(backend, "corr2d_compiled"):
-        calls["tiny_compiled_call"] = lambda: _sync(backend.corr2d_compiled(X, K))
+        calls["tiny_compiled_call"] = lambda: wait(backend.corr2d_compiled(X, K))
         calls["tiny_compiled_call"]()
     return {f"{name}_s": median for name, (median, _) in race(calls, budget / 4).items()}
 

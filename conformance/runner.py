@@ -8,7 +8,7 @@ Each backend computes the forward ops and gradients along two paths: "fast" (its
 vectorized corr2d and its own Conv2D class) and "builtin" (the framework's own conv layer).
 The learning loop runs once on the fast path: its case's "layer" field chooses the layer.
 A backend whose framework compiles (it defines `corr2d_compiled` and `learn_compiled`:
-TensorFlow's `tf.function(jit_compile=True)`, Gluon's `hybridize`) also runs a third path,
+TensorFlow's `tf.function(jit_compile=True)`, Gluon's `hybridize`, `jax.jit`) also runs a third path,
 "compiled": the fast corr2d (and conv2d on it) and the learning loop with a compiled step.
 Backends without them write no "compiled" results, and `compare` has no column for them.
 """

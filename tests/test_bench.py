@@ -124,3 +124,12 @@ def test_the_bare_lesson_loop_learns_what_the_backend_learns(backend, layer):
     eager = [float(loss) for loss in backend.learn(**args)[0]]
     assert len(bare) == i["steps"]
     np.testing.assert_allclose(bare, eager, rtol=1e-4)
+
+
+def test_the_timer_waits_for_the_backend_to_finish(backend):
+    """A framework that computes asynchronously (MXNet, JAX) says how to wait for a result:
+    without it, the benchmark would time the dispatch, not the work."""
+    X = backend.asarray(np.ones((64, 64), np.float32))
+    Y = bench_worker._waiter(backend)(backend.corr2d(X, X[:3, :3]))
+    np.testing.assert_array_equal(backend.to_numpy(Y), np.full((62, 62), 9.0, np.float32))
+    assert hasattr(backend, "wait") == (backend.name in ("mxnet", "jax"))

@@ -219,3 +219,26 @@ def test_a_wrong_golden_value_is_caught_even_when_the_reference_agrees_with_back
     outcome = compare([{"backend": "numpy", "results": run_cases(numpy_backend, raw)}], raw)
     assert any(f.startswith("reference, case corr2d-lesson-3x3: Y element [1, 1]") for f in outcome.failures)
     assert any(f.startswith("backend numpy, case corr2d-lesson-3x3") for f in outcome.failures)
+
+
+@pytest.mark.parametrize("bug, target, case_id", [
+    (flipped_kernel, "corr2d_compiled", "corr2d-lesson-3x3"),
+    (learning_rate_off_by_a_thousandth, "learn_compiled", "learn-edge-builtin"),
+], ids=["flipped-compiled-kernel", "compiled-learning-rate"])
+def test_a_planted_bug_on_the_compiled_path_alone_is_caught_in_its_column(
+        monkeypatch, builtin_cases, bug, target, case_id):
+    """The fast and built-in paths are right; only NAME:compiled is wrong, and compare says so."""
+    from conformance.runner import run_paths
+
+    monkeypatch.setattr(numpy_backend, "corr2d_compiled", correct_corr2d, raising=False)
+    monkeypatch.setattr(numpy_backend, "learn_compiled", correct_learn, raising=False)
+    monkeypatch.setattr(numpy_backend, target, bug)
+    monkeypatch.setattr(numpy_backend, "FORMS", {**numpy_backend.FORMS,
+                                                 "compiled": numpy_backend.corr2d_compiled})
+    planted = {"backend": "planted", **run_paths(numpy_backend, builtin_cases)}
+    monkeypatch.undo()
+    outcome = compare([planted], builtin_cases)
+    assert outcome.failures and all("planted:compiled" in f for f in outcome.failures), outcome.failures
+    assert not any("raised" in f for f in outcome.failures), outcome.failures  # wrong numbers, not errors
+    assert "FAIL" in outcome.cells[case_id, "planted:compiled"][0]
+    assert "FAIL" not in outcome.cells[case_id, "planted"][0]
