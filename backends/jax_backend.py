@@ -35,9 +35,132 @@ from spec.shapes import Geometry, conv_geometry  # noqa: E402
 jax.config.update("jax_enable_x64", True)
 
 name = "jax"
-# XLA compiles each path anew for every shape (0.4-0.9 s a generated case here): the fuzzer
-# runs this backend on a drawn share of its cases (conformance/fuzz.py).
-COMPILES_EVERY_PATH = True
+
+DECLARATION = {
+    "framework": "JAX / Flax",
+    "requirements": "requirements/jax.txt",
+    "python": "3.11",
+    "flushes_subnormals": True,
+    "layer_bases": ["flax.linen.module.Module", "flax.linen.linear.Conv"],
+    # XLA compiles each path anew for every shape (0.4-0.9 s a generated case here): the
+    # fuzzer runs this backend on a drawn share of its cases.
+    "capabilities": ["compiled", "wait", "compiles_every_path"],
+    # porting idioms (conformance/porting/idioms.py names them): its snippets, verbatim
+    "idioms": {
+        "stack and sum arrays": {
+            "snippets": ["jnp.stack([", "sum(_corr2d_single(x, k, g)"],
+            "note": "a list; Python's sum adds the channels",
+        },
+        "write one element": {
+            "snippets": ["Y = Y.at[i, j].set((window * K).sum())"],
+            "note": "arrays are immutable: .at[i, j].set() makes a new one, "
+                    "differentiable",
+        },
+        "contract the channels": {
+            "snippets": ["jnp.einsum(\"nchw,oc->nohw\", window, k[:, :, a, b])"],
+            "note": "one einsum per kernel offset",
+        },
+        "flip the kernel": {
+            "snippets": ["jnp.flip(K, axis=(-2, -1))"],
+        },
+        "layer class and weights": {
+            "snippets": [
+                "class Conv2D(nn.Module):",
+                "def setup(self):",
+                "self.weight = self.param(\"weight\", nn.initializers.uniform(1.0), self.kernel_size)",
+            ],
+            "note": "flax.linen: settings are dataclass fields, parameters are "
+                    "declared in setup(); the module holds no state",
+        },
+        "forward pass": {
+            "snippets": [
+                "def __call__(self, x):",
+                "corr2d(x, self.weight, **geometry)",
+                "layer.apply({\"params\": params}, X)",
+            ],
+            "note": "`__call__`, run by apply() with the parameters passed in",
+        },
+        "default initializers": {
+            "snippets": ["nn.initializers.uniform(1.0)", "nn.initializers.zeros"],
+            "note": "U[0, 1), the lesson's rand; bias zeros; flax nn.Conv itself: "
+                    "LeCun-normal kernel, zero bias",
+        },
+        "built-in layer": {
+            "snippets": [
+                "class BuiltinConv2D(nn.Conv):",
+                "return cls(features=g.k4[0], kernel_size=g.k4[2:], strides=g.stride, padding=\"VALID\",",
+            ],
+            "note": "nn.Conv(features, kernel_size, strides=, padding=, "
+                    "kernel_dilation=, use_bias=): no in_channels, the input brings "
+                    "them",
+        },
+        "input layout (NCHW/NHWC)": {
+            "snippets": [
+                "jnp.transpose(_pad(x.reshape(g.x4), g), (0, 2, 3, 1))",
+                "jnp.transpose(y, (0, 3, 1, 2))",
+            ],
+            "note": "NHWC: transpose (0, 2, 3, 1) in and (0, 3, 1, 2) out",
+        },
+        "weight layout (OIHW/HWIO), set in place": {
+            "snippets": [
+                "return jnp.transpose(K4, (2, 3, 1, 0))",
+                "params = {\"kernel\": _oihw_to_hwio(weight.reshape(g.k4))}",
+            ],
+            "note": "HWIO; nothing is set in place: the parameters are a dict passed "
+                    "to apply()",
+        },
+        "padding": {
+            "snippets": ["jnp.pad(x4, ((0, 0), (0, 0)) + g.padding)", "padding=\"VALID\""],
+            "note": "jnp.pad first, (before, after) per axis: nn.Conv's own padding "
+                    "skips the padded positions, so 0 * inf there gives no NaN",
+        },
+        "stride with dilation": {
+            "snippets": ["strides=g.stride", "kernel_dilation=g.dilation"],
+            "note": "both at once",
+        },
+        "float64": {
+            "note": "jax_enable_x64, set at import, or float64 arrays silently become"
+                    " float32; the parameters are the arrays passed in, in their "
+                    "dtype",
+        },
+        "record gradients": {
+            "snippets": [
+                "jax.vjp(lambda x, p: layer.apply({\"params\": p}, x), X, params)",
+                "jax.value_and_grad(loss)(params)",
+            ],
+            "note": "nothing is recorded: transform a pure function of the parameters",
+        },
+        "zero gradients": {
+            "note": "not needed: gradients are returned, not accumulated",
+        },
+        "backward on a non-scalar loss": {
+            "snippets": ["return ((Y_hat - Y) ** 2).sum()", "dX, dparams = pullback(G)"],
+            "note": "jax.grad needs a scalar function: sum in the loss; a vjp pulls "
+                    "back a non-scalar G",
+        },
+        "read a gradient": {
+            "snippets": [
+                "l, grads = jax.value_and_grad(loss)(params)",
+                "dX, dparams = pullback(G)",
+            ],
+            "note": "returned, a dict shaped like the parameters",
+        },
+        "update in place": {
+            "snippets": [
+                "return {key: p - lr * grads[key] if key in learned else p for key, p in params.items()}, l",
+            ],
+            "note": "no in-place update: a new parameter dict",
+        },
+        "loss as a Python float": {
+            "snippets": ["float(l)"],
+        },
+        "compile the learning loop": {
+            "snippets": ["@partial(jax.jit, static_argnums=(0, 1, 2))", "jax.lax.scan("],
+            "note": "the steps as a lax.scan inside one jitted function; the flax "
+                    "module is a static (hashable) argument",
+        },
+    },
+}
 
 
 def versions():
@@ -72,12 +195,10 @@ def _hwio_to_oihw(K4):
 
 def _corr2d_single(X, K, g):
     """The lesson's corr2d on one padded channel: each element set into a new array."""
-    h, w = K.shape
-    (sh, sw), (dh, dw) = g.stride, g.dilation
     Y = jnp.zeros(g.out4[2:], dtype=X.dtype)
     for i in range(Y.shape[0]):
         for j in range(Y.shape[1]):
-            window = X[i * sh : i * sh + (h - 1) * dh + 1 : dh, j * sw : j * sw + (w - 1) * dw + 1 : dw]
+            window = X[g.output_window(i, j)]
             Y = Y.at[i, j].set((window * K).sum())
     return Y
 
@@ -105,12 +226,10 @@ def corr2d(X, K, padding=0, stride=1, dilation=1):
 @partial(jax.jit, static_argnums=2)
 def _corr2d(X, K, g):
     x, k = _pad(X.reshape(g.x4), g), K.reshape(g.k4)
-    (sh, sw), (dh, dw), (oh, ow) = g.stride, g.dilation, g.out4[2:]
     Y = jnp.zeros(g.out4, dtype=X.dtype)
     for a in range(g.k4[2]):
         for b in range(g.k4[3]):
-            window = x[:, :, a * dh : a * dh + (oh - 1) * sh + 1 : sh,
-                       b * dw : b * dw + (ow - 1) * sw + 1 : sw]
+            window = x[g.tap_window(a, b)]
             Y = Y + jnp.einsum("nchw,oc->nohw", window, k[:, :, a, b])
     return Y.reshape(g.out_shape)
 
@@ -219,17 +338,16 @@ def _step(net, X, Y, lr, learned):
     return step
 
 
-def _learning(X, K_init, layer, bias, learn_bias, geometry):
+def _learning(X, K_init, form, bias, learn_bias, geometry):
     use_bias = learn_bias or bool(jnp.any(bias))  # the lesson's use_bias=False when no bias takes part
-    form = "builtin" if layer == "builtin" else "fast"
     net, params = _layer(form, X.shape, K_init, bias, geometry, use_bias)
     learned = frozenset({"kernel", "weight"} | ({"bias"} if learn_bias else set()))
     return form, net, params, learned
 
 
-def learn(X, Y, K_init, lr, steps, layer, bias, learn_bias, padding=0, stride=1, dilation=1):
+def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1):
     geometry = dict(padding=padding, stride=stride, dilation=dilation)
-    form, net, params, learned = _learning(X, K_init, layer, bias, learn_bias, geometry)
+    form, net, params, learned = _learning(X, K_init, form, bias, learn_bias, geometry)
     step = _step(net, X, Y, lr, learned)
     losses = []
     for _ in range(steps):
@@ -238,11 +356,11 @@ def learn(X, Y, K_init, lr, steps, layer, bias, learn_bias, padding=0, stride=1,
     return losses, _weight(form, params, K_init.shape), params.get("bias", bias)
 
 
-def learn_compiled(X, Y, K_init, lr, steps, layer, bias, learn_bias, padding=0, stride=1, dilation=1):
+def learn_compiled(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1):
     """The same steps, all of them in one jitted `lax.scan`: compiled once per layer, shapes,
     geometry and step count, then one call runs the loop."""
     geometry = dict(padding=padding, stride=stride, dilation=dilation)
-    form, net, params, learned = _learning(X, K_init, layer, bias, learn_bias, geometry)
+    form, net, params, learned = _learning(X, K_init, form, bias, learn_bias, geometry)
     params, losses = _scan(net, learned, steps, X, Y, lr, params)
     return [float(l) for l in losses], _weight(form, params, K_init.shape), params.get("bias", bias)
 
@@ -251,3 +369,24 @@ def learn_compiled(X, Y, K_init, lr, steps, layer, bias, learn_bias, padding=0, 
 @partial(jax.jit, static_argnums=(0, 1, 2))
 def _scan(net, learned, steps, X, Y, lr, params):
     return jax.lax.scan(lambda p, _: _step(net, X, Y, lr, learned)(p), params, length=steps)
+
+
+def bare_loop(X, Y, K, lr, steps):
+    """The lesson's loop bare, as a call: flax's Conv without bias (the bench's yardstick)."""
+    X, Y = jnp.asarray(X[None, :, :, None]), jnp.asarray(Y[None, :, :, None])
+
+    def run():
+        conv2d = nn.Conv(1, kernel_size=K.shape, use_bias=False, padding="VALID")
+        params = {"params": {"kernel": jnp.asarray(K[:, :, None, None])}}
+
+        def loss(params, X, Y):
+            Y_hat = conv2d.apply(params, X)
+            return ((Y_hat - Y) ** 2).sum()
+
+        losses = []
+        for _ in range(steps):
+            l, grads = jax.value_and_grad(loss)(params, X, Y)
+            losses.append(float(l))
+            params = jax.tree_util.tree_map(lambda p, g: p - lr * g, params, grads)
+        return losses
+    return run

@@ -7,12 +7,7 @@ NumPy 1.23 it is there; with a newer NumPy < 2 (Python 3.12 has no wheel of 1.23
 restored below.
 """
 
-import os
-
 import numpy as np
-
-# Bit-identical reruns: read at import; it rules out nondeterministic (cuDNN) algorithms.
-os.environ.setdefault("MXNET_ENFORCE_DETERMINISM", "1")
 
 # MXNet 1.9.1 refers to `np.bool` (e.g. in its dtype tables), an alias of the builtin bool
 # that NumPy deprecated in 1.20 and removed in 1.24; the oldest NumPy with Python 3.12 wheels
@@ -22,13 +17,147 @@ os.environ.setdefault("MXNET_ENFORCE_DETERMINISM", "1")
 if "bool" not in vars(np):
     np.bool = bool
 
-import mxnet as mx  # noqa: E402 (after the flag it reads and the alias it needs)
+import mxnet as mx  # noqa: E402 (after the alias it needs)
 from mxnet import autograd, nd  # noqa: E402
 from mxnet.gluon import nn  # noqa: E402
 
 from spec.shapes import conv_geometry  # noqa: E402
 
 name = "mxnet"
+
+DECLARATION = {
+    "framework": "MXNet Gluon",
+    "requirements": "requirements/mxnet.txt",
+    "python": "3.11",
+    "variants": [{
+        "session": "mxnet-3.12",
+        "python": "3.12",
+        "requirements": "requirements/mxnet-py312.txt",
+        "results": "results/py3.12/mxnet.json",
+        "why": "MXNet 1.9.1 on Python 3.12 (NumPy 1.26 with np.bool restored, "
+            "setuptools' distutils); not a default: pyenv resolves python3.12 here "
+            "only with PYENV_VERSION=3.11.7:3.12.1",
+    }],
+    "flushes_subnormals": False,
+    # Bit-identical reruns: read at import; it rules out nondeterministic (cuDNN) algorithms.
+    "environment": {"MXNET_ENFORCE_DETERMINISM": "1"},
+    "threads": ["MXNET_CPU_WORKER_NTHREADS"],
+    "layer_bases": ["mxnet.gluon.block.Block", "mxnet.gluon.nn.conv_layers.Conv2D"],
+    "capabilities": ["compiled", "wait"],
+    # porting idioms (conformance/porting/idioms.py names them): its snippets, verbatim
+    "idioms": {
+        "stack and sum arrays": {
+            "snippets": ["nd.stack(*[", "nd.add_n(*[_corr2d_single("],
+            "note": "the arrays as separate arguments (`*[...]`), not a list",
+        },
+        "write one element": {
+            "snippets": ["Y[i, j] = (window * K).sum()"],
+            "note": "item assignment, not recorded by autograd: the layer uses the "
+                    "fast corr2d",
+        },
+        "contract the channels": {
+            "snippets": ["F.linalg.gemm(tap, columns, Y)"],
+            "note": "a BLAS gemm per kernel offset, (C_out, C_in) times (C_in, "
+                    "N*H'*W') added onto Y; F is nd or sym, so hybridize() compiles "
+                    "the same code",
+        },
+        "flip the kernel": {
+            "snippets": [
+                "rows, cols = K.ndim - 2, K.ndim - 1",
+                "nd.flip(nd.flip(K, axis=rows), axis=cols)",
+            ],
+            "note": "one axis per call, and no negative axes",
+        },
+        "layer class and weights": {
+            "snippets": [
+                "class Conv2D(nn.Block):",
+                "self.weight = self.params.get(\"weight\", shape=kernel_size)",
+            ],
+            "note": "a Parameter without data until initialize()",
+        },
+        "forward pass": {
+            "snippets": [
+                "def forward(self, x):",
+                "corr2d(x, self.weight.data(), **self.geometry)",
+            ],
+            "note": "`.data()` is the Parameter's NDArray",
+        },
+        "default initializers": {
+            "snippets": ["self.params.get(\"weight\", shape=kernel_size)"],
+            "note": "initialize()'s default Uniform(-0.07, 0.07), for nn.Conv2D too; "
+                    "a bias is zeroed",
+        },
+        "built-in layer": {
+            "snippets": [
+                "class BuiltinConv2D(nn.Conv2D):",
+                "super().__init__(g.k4[0], kernel_size=g.k4[2:], strides=g.stride, dilation=g.dilation,",
+            ],
+            "note": "nn.Conv2D(channels, kernel_size, strides=, dilation=, padding=, "
+                    "in_channels=, use_bias=): out channels first",
+        },
+        "input layout (NCHW/NHWC)": {
+            "snippets": ["x4 = x.reshape(self.geometry.x4)"],
+            "note": "NCHW: the layer takes spec.shapes' x4 as it is",
+        },
+        "weight layout (OIHW/HWIO), set in place": {
+            "snippets": [
+                "layer.initialize()",
+                "layer.weight.set_data(weight.reshape(layer.weight.shape))",
+            ],
+            "note": "OIHW; initialize() first, then set_data()",
+        },
+        "padding": {
+            "snippets": [
+                "padding=symmetric or (0, 0)",
+                "x4.pad(mode=\"constant\", pad_width=(0, 0, 0, 0, top, bottom, left, right))",
+            ],
+            "note": "the layer pads symmetrically only; else pad first (the fluent "
+                    "method works on nd and sym alike): 4-D or 5-D arrays, a flat "
+                    "(before, after) per axis",
+        },
+        "stride with dilation": {
+            "snippets": ["strides=g.stride, dilation=g.dilation"],
+            "note": "both at once",
+        },
+        "float64": {
+            "snippets": ["layer.cast(weight.dtype)"],
+            "note": "blocks are made float32: cast() after initialize()",
+        },
+        "record gradients": {
+            "snippets": ["with autograd.record():", "X.attach_grad()"],
+            "note": "record() around the forward pass; an input needs attach_grad()",
+        },
+        "zero gradients": {
+            "note": "not needed: grad_req=\"write\", the default, overwrites each "
+                    "backward()",
+        },
+        "backward on a non-scalar loss": {
+            "snippets": ["l.backward()", "y.backward()"],
+            "note": "a non-scalar head gets a gradient of ones: sum(l)",
+        },
+        "read a gradient": {
+            "snippets": ["conv.weight.grad()", "X.grad"],
+            "note": "a method of a Parameter, an attribute of an NDArray",
+        },
+        "update in place": {
+            "snippets": ["conv.weight.data()[:] -= lr * conv.weight.grad()"],
+            "note": "write into the Parameter's NDArray",
+        },
+        "loss as a Python float": {
+            "snippets": ["l.sum().asscalar().item()"],
+            "note": "asscalar() is a NumPy scalar",
+        },
+        "compile the learning loop": {
+            "snippets": [
+                "_COMPILED[key].hybridize(static_alloc=True, static_shape=True)",
+                "def hybrid_forward(self, F, X, Y):",
+            ],
+            "note": "hybridize() traces HybridBlocks (F is mx.sym) into one cached "
+                    "graph per shape; each step's record(), backward() and update "
+                    "stay Python calls",
+        },
+    },
+}
 
 
 def versions():
@@ -58,12 +187,10 @@ def _pad(x4, g):
 
 def _corr2d_single(X, K, g):
     """The lesson's corr2d on one padded channel (item assignment: not differentiable)."""
-    h, w = K.shape
-    (sh, sw), (dh, dw) = g.stride, g.dilation
     Y = nd.zeros(g.out4[2:], dtype=X.dtype)
     for i in range(Y.shape[0]):
         for j in range(Y.shape[1]):
-            window = X[i * sh : i * sh + (h - 1) * dh + 1 : dh, j * sw : j * sw + (w - 1) * dw + 1 : dw]
+            window = X[g.output_window(i, j)]
             Y[i, j] = (window * K).sum()
     return Y
 
@@ -118,13 +245,13 @@ def _corr2d(F, x, k, g):
     each window times its tap, (C_out, C_in) times (C_in, N*H'*W'), added by one BLAS call
     (`linalg.gemm`: alpha*A*B + beta*C) per offset."""
     x = _pad(x, g) if any(map(any, g.padding)) else x
-    (sh, sw), (dh, dw) = g.stride, g.dilation
     (n, c_in), (c_out, oh, ow) = g.x4[:2], g.out4[1:]
     Y = None
     for a in range(g.k4[2]):
         for b in range(g.k4[3]):
-            window = F.slice(x, begin=(None, None, a * dh, b * dw), step=(None, None, sh, sw),
-                             end=(None, None, a * dh + (oh - 1) * sh + 1, b * dw + (ow - 1) * sw + 1))
+            rows, cols = g.tap_window(a, b)[2:]
+            window = F.slice(x, begin=(None, None, rows.start, cols.start), step=(None, None, rows.step, cols.step),
+                             end=(None, None, rows.stop, cols.stop))
             columns = (window if n == 1 else window.transpose((1, 0, 2, 3))).reshape((c_in, -1))
             tap = F.slice(k, begin=(None, None, a, b), end=(None, None, a + 1, b + 1)).reshape((c_out, c_in))
             Y = F.linalg.gemm2(tap, columns) if Y is None else F.linalg.gemm(tap, columns, Y)
@@ -257,11 +384,10 @@ def grad(X, K, bias, G, padding=0, stride=1, dilation=1, form="fast"):
     return X.grad, layer.weight.grad().reshape(K.shape), layer.bias.grad()
 
 
-def learn(X, Y, K_init, lr, steps, layer, bias, learn_bias, padding=0, stride=1, dilation=1, compiled=False):
+def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1, compiled=False):
     geometry = dict(padding=padding, stride=stride, dilation=dilation)
     # The lesson's nn.Conv2D(..., use_bias=False) whenever no bias takes part.
     use_bias = learn_bias or bool(bias.asnumpy().any())
-    form = "builtin" if layer == "builtin" else "fast"
     if compiled:
         loss = _hybridized_loss(form, X.shape, K_init, bias, geometry, use_bias)
         conv = loss.net
@@ -282,10 +408,10 @@ def learn(X, Y, K_init, lr, steps, layer, bias, learn_bias, padding=0, stride=1,
     return losses, conv.weight.data().reshape(K_init.shape), final_bias
 
 
-def learn_compiled(X, Y, K_init, lr, steps, layer, bias, learn_bias, padding=0, stride=1, dilation=1):
+def learn_compiled(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1):
     """The same loop on a hybridized layer and loss: forward and backward run as one cached
     graph per step (see `_hybridized_loss`)."""
-    return learn(X, Y, K_init, lr, steps, layer, bias, learn_bias, padding, stride, dilation, compiled=True)
+    return learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding, stride, dilation, compiled=True)
 
 
 class _Loss(nn.HybridBlock):
@@ -310,3 +436,23 @@ def _hybridized_loss(form, x_shape, weight, bias, geometry, use_bias):
     if loss.net.bias is not None:
         loss.net.bias.set_data(bias)
     return loss
+
+
+def bare_loop(X, Y, K, lr, steps):
+    """The lesson's loop bare, as a call: Gluon's Conv2D without bias (the bench's yardstick)."""
+    X, Y = nd.array(X[None, None]), nd.array(Y[None, None])
+
+    def run():
+        conv2d = nn.Conv2D(1, kernel_size=K.shape, use_bias=False, in_channels=1)
+        conv2d.initialize()
+        conv2d.weight.set_data(nd.array(K[None, None]))
+        losses = []
+        for _ in range(steps):
+            with autograd.record():
+                Y_hat = conv2d(X)
+                l = (Y_hat - Y) ** 2
+            l.backward()
+            losses.append(l.sum())
+            conv2d.weight.data()[:] -= lr * conv2d.weight.grad()
+        return [l.asscalar().item() for l in losses]
+    return run

@@ -13,6 +13,106 @@ from spec.shapes import conv_geometry
 
 name = "numpy"
 
+DECLARATION = {
+    "framework": "NumPy",
+    "requirements": "requirements/numpy.txt",
+    "python": "3.11",
+    "flushes_subnormals": False,
+    "layer_bases": ["builtins.object", "builtins.object"],
+    # porting idioms (conformance/porting/idioms.py names them): its snippets, verbatim
+    "idioms": {
+        "stack and sum arrays": {
+            "snippets": ["np.stack([", "sum(_corr2d_single(x, k, g)"],
+            "note": "a list; Python's sum adds the channels",
+        },
+        "write one element": {
+            "snippets": ["Y[i, j] = (window * K).sum()"],
+            "note": "item assignment",
+        },
+        "contract the channels": {
+            "snippets": [
+                "np.einsum(\"nchw,oc->nohw\", window, k[:, :, a, b], out=product)",
+                "Y += product",
+            ],
+            "note": "one einsum per kernel offset, into a buffer added in place",
+        },
+        "flip the kernel": {
+            "snippets": ["np.flip(K, axis=(-2, -1))"],
+        },
+        "layer class and weights": {
+            "snippets": [
+                "class Conv2D:",
+                "self.weight = rng.uniform(size=kernel_size).astype(dtype)",
+            ],
+            "note": "a plain class holding arrays",
+        },
+        "forward pass": {
+            "snippets": [
+                "def forward(self, x):",
+                "__call__ = forward",
+                "_corr2d(x, self.weight, self._geometry(x))",
+            ],
+            "note": "calling the layer is up to the class",
+        },
+        "default initializers": {
+            "snippets": ["rng.uniform(size=kernel_size)"],
+            "note": "U[0, 1), the lesson's rand; bias zeros",
+        },
+        "built-in layer": {
+            "snippets": ["rows = _im2col(X, g) @ K.reshape(g.k4[0], -1).T"],
+            "note": "no conv layer: im2col and one matrix product",
+        },
+        "input layout (NCHW/NHWC)": {
+            "snippets": ["return rows.reshape(n, oh, ow, c_out).transpose(0, 3, 1, 2)"],
+            "note": "NCHW; the im2col product comes out channels-last and is "
+                    "transposed back",
+        },
+        "weight layout (OIHW/HWIO), set in place": {
+            "snippets": [
+                "layer.weight[...] = weight",
+                "kernel = self.weight.reshape(c_out, -1)",
+            ],
+            "note": "OIHW; im2col flattens it to (C_out, C_in*kh*kw)",
+        },
+        "padding": {
+            "snippets": ["np.pad(X.reshape(g.x4), ((0, 0), (0, 0)) + g.padding)"],
+            "note": "(before, after) per axis",
+        },
+        "stride with dilation": {
+            "snippets": ["[:, :, ::sh, ::sw, ::dh, ::dw]"],
+            "note": "both at once, as strided views",
+        },
+        "float64": {
+            "snippets": ["(weight.shape, **geometry, dtype=weight.dtype)"],
+            "note": "arrays keep their dtype",
+        },
+        "record gradients": {
+            "snippets": ["dX = layer.backward(G)"],
+            "note": "no autograd: the layer classes write backward() (topic Conv2D)",
+        },
+        "zero gradients": {
+            "note": "not needed: backward() overwrites weight_grad",
+        },
+        "backward on a non-scalar loss": {
+            "snippets": ["net.backward(2 * residual)"],
+            "note": "the loss's gradient by hand: d sum(r**2) / dr = 2r",
+        },
+        "read a gradient": {
+            "snippets": ["layer.weight_grad"],
+            "note": "whatever backward() stored",
+        },
+        "update in place": {
+            "snippets": ["net.weight -= lr * net.weight_grad"],
+        },
+        "loss as a Python float": {
+            "snippets": ["float(np.sum(residual**2))"],
+        },
+        "compile the learning loop": {
+            "note": "nothing to compile: the fast form is whole-array NumPy already",
+        },
+    },
+}
+
 
 def versions():
     return {"framework": f"numpy {np.__version__}"}
@@ -39,12 +139,10 @@ def _cropped(x, g):
 
 def _corr2d_single(X, K, g):
     """The lesson's corr2d on one padded channel, one output element at a time."""
-    h, w = K.shape
-    (sh, sw), (dh, dw) = g.stride, g.dilation
     Y = np.zeros(g.out4[2:], dtype=X.dtype)
     for i in range(Y.shape[0]):
         for j in range(Y.shape[1]):
-            window = X[i * sh : i * sh + (h - 1) * dh + 1 : dh, j * sw : j * sw + (w - 1) * dw + 1 : dw]
+            window = X[g.output_window(i, j)]
             Y[i, j] = (window * K).sum()
     return Y
 
@@ -60,13 +158,6 @@ def corr2d_loop(X, K, padding=0, stride=1, dilation=1):
         for n in range(g.x4[0])
     ])
     return Y.reshape(g.out_shape)
-
-
-def _offset_window(g, a, b):
-    """The strided view of the padded input that kernel offset (a, b) sees at every output."""
-    (sh, sw), (dh, dw), (oh, ow) = g.stride, g.dilation, g.out4[2:]
-    return (slice(None), slice(None), slice(a * dh, a * dh + (oh - 1) * sh + 1, sh),
-            slice(b * dw, b * dw + (ow - 1) * sw + 1, sw))
 
 
 # Output elements per block of the stride-1 form: a block of Y and the input it reads stay
@@ -90,7 +181,7 @@ def _corr2d(X, K, g):
     product = np.empty_like(Y)
     for a in range(g.k4[2]):
         for b in range(g.k4[3]):
-            window = x[_offset_window(g, a, b)]
+            window = x[g.tap_window(a, b)]
             if g.k4[:2] == (1, 1):
                 np.multiply(window, k[0, 0, a, b], out=product)
             else:
@@ -192,7 +283,7 @@ class Conv2D:
         dx = np.zeros(x.shape, dtype=grad_y.dtype) if self.input_grad else None
         for a in range(g.k4[2]):
             for b in range(g.k4[3]):
-                window = _offset_window(g, a, b)
+                window = g.tap_window(a, b)
                 dk[:, :, a, b] = np.einsum("nohw,nchw->oc", G, x[window])
                 if dx is not None:
                     dx[window] += np.einsum("nohw,oc->nchw", G, k[:, :, a, b])
@@ -222,7 +313,7 @@ class BuiltinConv2D(Conv2D):
         dx = np.zeros(g.x4[:2] + _padded(self._x, g).shape[2:], dtype=grad_y.dtype)
         for a in range(g.k4[2]):  # col2im: each column back to its window
             for b in range(g.k4[3]):
-                dx[_offset_window(g, a, b)] += columns[..., a, b]
+                dx[g.tap_window(a, b)] += columns[..., a, b]
         return _cropped(dx, g).reshape(self._x.shape)
 
 
@@ -244,9 +335,9 @@ def grad(X, K, bias, G, padding=0, stride=1, dilation=1, form="fast"):
     return dX, layer.weight_grad, layer.bias_grad
 
 
-def learn(X, Y, K_init, lr, steps, layer, bias, learn_bias, padding=0, stride=1, dilation=1):
+def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1):
     geometry = dict(padding=padding, stride=stride, dilation=dilation)
-    net = _layer("builtin" if layer == "builtin" else "fast", K_init, bias, geometry)
+    net = _layer(form, K_init, bias, geometry)
     net.input_grad = False  # X is data: only the kernel (and bias) learn
     losses = []
     for _ in range(steps):
@@ -257,3 +348,18 @@ def learn(X, Y, K_init, lr, steps, layer, bias, learn_bias, padding=0, stride=1,
         if learn_bias:
             net.bias -= lr * net.bias_grad
     return losses, net.weight, net.bias
+
+
+def bare_loop(X, Y, K, lr, steps):
+    """The lesson's loop bare, as a call (the bench's yardstick). NumPy has no layer and no
+    autograd: the windows, their product and its gradient."""
+
+    def run():
+        k, losses = K.copy(), []
+        for _ in range(steps):  # each step reads X again, as a layer's forward pass does
+            windows = sliding_window_view(X, K.shape)
+            residual = np.einsum("ijab,ab->ij", windows, k) - Y
+            losses.append(float(np.sum(residual**2)))
+            k -= lr * np.einsum("ijab,ij->ab", windows, 2 * residual)
+        return losses
+    return run

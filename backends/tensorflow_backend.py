@@ -19,6 +19,140 @@ from spec.shapes import conv_geometry
 
 name = "tensorflow"
 
+DECLARATION = {
+    "framework": "TensorFlow 2 / Keras 3",
+    "requirements": "requirements/tensorflow.txt",
+    "python": "3.11",
+    "flushes_subnormals": True,
+    # keep TensorFlow's start-up banner out of the logs
+    "environment": {"TF_CPP_MIN_LOG_LEVEL": "2"},
+    "threads": ["TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"],
+    "layer_bases": ["keras.src.layers.layer.Layer", "keras.src.layers.convolutional.conv2d.Conv2D"],
+    "capabilities": ["compiled"],
+    # porting idioms (conformance/porting/idioms.py names them): its snippets, verbatim
+    "idioms": {
+        "stack and sum arrays": {
+            "snippets": ["tf.stack([", "tf.add_n([_corr2d_single("],
+            "note": "a list; tf.add_n adds them",
+        },
+        "write one element": {
+            "snippets": [
+                "Y = tf.Variable(tf.zeros(g.out4[2:], dtype=X.dtype))",
+                "Y[i, j].assign(tf.reduce_sum(window * K))",
+            ],
+            "note": "tensors are immutable: assign into a tf.Variable, which cuts the"
+                    " tape",
+        },
+        "contract the channels": {
+            "snippets": ["tf.einsum(\"nchw,oc->nohw\", window, k[:, :, a, b])"],
+            "note": "one einsum per kernel offset",
+        },
+        "flip the kernel": {
+            "snippets": ["tf.reverse(K, axis=[-2, -1])"],
+        },
+        "layer class and weights": {
+            "snippets": [
+                "class Conv2D(keras.layers.Layer):",
+                "def build(self, input_shape):",
+                "self.weight = self.add_weight(name=\"weight\"",
+            ],
+            "note": "weights are made in build(), not in __init__",
+        },
+        "forward pass": {
+            "snippets": [
+                "def call(self, x):",
+                "corr2d(x, self.weight.value, **self.geometry)",
+            ],
+            "note": "`call`, not `forward`; Keras 3: `.value` is the tf.Variable",
+        },
+        "default initializers": {
+            "snippets": ["initializer=\"random_uniform\"", "initializer=\"zeros\""],
+            "note": "random_uniform is U(-0.05, 0.05); keras Conv2D itself: "
+                    "Glorot-uniform kernel, zero bias",
+        },
+        "built-in layer": {
+            "snippets": [
+                "class BuiltinConv2D(keras.layers.Conv2D):",
+                "super().__init__(g.k4[0], g.k4[2:], strides=(1, 1) if both else g.stride,",
+            ],
+            "note": "Conv2D(filters, kernel_size, strides=, dilation_rate=, "
+                    "use_bias=): no in_channels, the input brings them",
+        },
+        "input layout (NCHW/NHWC)": {
+            "snippets": [
+                "tf.transpose(tf.reshape(x, g.x4), (0, 2, 3, 1))",
+                "tf.transpose(y, (0, 3, 1, 2))",
+            ],
+            "note": "NHWC: transpose (0, 2, 3, 1) in and (0, 3, 1, 2) out",
+        },
+        "weight layout (OIHW/HWIO), set in place": {
+            "snippets": [
+                "self.kernel.assign(tf.transpose(tf.reshape(K, self.geometry.k4), (2, 3, 1, 0)))",
+                "weight = tf.transpose(weight, (3, 2, 0, 1))",
+            ],
+            "note": "HWIO: transpose (2, 3, 1, 0) from OIHW, (3, 2, 0, 1) back; the "
+                    "kernel exists only after build()",
+        },
+        "padding": {
+            "snippets": [
+                "keras.layers.ZeroPadding2D(g.padding, dtype=self.dtype_policy)",
+                "tf.pad(x4, ((0, 0), (0, 0)) + g.padding)",
+            ],
+            "note": "Conv2D pads only 'valid' or 'same': a ZeroPadding2D layer in "
+                    "front; tf.pad takes (before, after) per axis",
+        },
+        "stride with dilation": {
+            "snippets": [
+                "strides=(1, 1) if both else g.stride",
+                "y = super().call(nhwc)[:, :: self.subsample[0], :: self.subsample[1], :]",
+            ],
+            "note": "Keras refuses both above 1: stride 1, then keep every stride-th "
+                    "output",
+        },
+        "float64": {
+            "snippets": [
+                "dtype = weight.dtype.name",
+                "BuiltinConv2D(g, use_bias=False, dtype=X.dtype.name)",
+            ],
+            "note": "the dtype is fixed when the layer is made: Layer(..., "
+                    "dtype=\"float64\")",
+        },
+        "record gradients": {
+            "snippets": [
+                "with tf.GradientTape(watch_accessed_variables=False) as tape:",
+                "tape.watch(variable.value)",
+                "tape.watch(X)",
+            ],
+            "note": "a tape around the forward pass, watching an input, or a Keras 3 "
+                    "weight's `.value` (the tf.Variable)",
+        },
+        "zero gradients": {
+            "note": "not needed: a new tape each step",
+        },
+        "backward on a non-scalar loss": {
+            "snippets": ["tape.gradient(l, [variable.value for variable in learned])"],
+            "note": "tape.gradient sums a non-scalar target",
+        },
+        "read a gradient": {
+            "snippets": [
+                "dX, dK, db = tape.gradient(y, [X, layer.weight.value, layer.bias.value])",
+            ],
+            "note": "returned by the tape, in HWIO for the built-in kernel",
+        },
+        "update in place": {
+            "snippets": ["variable.assign_sub(lr * gradient)"],
+        },
+        "loss as a Python float": {
+            "snippets": ["float(tf.reduce_sum(l))"],
+        },
+        "compile the learning loop": {
+            "snippets": ["@tf.function(jit_compile=True)", "for step in tf.range(steps):"],
+            "note": "XLA compiles the whole loop: a while loop around the tape's "
+                    "step, the variables assigned inside it",
+        },
+    },
+}
+
 # Bit-identical reruns: TensorFlow picks nondeterministic kernels unless told not to.
 tf.config.experimental.enable_op_determinism()
 
@@ -44,12 +178,10 @@ def _pad(x4, g):
 
 def _corr2d_single(X, K, g):
     """The lesson's corr2d on one padded channel, one element at a time into a tf.Variable."""
-    h, w = K.shape
-    (sh, sw), (dh, dw) = g.stride, g.dilation
     Y = tf.Variable(tf.zeros(g.out4[2:], dtype=X.dtype))
     for i in range(Y.shape[0]):
         for j in range(Y.shape[1]):
-            window = X[i * sh : i * sh + (h - 1) * dh + 1 : dh, j * sw : j * sw + (w - 1) * dw + 1 : dw]
+            window = X[g.output_window(i, j)]
             Y[i, j].assign(tf.reduce_sum(window * K))
     return tf.convert_to_tensor(Y)
 
@@ -72,12 +204,10 @@ def corr2d(X, K, padding=0, stride=1, dilation=1):
     a product per offset (one channel) or a matrix product over the input channels."""
     g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
     x, k = _pad(tf.reshape(X, g.x4), g), tf.reshape(K, g.k4)
-    (sh, sw), (dh, dw), (oh, ow) = g.stride, g.dilation, g.out4[2:]
     Y = None
     for a in range(g.k4[2]):
         for b in range(g.k4[3]):
-            window = x[:, :, a * dh : a * dh + (oh - 1) * sh + 1 : sh,
-                       b * dw : b * dw + (ow - 1) * sw + 1 : sw]
+            window = x[g.tap_window(a, b)]
             if g.k4[:2] == (1, 1):
                 term = window * k[0, 0, a, b]
             else:
@@ -201,11 +331,10 @@ def grad(X, K, bias, G, padding=0, stride=1, dilation=1, form="fast"):
     return dX, tf.reshape(dK if form == "fast" else tf.transpose(dK, (3, 2, 0, 1)), K.shape), db
 
 
-def learn(X, Y, K_init, lr, steps, layer, bias, learn_bias, padding=0, stride=1, dilation=1):
+def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1):
     geometry = dict(padding=padding, stride=stride, dilation=dilation)
     # The lesson's Conv2D(..., use_bias=False) whenever no bias takes part.
     use_bias = learn_bias or bool(np.any(bias))
-    form = "builtin" if layer == "builtin" else "fast"
     net = _layer(form, X.shape, K_init, bias, geometry, use_bias)
     learned = [net.weight] + ([net.bias] if learn_bias else [])
     losses = []
@@ -226,13 +355,12 @@ def learn(X, Y, K_init, lr, steps, layer, bias, learn_bias, padding=0, stride=1,
     return losses, tf.reshape(weight, K_init.shape), final_bias
 
 
-def learn_compiled(X, Y, K_init, lr, steps, layer, bias, learn_bias, padding=0, stride=1, dilation=1):
+def learn_compiled(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1):
     """The same loop with its step compiled by XLA: the layer is built once per shape and
     geometry, and one compiled call sets the initial weights and runs every step (a while
     loop around the step), so Python and TensorFlow's per-call dispatch run once, not per step."""
     geometry = dict(padding=padding, stride=stride, dilation=dilation)
     use_bias = learn_bias or bool(np.any(bias))
-    form = "builtin" if layer == "builtin" else "fast"
     g = conv_geometry(X.shape, K_init.shape, **geometry)
     key = ("learn", form, tuple(X.shape), tuple(K_init.shape), X.dtype.name, g.padding, g.stride,
            g.dilation, use_bias, learn_bias, lr, steps)
@@ -270,3 +398,24 @@ def _train_function(net, form, learn_bias, lr, steps):
         return losses.stack(), tf.reshape(weight, K_init.shape), net.bias.value if has_bias else bias
 
     return train
+
+
+def bare_loop(X, Y, K, lr, steps):
+    """The lesson's loop bare, as a call: keras Conv2D without bias (the bench's yardstick)."""
+    X, Y = tf.constant(X[None, :, :, None]), tf.constant(Y[None, :, :, None])
+
+    def run():
+        conv2d = tf.keras.layers.Conv2D(1, K.shape, use_bias=False)
+        conv2d.build(X.shape)
+        conv2d.kernel.assign(K[:, :, None, None])
+        losses = []
+        for _ in range(steps):
+            with tf.GradientTape(watch_accessed_variables=False) as g:
+                g.watch(conv2d.kernel.value)
+                Y_hat = conv2d(X)
+                l = (abs(Y_hat - Y)) ** 2
+            update = tf.multiply(lr, g.gradient(l, conv2d.kernel.value))
+            losses.append(float(tf.reduce_sum(l)))
+            conv2d.kernel.assign_sub(update)
+        return losses
+    return run

@@ -9,21 +9,120 @@ for each new shape on the 2-core machine, and ran it no faster than eager; `torc
 deprecated. The conformance cases alone hold over a hundred shapes.
 """
 
-import os
-
 import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
 
-# Large tensors on transparent huge pages (torch's CPU allocator reads this at its first
-# allocation): a fresh 64 MiB output otherwise costs more in page faults than in arithmetic.
-os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
-
-import torch  # noqa: E402 (after the setting it reads)
-import torch.nn.functional as F  # noqa: E402
-from torch import nn  # noqa: E402
-
-from spec.shapes import conv_geometry  # noqa: E402
+from spec.shapes import conv_geometry
 
 name = "torch"
+
+DECLARATION = {
+    "framework": "PyTorch",
+    "requirements": "requirements/torch.txt",
+    "python": "3.11",
+    "flushes_subnormals": False,
+    # Large tensors on transparent huge pages (torch's CPU allocator reads this at its first
+    # allocation): a fresh 64 MiB output otherwise costs more in page faults than in arithmetic.
+    "environment": {"THP_MEM_ALLOC_ENABLE": "1"},
+    "layer_bases": ["torch.nn.modules.module.Module", "torch.nn.modules.conv.Conv2d"],
+    # porting idioms (conformance/porting/idioms.py names them): its snippets, verbatim
+    "idioms": {
+        "stack and sum arrays": {
+            "snippets": ["torch.stack([", "sum(_corr2d_single(x, k, g)"],
+            "note": "a list; Python's sum adds the channels",
+        },
+        "write one element": {
+            "snippets": ["Y[i, j] = (window * K).sum()"],
+            "note": "item assignment, recorded by autograd",
+        },
+        "contract the channels": {
+            "snippets": ["torch.einsum(\"nchw,oc->nohw\", window, k[:, :, a, b])"],
+            "note": "one einsum per kernel offset",
+        },
+        "flip the kernel": {
+            "snippets": ["torch.flip(K, dims=(-2, -1))"],
+            "note": "`dims=`, not `axis=`",
+        },
+        "layer class and weights": {
+            "snippets": [
+                "class Conv2D(nn.Module):",
+                "self.weight = nn.Parameter(torch.rand(kernel_size))",
+            ],
+            "note": "an nn.Parameter attribute registers the weight",
+        },
+        "forward pass": {
+            "snippets": [
+                "def forward(self, x):",
+                "corr2d(x, self.weight, **self.geometry)",
+            ],
+            "note": "the Parameter is the tensor",
+        },
+        "default initializers": {
+            "snippets": ["torch.rand(kernel_size)"],
+            "note": "U[0, 1), the lesson's rand; bias zeros; nn.Conv2d itself: "
+                    "Kaiming-uniform",
+        },
+        "built-in layer": {
+            "snippets": [
+                "class BuiltinConv2D(nn.Conv2d):",
+                "super().__init__(g.k4[1], g.k4[0], g.k4[2:], stride=g.stride, dilation=g.dilation,",
+            ],
+            "note": "nn.Conv2d(in_channels, out_channels, kernel_size, stride=, "
+                    "dilation=, padding=, bias=)",
+        },
+        "input layout (NCHW/NHWC)": {
+            "snippets": ["x4 = x.reshape(self.geometry.x4)"],
+            "note": "NCHW: the layer takes spec.shapes' x4 as it is",
+        },
+        "weight layout (OIHW/HWIO), set in place": {
+            "snippets": ["with torch.no_grad():", "layer.weight.copy_(K.reshape(g.k4))"],
+            "note": "OIHW; copy_ in place, outside the graph",
+        },
+        "padding": {
+            "snippets": ["padding=symmetric or 0", "F.pad(x4, (left, right, top, bottom))"],
+            "note": "the layer pads symmetrically only; else F.pad first, last axis "
+                    "first",
+        },
+        "stride with dilation": {
+            "snippets": ["stride=g.stride, dilation=g.dilation"],
+            "note": "both at once",
+        },
+        "float64": {
+            "snippets": ["layer = layer.to(weight.dtype)"],
+            "note": "layers are made float32: .to(dtype) converts them",
+        },
+        "record gradients": {
+            "snippets": ["X = X.clone().requires_grad_()"],
+            "note": "always on for parameters; an input needs requires_grad_()",
+        },
+        "zero gradients": {
+            "snippets": ["net.zero_grad()"],
+            "note": "needed: backward() adds to .grad",
+        },
+        "backward on a non-scalar loss": {
+            "snippets": ["l.sum().backward()", "(layer(X) * G).sum().backward()"],
+            "note": "backward() needs a scalar: sum first",
+        },
+        "read a gradient": {
+            "snippets": ["net.weight.grad", "X.grad"],
+            "note": "an attribute",
+        },
+        "update in place": {
+            "snippets": ["with torch.no_grad():", "net.weight -= lr * net.weight.grad"],
+            "note": "outside the graph, or autograd refuses the in-place change",
+        },
+        "loss as a Python float": {
+            "snippets": ["l.sum().item()"],
+        },
+        "compile the learning loop": {
+            "note": "no compiled path: torch.compile took about 29 s to compile the "
+                    "10-step loop here and ran it no faster than the eager loop "
+                    "(measured, torch 2.13 on the CPU)",
+        },
+    },
+}
 
 # Bit-identical reruns: refuse nondeterministic kernels (CPU kernels here already are).
 torch.use_deterministic_algorithms(True)
@@ -51,12 +150,10 @@ def _pad(x4, g):
 
 def _corr2d_single(X, K, g):
     """The lesson's corr2d on one padded channel, one output element at a time."""
-    h, w = K.shape
-    (sh, sw), (dh, dw) = g.stride, g.dilation
     Y = torch.zeros(g.out4[2:], dtype=X.dtype)
     for i in range(Y.shape[0]):
         for j in range(Y.shape[1]):
-            window = X[i * sh : i * sh + (h - 1) * dh + 1 : dh, j * sw : j * sw + (w - 1) * dw + 1 : dw]
+            window = X[g.output_window(i, j)]
             Y[i, j] = (window * K).sum()
     return Y
 
@@ -91,12 +188,10 @@ def corr2d(X, K, padding=0, stride=1, dilation=1):
     differentiated = torch.is_grad_enabled() and (X.requires_grad or K.requires_grad)
     if g.stride == (1, 1) and not differentiated:
         return _corr2d_flat(x.contiguous(), k, g).reshape(g.out_shape)
-    (sh, sw), (dh, dw), (oh, ow) = g.stride, g.dilation, g.out4[2:]
     Y = torch.zeros(g.out4, dtype=X.dtype)
     for a in range(g.k4[2]):
         for b in range(g.k4[3]):
-            window = x[:, :, a * dh : a * dh + (oh - 1) * sh + 1 : sh,
-                       b * dw : b * dw + (ow - 1) * sw + 1 : sw]
+            window = x[g.tap_window(a, b)]
             if g.k4[:2] == (1, 1):
                 Y.addcmul_(window, k[0, 0, a, b])
             else:
@@ -201,11 +296,10 @@ def grad(X, K, bias, G, padding=0, stride=1, dilation=1, form="fast"):
     return X.grad, layer.weight.grad.reshape(K.shape), layer.bias.grad
 
 
-def learn(X, Y, K_init, lr, steps, layer, bias, learn_bias, padding=0, stride=1, dilation=1):
+def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1):
     geometry = dict(padding=padding, stride=stride, dilation=dilation)
     # The lesson's nn.Conv2d(..., bias=False) whenever no bias takes part.
     use_bias = learn_bias or bool(bias.any())
-    form = "builtin" if layer == "builtin" else "fast"
     net = _layer(form, X.shape, K_init, bias, geometry, use_bias)
     losses = []
     for _ in range(steps):
@@ -220,3 +314,22 @@ def learn(X, Y, K_init, lr, steps, layer, bias, learn_bias, padding=0, stride=1,
                 net.bias -= lr * net.bias.grad
     final_bias = net.bias.detach() if net.bias is not None else bias
     return losses, net.weight.detach().reshape(K_init.shape), final_bias
+
+
+def bare_loop(X, Y, K, lr, steps):
+    """The lesson's loop bare, as a call: nn.Conv2d without bias (the bench's yardstick)."""
+    X, Y = torch.from_numpy(X[None, None]), torch.from_numpy(Y[None, None])
+
+    def run():
+        conv2d = nn.Conv2d(1, 1, kernel_size=K.shape, bias=False)
+        conv2d.weight.data[:] = torch.from_numpy(K)
+        losses = []
+        for _ in range(steps):
+            Y_hat = conv2d(X)
+            l = (Y_hat - Y) ** 2
+            conv2d.zero_grad()
+            l.sum().backward()
+            losses.append(l.sum().item())
+            conv2d.weight.data[:] -= lr * conv2d.weight.grad
+        return losses
+    return run

@@ -6,10 +6,9 @@ case's ``{"id", "error": {"type", "message"}}`` result and the next case runs.
 
 Each backend computes the forward ops and gradients along two paths: "fast" (its
 vectorized corr2d and its own Conv2D class) and "builtin" (the framework's own conv layer).
-The learning loop runs once on the fast path: its case's "layer" field chooses the layer.
-A backend whose framework compiles (it defines `corr2d_compiled` and `learn_compiled`:
-TensorFlow's `tf.function(jit_compile=True)`, Gluon's `hybridize`, `jax.jit`) also runs a third path,
-"compiled": the fast corr2d (and conv2d on it) and the learning loop with a compiled step.
+The learning loop runs once on the fast path: its case's "layer" field chooses the form.
+A backend that declares the "compiled" capability (`backends.contract`) also runs a third
+path, "compiled": the fast corr2d (and conv2d on it) and the learning loop with a compiled step.
 Backends without them write no "compiled" results, and `compare` has no column for them.
 """
 
@@ -26,8 +25,8 @@ CORR2D = {"fast": "corr2d", "builtin": "corr2d_builtin", "compiled": "corr2d_com
 
 
 def offers(backend, path):
-    """Whether `backend` has `path` at all ("compiled" only where the framework compiles)."""
-    return path != "compiled" or hasattr(backend, "learn_compiled")
+    """Whether `backend` has `path` at all ("compiled" only where it declares that capability)."""
+    return path != "compiled" or backend.offers("compiled")
 
 
 def _to_backend(backend, value):

@@ -15,7 +15,11 @@ import numpy as np
 from spec import contract, shapes
 
 CASES_DIR = pathlib.Path(__file__).parent / "cases"
-LAYER_KINDS = ("builtin", "custom")
+# A case file's "layer" names the layer a learn case trains; everywhere else the code calls
+# the same choice the form: the lesson's Conv2D on the fast corr2d, or the built-in layer.
+FORM_OF_LAYER = {"builtin": "builtin", "custom": "fast"}
+# Case fields that reach the backend's function under another name.
+ARGUMENT = {"layer": "form"}
 COMMON_FIELDS = ("id", "op", "dtype", "expect", "note")
 REQUIRED = object()
 
@@ -46,7 +50,8 @@ def _flag(value, name, dtype):
 
 
 def _layer_kind(value, name, dtype):
-    return contract.choice(value, name, LAYER_KINDS)
+    """The case file's "layer" ("builtin" or "custom") as the form the backend runs."""
+    return FORM_OF_LAYER[contract.choice(value, name, tuple(FORM_OF_LAYER))]
 
 
 GEOMETRY = {"padding": (_as_is, 0), "stride": (_as_is, 1), "dilation": (_as_is, 1)}
@@ -122,7 +127,7 @@ def _geometry(op, inputs, dtype):
     kernel = inputs["weight"] if op == "layer" else inputs.get("K", inputs.get("K_init"))
     g = shapes.conv_geometry(inputs["X"].shape, kernel.shape, inputs["padding"],
                              inputs["stride"], inputs["dilation"])
-    inputs.update(padding=g.padding, stride=g.stride, dilation=g.dilation)
+    inputs.update(g.arguments)
     if "bias" in inputs:
         inputs["bias"] = _bias(inputs["bias"], g.k4[0], dtype)
     if op == "grad":
@@ -165,11 +170,11 @@ def parse(raw):
     inputs = {}
     for field, (parser, default) in INPUTS[op].items():
         if field in raw:
-            inputs[field] = parser(raw[field], field, dtype)
+            inputs[ARGUMENT.get(field, field)] = parser(raw[field], field, dtype)
         elif default is REQUIRED:
             raise ValueError(f"op {op!r} needs field {field!r}")
         else:
-            inputs[field] = default
+            inputs[ARGUMENT.get(field, field)] = default
     geometry = _geometry(op, inputs, dtype)
     case = Case(raw["id"], op, dtype, inputs, geometry, None)
     return Case(case.id, op, dtype, inputs, geometry, _parse_expect(raw.get("expect"), case.outputs))

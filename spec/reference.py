@@ -33,21 +33,13 @@ def _padded(X, g):
     return np.pad(np.reshape(X, g.x4), ((0, 0), (0, 0)) + g.padding)
 
 
-def _window(g, a, b):
-    """Index of the padded input seen by kernel offset (a, b) at every output position."""
-    (sh, sw), (dh, dw), (oh, ow) = g.stride, g.dilation, g.out4[2:]
-    rows = slice(a * dh, a * dh + (oh - 1) * sh + 1, sh)
-    cols = slice(b * dw, b * dw + (ow - 1) * sw + 1, sw)
-    return (slice(None), slice(None), rows, cols)
-
-
 def corr2d(X, K, padding=0, stride=1, dilation=1):
     g = shapes.conv_geometry(np.shape(X), np.shape(K), padding, stride, dilation)
     x, k = _padded(X, g), np.reshape(K, g.k4)
     Y = np.zeros(g.out4)
     for a in range(g.k4[2]):
         for b in range(g.k4[3]):
-            Y += np.einsum("nchw,oc->nohw", x[_window(g, a, b)], k[:, :, a, b])
+            Y += np.einsum("nchw,oc->nohw", x[g.tap_window(a, b)], k[:, :, a, b])
     return Y.reshape(g.out_shape)
 
 
@@ -72,7 +64,7 @@ def grad(X, K, bias, G, padding=0, stride=1, dilation=1, form=None):
     dx, dk = np.zeros(x.shape), np.zeros(g.k4)
     for a in range(g.k4[2]):
         for b in range(g.k4[3]):
-            window = _window(g, a, b)
+            window = g.tap_window(a, b)
             dk[:, :, a, b] = np.einsum("nohw,nchw->oc", G4, x[window])
             dx[window] += np.einsum("nohw,oc->nchw", G4, k[:, :, a, b])
     (top, bottom), (left, right) = g.padding

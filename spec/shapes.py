@@ -43,6 +43,25 @@ class Geometry:
                      for axis in range(len(self.out_shape)))
 
     @property
+    def arguments(self):
+        """padding=, stride=, dilation= as every corr2d form takes them."""
+        return {"padding": self.padding, "stride": self.stride, "dilation": self.dilation}
+
+    def tap_window(self, a, b):
+        """The NCHW slices of the padded input that kernel tap (a, b) reads at every output:
+        rows a*dh, a*dh + sh, ..., one per output row (and the same along the columns)."""
+        (sh, sw), (dh, dw), (oh, ow) = self.stride, self.dilation, self.out4[2:]
+        return (slice(None), slice(None), slice(a * dh, a * dh + (oh - 1) * sh + 1, sh),
+                slice(b * dw, b * dw + (ow - 1) * sw + 1, sw))
+
+    def output_window(self, i, j):
+        """The (rows, columns) slices of one padded channel that output (i, j) reads: the
+        lesson's X[i:i + h, j:j + w], strided and dilated."""
+        (sh, sw), (dh, dw), (kh, kw) = self.stride, self.dilation, self.k4[2:]
+        return (slice(i * sh, i * sh + (kh - 1) * dh + 1, dh),
+                slice(j * sw, j * sw + (kw - 1) * dw + 1, dw))
+
+    @property
     def symmetric_padding(self):
         """(ph, pw) when top == bottom and left == right, else None."""
         (top, bottom), (left, right) = self.padding
@@ -108,12 +127,3 @@ def conv_geometry(x_shape, k_shape, padding=0, stride=1, dilation=1):
     out_shape = tuple(size for size, axis in zip(out4, "nohw") if axis in pairing)
     return Geometry(x4, k4, padding, stride, dilation, out4, out_shape)
 
-
-def corr2d_output_shape(input_shape, kernel_shape):
-    """The lesson's rule, valid correlation of (H, W) with (kh, kw): (H-kh+1, W-kw+1)."""
-    if len(input_shape) != 2 or len(kernel_shape) != 2:
-        raise ValueError(
-            f"the lesson's corr2d takes a 2-D input and a 2-D kernel, got shapes "
-            f"{tuple(input_shape)} and {tuple(kernel_shape)}"
-        )
-    return conv_geometry(input_shape, kernel_shape).out_shape

@@ -1,0 +1,216 @@
+"""What a backend is: the names its module must define, the capabilities it may declare, and
+the facts it declares about itself (``DECLARATION``), read without importing its framework.
+
+Every backend module offers the same names (as Keras 3 does across its backends); X, K and
+the result are framework tensors, geometry is padding=, stride=, dilation= (`spec.shapes`),
+and `form` is "fast" (the vectorized corr2d and the lesson's Conv2D), "builtin" (the
+framework's own conv layer) or "loop" (the lesson's loops).
+
+The declaration is a literal dict near the top of the module, so that `ast.literal_eval`
+reads it from the source: nox builds the backend's environment, the fuzzer and the bench
+start its worker, and the porting guide shows its idioms, all in environments that lack the
+framework itself. `declaration()` checks every field: an unknown or misspelt one is an error
+that names the module.
+"""
+
+import ast
+import importlib.util
+import pathlib
+from dataclasses import dataclass
+
+# name -> what it is. Every backend module must define all of them.
+REQUIRED = {
+    "DECLARATION": "the backend's facts (see Declaration)",
+    "name": "the backend's registry name",
+    "versions": "versions() -> {'framework': 'NAME VERSION[, ...]'}",
+    "asarray": "asarray(numpy_array) -> tensor, keeping the dtype",
+    "to_numpy": "to_numpy(tensor) -> NumPy array, keeping the dtype",
+    "corr2d": "corr2d(X, K, **geometry): the fast form",
+    "corr2d_builtin": "corr2d_builtin(X, K, **geometry): the framework's own conv layer",
+    "corr2d_loop": "corr2d_loop(X, K, **geometry): the lesson's loops",
+    "FORMS": "{'fast': corr2d, 'builtin': corr2d_builtin, 'loop': corr2d_loop[, 'compiled': ...]}",
+    "conv2d": "conv2d(X, K, **geometry, form=...): true convolution (flipped kernel)",
+    "Conv2D": "the lesson's layer, as the framework's own kind of layer",
+    "BuiltinConv2D": "the framework's conv layer, taking the case's shapes",
+    "layer_forward": "layer_forward(X, weight, bias, **geometry, form=...)",
+    "grad": "grad(X, K, bias, G, **geometry, form=...) -> (dX, dK, db) of sum(G * layer(X))",
+    "learn": "learn(X, Y, K_init, lr, steps, form, bias, learn_bias, **geometry) -> (losses, K, bias)",
+    "bare_loop": "bare_loop(X, Y, K, lr, steps) -> a call running the lesson's loop bare "
+                 "(the framework's own layer, no bias): the bench's yardstick",
+}
+
+# capability -> the names a backend that declares it must define (and one that does not
+# declare it must not: an undeclared compiled path would never run).
+CAPABILITIES = {
+    "compiled": ("corr2d_compiled", "learn_compiled"),  # a compiled fast form and learning loop
+    "wait": ("wait",),  # wait(tensor) -> tensor once computed (asynchronous frameworks)
+    "compiles_every_path": (),  # every path compiles per shape: the fuzzer samples its cases
+}
+
+FIELDS = {  # field -> (type, required)
+    "framework": (str, True),  # its name in prose: "PyTorch"
+    "requirements": (str, True),  # the pinned requirements of its environment
+    "python": (str, True),  # the Python of that environment
+    "variants": (list, False),  # further environments of the same backend (Variant)
+    "flushes_subnormals": (bool, True),  # computes subnormal float32 results as zero
+    "environment": (dict, False),  # variables set before the framework is imported
+    "threads": (list, False),  # variables that limit its thread pools (workers set them to 1)
+    "layer_bases": (list, True),  # qualified framework bases of Conv2D and BuiltinConv2D
+    "capabilities": (list, False),  # keys of CAPABILITIES
+    "idioms": (dict, False),  # porting idiom -> {"snippets": [...], "note": "..."}
+}
+VARIANT_FIELDS = {"session": str, "python": str, "requirements": str, "results": str, "why": str}
+
+
+class ContractError(ValueError):
+    """A backend module that does not meet the contract: the message names what is missing."""
+
+
+@dataclass(frozen=True)
+class Environment:
+    """One environment (and nox session) a backend runs in."""
+
+    session: str
+    python: str
+    requirements: str
+    results: str
+    default: bool  # in the test command and the matrix (the main environment), or on request
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class Declaration:
+    name: str
+    module: str
+    path: pathlib.Path
+    framework: str
+    environments: tuple  # the main Environment first, then the variants
+    flushes_subnormals: bool
+    environment: dict
+    threads: tuple
+    layer_bases: tuple
+    capabilities: frozenset
+    idioms: dict
+
+    @property
+    def main(self):
+        return self.environments[0]
+
+    def offers(self, capability):
+        if capability not in CAPABILITIES:
+            raise ValueError(f"unknown capability {capability!r}; capabilities: {sorted(CAPABILITIES)}")
+        return capability in self.capabilities
+
+    def defined_names(self):
+        """The names the module defines at its top level, read from its source."""
+        return _top_level_names(_source_tree(self.path))
+
+    def missing(self):
+        """What the module lacks, or defines without declaring, in words ([] when it conforms)."""
+        defined = self.defined_names()
+        problems = [f"required name {n!r} ({REQUIRED[n]})" for n in REQUIRED if n not in defined]
+        for capability, names in CAPABILITIES.items():
+            for n in names:
+                if capability in self.capabilities and n not in defined:
+                    problems.append(f"name {n!r} of its declared capability {capability!r}")
+                if capability not in self.capabilities and n in defined:
+                    problems.append(f"capability {capability!r}, whose name {n!r} it defines")
+        return problems
+
+
+def _source_tree(path):
+    return ast.parse(pathlib.Path(path).read_text(), filename=str(path))
+
+
+def _top_level_names(tree):
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return names
+
+
+def module_path(module):
+    """The source file of `module`, found without importing it."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.origin:
+        raise ContractError(f"backend module {module!r} not found")
+    return pathlib.Path(spec.origin)
+
+
+def _literal_declaration(path):
+    for node in _source_tree(path).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "DECLARATION" for t in node.targets):
+            try:
+                return ast.literal_eval(node.value)
+            except ValueError as exc:
+                raise ContractError(f"{path}: DECLARATION must be a literal dict ({exc})") from exc
+    raise ContractError(f"{path}: no DECLARATION = {{...}} at the top level")
+
+
+def _checked(raw, path):
+    if not isinstance(raw, dict):
+        raise ContractError(f"{path}: DECLARATION must be a dict")
+    unknown = sorted(set(raw) - set(FIELDS))
+    if unknown:
+        raise ContractError(f"{path}: DECLARATION has unknown fields {unknown}; fields: {sorted(FIELDS)}")
+    for field, (kind, required) in FIELDS.items():
+        if required and field not in raw:
+            raise ContractError(f"{path}: DECLARATION needs {field!r}")
+        if field in raw and not isinstance(raw[field], kind):
+            raise ContractError(f"{path}: DECLARATION's {field!r} must be a {kind.__name__}")
+    unknown = sorted(set(raw.get("capabilities", [])) - set(CAPABILITIES))
+    if unknown:
+        raise ContractError(f"{path}: unknown capabilities {unknown}; capabilities: {sorted(CAPABILITIES)}")
+    if len(raw["layer_bases"]) != 2:
+        raise ContractError(f"{path}: layer_bases names two classes (Conv2D's, BuiltinConv2D's)")
+    return raw
+
+
+def _variant(raw, path):
+    if not isinstance(raw, dict) or set(raw) != set(VARIANT_FIELDS):
+        raise ContractError(f"{path}: a variant has exactly the fields {sorted(VARIANT_FIELDS)}")
+    return Environment(**raw, default=False)
+
+
+def declaration(name, module):
+    """The Declaration of backend `name`, whose module is `module`, read from its source."""
+    path = module_path(module)
+    raw = _checked(_literal_declaration(path), path)
+    main = Environment(name, raw["python"], raw["requirements"], f"results/{name}.json", default=True)
+    return Declaration(
+        name=name, module=module, path=path, framework=raw["framework"],
+        environments=(main, *(_variant(v, path) for v in raw.get("variants", []))),
+        flushes_subnormals=raw["flushes_subnormals"], environment=dict(raw.get("environment", {})),
+        threads=tuple(raw.get("threads", [])), layer_bases=tuple(raw["layer_bases"]),
+        capabilities=frozenset(raw.get("capabilities", [])), idioms=dict(raw.get("idioms", {})),
+    )
+
+
+class Backend:
+    """A loaded backend: its module's names, and what its declaration says it can do.
+
+    Attribute access reaches the module (``backend.corr2d``), so a test that patches the
+    module patches the backend."""
+
+    def __init__(self, decl, module):
+        self.declaration, self.module = decl, module
+        problems = decl.missing()
+        if problems:
+            raise ContractError(f"backend {decl.name!r} ({decl.path}) lacks " + "; ".join(problems))
+
+    def __getattr__(self, attribute):
+        return getattr(self.module, attribute)
+
+    def offers(self, capability):
+        return self.declaration.offers(capability)
+
+    def wait(self, tensor):
+        """The tensor once computed, so that a timer stops when the work is done."""
+        return self.module.wait(tensor) if self.offers("wait") else tensor
+
+    def __repr__(self):
+        return f"<backend {self.declaration.name} ({self.declaration.module})>"
