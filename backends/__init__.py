@@ -12,7 +12,7 @@ import importlib
 import os
 
 from backends import registry
-from backends.contract import Backend, ContractError, declaration as _declaration  # noqa: F401
+from backends.contract import Backend, ContractError, check, declaration as _declaration  # noqa: F401
 
 
 class BackendUnavailable(RuntimeError):
@@ -54,6 +54,7 @@ def environments():
 def load(name):
     """The backend called `name`; BackendUnavailable if its framework cannot load."""
     decl = declaration(name)
+    check(decl)  # from the source: a missing name is named before the framework loads
     for variable, value in decl.environment.items():  # read by the framework at import
         os.environ.setdefault(variable, value)
     try:

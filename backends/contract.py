@@ -190,6 +190,13 @@ def declaration(name, module):
     )
 
 
+def check(decl):
+    """Raise ContractError, naming every problem, unless the module meets the contract."""
+    problems = decl.missing()
+    if problems:
+        raise ContractError(f"backend {decl.name!r} ({decl.path}) lacks " + "; ".join(problems))
+
+
 class Backend:
     """A loaded backend: its module's names, and what its declaration says it can do.
 
@@ -198,9 +205,6 @@ class Backend:
 
     def __init__(self, decl, module):
         self.declaration, self.module = decl, module
-        problems = decl.missing()
-        if problems:
-            raise ContractError(f"backend {decl.name!r} ({decl.path}) lacks " + "; ".join(problems))
 
     def __getattr__(self, attribute):
         return getattr(self.module, attribute)

@@ -1,7 +1,9 @@
-"""The conformance harness: run cases through one backend, write results, compare them.
+"""The conformance harness, one package per subsystem:
 
-- `runner`: evaluates cases with one backend (or the float64 reference) in this process;
-- `results`: the results file format;
-- `compare`: judges results of any number of backends against the reference and each other;
-- `__main__`: the ``python -m conformance run|compare`` command line.
+- `harness`: run cases through one backend, write results files, compare them, the table;
+- `fuzz`: generated cases through every backend, compared and shrunk;
+- `bench`: timings of every path against the machine's floor;
+- `report`: the comparison as HTML and Markdown, with plots;
+- `porting`: the porting guide, generated from the backends' source;
+- `__main__`: the ``python -m conformance`` command line.
 """

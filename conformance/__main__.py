@@ -11,7 +11,7 @@ import argparse
 import sys
 
 import backends
-from conformance import compare, results, runner, table
+from conformance.harness import compare, results, runner, table
 from spec import cases
 
 
@@ -50,32 +50,32 @@ def _compare(args):
 
 
 def _report(args):
-    from conformance import report  # needs matplotlib: only the report environment has it
+    from conformance.report import page as report  # needs matplotlib: only the report environment has it
 
     return report.main(args)
 
 
 def _port(args):
-    from conformance import porting
+    from conformance.porting import guide as porting
 
     return porting.main(args)
 
 
 def _serve(args):
-    from conformance.serve import serve
+    from conformance.harness.serve import serve
 
     serve(backends.load(args.backend))
     return 0
 
 
 def _bench(args):
-    from conformance import bench
+    from conformance.bench import run as bench
 
     return bench.main(args)
 
 
 def _fuzz(args):
-    from conformance import fuzz  # needs Hypothesis: only the fuzzing environment has it
+    from conformance.fuzz import run as fuzz  # needs Hypothesis: only the fuzzing environment has it
 
     return fuzz.main(args)
 
@@ -85,7 +85,7 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run cases through one backend, write results")
-    run.add_argument("--backend", required=True, choices=sorted(backends.BACKENDS))
+    run.add_argument("--backend", required=True, choices=backends.names())
     run.add_argument("--cases", nargs="+", help="case files (default: all of spec/cases)")
     run.add_argument("--out", required=True, help="results file to write")
     run.set_defaults(handler=_run)
@@ -98,7 +98,7 @@ def main(argv=None):
                        help="color the table (auto: when printing to a terminal)")
     check.set_defaults(handler=_compare)
     worker = commands.add_parser("serve", help="answer case batches on stdin (a fuzz worker)")
-    worker.add_argument("--backend", required=True, choices=sorted(backends.BACKENDS))
+    worker.add_argument("--backend", required=True, choices=backends.names())
     worker.set_defaults(handler=_serve)
     fuzzer = commands.add_parser("fuzz", help="generate cases, run every backend, compare, shrink")
     fuzzer.add_argument("--python", action="append", required=True, metavar="NAME=PYTHON",
@@ -129,7 +129,7 @@ def main(argv=None):
     port.set_defaults(handler=_port)
     timing = commands.add_parser("bench", help="time every corr2d form and the learning loop, "
                                  "one framework process after another")
-    from conformance.bench import add_arguments
+    from conformance.bench.run import add_arguments
 
     add_arguments(timing)
     timing.set_defaults(handler=_bench)

@@ -72,8 +72,8 @@ def grad(X, K, bias, G, padding=0, stride=1, dilation=1, form=None):
     return dX.reshape(np.shape(X)), dk.reshape(np.shape(K)), G4.sum(axis=(0, 2, 3))
 
 
-def learn(X, Y, K_init, lr, steps, layer, bias, learn_bias, padding=0, stride=1, dilation=1):
-    """Gradient descent on sum((layer_forward(X, K, bias) - Y)**2); `layer` does not matter.
+def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1):
+    """Gradient descent on sum((layer_forward(X, K, bias) - Y)**2); `form` does not matter.
 
     losses[i] is the loss at step i, before that step's update K -= lr * dK (and, with
     learn_bias, bias -= lr * db). Returns (losses, K, bias).

@@ -2,6 +2,12 @@
 
 A backend whose framework cannot be imported is an error here, never a skip: a session that
 was meant to test TensorFlow must not pass without TensorFlow.
+
+Markers, as pyhf's tests have them, one pair per registered backend (so a new backend gets
+them from the registry): ``skip_<name>(reason)`` skips a test for that backend with the
+reason shown, ``fail_<name>(reason)`` expects it to fail there (strict: a pass is reported).
+``needs(capability)`` runs a test only for backends that declare the capability
+(`backends.contract.CAPABILITIES`), skipped with the reason for the others.
 """
 
 import pytest
@@ -11,9 +17,31 @@ import backends
 
 def pytest_addoption(parser):
     parser.addoption(
-        "--backend", default="numpy", choices=sorted(backends.BACKENDS),
+        "--backend", default="numpy", choices=backends.names(),
         help="the backend whose tests run (its framework must be installed)",
     )
+
+
+def pytest_configure(config):
+    for name in backends.names():
+        config.addinivalue_line("markers", f"skip_{name}(reason): skip this test for backend {name}")
+        config.addinivalue_line("markers", f"fail_{name}(reason): this test is expected to fail for {name}")
+    config.addinivalue_line("markers", "needs(capability): only for backends that declare the capability")
+
+
+def pytest_collection_modifyitems(config, items):
+    name = config.getoption("--backend")
+    declaration = backends.declaration(name)
+    for item in items:
+        if "backend" not in item.fixturenames:
+            continue
+        if marker := item.get_closest_marker(f"skip_{name}"):
+            item.add_marker(pytest.mark.skip(reason=f"skipped for {name}: {marker.args[0]}"))
+        if marker := item.get_closest_marker(f"fail_{name}"):
+            item.add_marker(pytest.mark.xfail(reason=f"known failure for {name}: {marker.args[0]}", strict=True))
+        for marker in item.iter_markers("needs"):
+            if not declaration.offers(marker.args[0]):
+                item.add_marker(pytest.mark.skip(reason=f"backend {name} declares no {marker.args[0]!r}"))
 
 
 @pytest.fixture(scope="session")

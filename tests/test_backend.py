@@ -3,18 +3,9 @@
 import numpy as np
 import pytest
 
-from conformance.compare import _worst, compare
-from conformance.runner import offers, run_paths
+from conformance.harness.compare import _worst, compare
+from conformance.harness.runner import offers, run_paths
 from spec import cases, reference, tolerance
-
-# The framework's own layer classes: Conv2D must be its kind of layer, BuiltinConv2D its conv.
-LAYER_BASES = {
-    "numpy": ("builtins.object", "builtins.object"),
-    "torch": ("torch.nn.modules.module.Module", "torch.nn.modules.conv.Conv2d"),
-    "tensorflow": ("keras.src.layers.layer.Layer", "keras.src.layers.convolutional.conv2d.Conv2D"),
-    "mxnet": ("mxnet.gluon.block.Block", "mxnet.gluon.nn.conv_layers.Conv2D"),
-    "jax": ("flax.linen.module.Module", "flax.linen.linear.Conv"),
-}
 
 FORWARD_CASES = [c for c in cases.load()
                  if c["op"] in ("corr2d", "conv2d") and "error" not in c.get("expect", {})]
@@ -77,7 +68,8 @@ def test_the_lessons_loop_learns_the_edge_kernel(backend, layer, dtype):
 
 
 def test_conv2d_and_the_builtin_are_the_frameworks_own_classes(backend):
-    layer_base, conv_base = LAYER_BASES[backend.name]
+    """Conv2D must be the framework's kind of layer, BuiltinConv2D its conv (as declared)."""
+    layer_base, conv_base = backend.declaration.layer_bases
     assert layer_base in qualified_bases(backend.Conv2D)
     assert conv_base in qualified_bases(backend.BuiltinConv2D)
 

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from conformance import bench, bench_worker
+from conformance.bench import run as bench, worker as bench_worker
 
 FLOOR = {"copy_bytes_per_s": 1e9, "matmul_flops_per_s": 1e10}
 
@@ -114,12 +114,11 @@ def test_a_numpy_worker_runs_end_to_end(tmp_path):
 @pytest.mark.parametrize("layer", sorted(bench.LEARN_CASES))
 def test_the_bare_lesson_loop_learns_what_the_backend_learns(backend, layer):
     """The eager loop's yardstick must compute the same losses, or the ratio compares unlike work."""
-    from conformance.bench_bare import bare_loop
     from spec import cases
 
     raw = next(c for c in cases.load() if c["id"] == bench.LEARN_CASES[layer])
     i = cases.parse(raw).inputs
-    bare = bare_loop(backend.name, i["X"], i["Y"], i["K_init"], i["lr"], i["steps"])()
+    bare = backend.bare_loop(i["X"], i["Y"], i["K_init"], i["lr"], i["steps"])()
     args = {k: backend.asarray(v) if hasattr(v, "dtype") else v for k, v in i.items()}
     eager = [float(loss) for loss in backend.learn(**args)[0]]
     assert len(bare) == i["steps"]
@@ -127,9 +126,9 @@ def test_the_bare_lesson_loop_learns_what_the_backend_learns(backend, layer):
 
 
 def test_the_timer_waits_for_the_backend_to_finish(backend):
-    """A framework that computes asynchronously (MXNet, JAX) says how to wait for a result:
-    without it, the benchmark would time the dispatch, not the work."""
+    """A framework that computes asynchronously (MXNet, JAX) declares how to wait for a
+    result: without it, the benchmark would time the dispatch, not the work."""
     X = backend.asarray(np.ones((64, 64), np.float32))
-    Y = bench_worker._waiter(backend)(backend.corr2d(X, X[:3, :3]))
+    Y = backend.wait(backend.corr2d(X, X[:3, :3]))
     np.testing.assert_array_equal(backend.to_numpy(Y), np.full((62, 62), 9.0, np.float32))
-    assert hasattr(backend, "wait") == (backend.name in ("mxnet", "jax"))
+    assert hasattr(backend.module, "wait") == backend.offers("wait")

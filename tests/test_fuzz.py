@@ -1,16 +1,18 @@
 """The fuzzer: generated cases are valid and pass, and a planted disagreement or a
 nondeterministic backend is found, shrunk and written out as a regression case."""
 
-import types
-
 import numpy as np
 from hypothesis import given, settings
 
+import backends
 from backends import numpy_backend
-from conformance import fuzz, generate
-from conformance.compare import compare
-from conformance.runner import run_paths
+from conformance.fuzz import generate, run as fuzz
+from conformance.harness.compare import compare
+from conformance.harness.runner import run_paths
+from planting import planted
 from spec import cases
+
+numpy = backends.load("numpy")
 
 
 @settings(max_examples=40, deadline=None, database=None, derandomize=True)  # the same cases in CI
@@ -26,7 +28,7 @@ class LocalWorker:
 
     def __init__(self, name, backend, noise=0.0):
         self.name, self.backend, self.noise, self.pending = name, backend, noise, None
-        self.compiles_every_path = getattr(backend, "COMPILES_EVERY_PATH", False)
+        self.compiles_every_path = backend.offers("compiles_every_path")
 
     def send(self, raw_cases, repeat, paths=None):
         self.pending = [run_paths(self.backend, raw_cases, paths=paths) for _ in range(repeat)]
@@ -39,13 +41,12 @@ class LocalWorker:
 
 
 def planted_backend():
-    planted = types.SimpleNamespace(**vars(numpy_backend))
-    planted.corr2d = lambda X, K, *args, **kwargs: numpy_backend.corr2d(X, np.flip(K, (-2, -1)), *args, **kwargs)
-    return planted
+    flipped = lambda X, K, *args, **kwargs: numpy_backend.corr2d(X, np.flip(K, (-2, -1)), *args, **kwargs)
+    return planted(name="planted", corr2d=flipped)
 
 
 def test_a_planted_disagreement_is_shrunk_into_a_regression_case(tmp_path, capsys):
-    workers = [LocalWorker("numpy", numpy_backend), LocalWorker("planted", planted_backend())]
+    workers = [LocalWorker("numpy", numpy), LocalWorker("planted", planted_backend())]
     out = tmp_path / "failure.json"
     assert fuzz.fuzz_backends(workers, examples=200, seed_value=0, out=out) == 1
     assert "DISAGREEMENT" in capsys.readouterr().out
@@ -60,11 +61,11 @@ def test_a_planted_disagreement_is_shrunk_into_a_regression_case(tmp_path, capsy
 
 def test_a_compiled_path_bug_is_found_when_the_compiling_paths_run_one_case_in_four(tmp_path, capsys):
     """The compiling paths run on a drawn share of the cases, and shrinking keeps them on."""
-    planted = types.SimpleNamespace(**vars(numpy_backend))
-    planted.name, planted.COMPILES_EVERY_PATH = "jax", True  # it runs on the drawn cases only
-    planted.corr2d_compiled = lambda X, K, *args, **kwargs: numpy_backend.corr2d(X, K, *args, **kwargs) + 1
-    planted.learn_compiled = numpy_backend.learn
-    workers = [LocalWorker("numpy", numpy_backend), LocalWorker("jax", planted)]
+    wrong = lambda X, K, *args, **kwargs: numpy_backend.corr2d(X, K, *args, **kwargs) + 1
+    # it runs on the drawn cases only
+    compiling = planted(name="jax", capabilities={"compiled", "compiles_every_path"},
+                        corr2d_compiled=wrong, learn_compiled=numpy_backend.learn)
+    workers = [LocalWorker("numpy", numpy), LocalWorker("jax", compiling)]
     out = tmp_path / "failure.json"
     assert fuzz.fuzz_backends(workers, examples=100, seed_value=0, out=out, compiling_every=4) == 1
     assert "jax:compiled" in capsys.readouterr().out
@@ -80,8 +81,8 @@ def test_without_the_compiling_paths_only_the_cheap_ones_run(capsys):
             sent.append((self.name, paths))
             super().send(raw_cases, repeat, paths)
 
-    compiling = types.SimpleNamespace(**vars(numpy_backend), COMPILES_EVERY_PATH=True)
-    workers = [Recording("numpy", numpy_backend), Recording("jax", compiling)]
+    compiling = planted(name="jax", capabilities={"compiles_every_path"})
+    workers = [Recording("numpy", numpy), Recording("jax", compiling)]
     raw = {"id": "c", "op": "corr2d", "X": [[1.0, 2.0], [3.0, 4.0]], "K": [[1.0]]}
     assert fuzz.disagreements(workers, raw, compiling=False) == ([], [])
     assert sent == [("numpy", fuzz.CHEAP_PATHS)]
@@ -91,7 +92,7 @@ def test_without_the_compiling_paths_only_the_cheap_ones_run(capsys):
 
 
 def test_a_backend_that_does_not_repeat_itself_is_caught(tmp_path, capsys):
-    workers = [LocalWorker("numpy", numpy_backend), LocalWorker("jittery", numpy_backend, noise=1e-7)]
+    workers = [LocalWorker("numpy", numpy), LocalWorker("jittery", numpy, noise=1e-7)]
     assert fuzz.fuzz_backends(workers, examples=50, seed_value=0, out=tmp_path / "f.json") == 1
     assert "jittery: a second run is not bit-identical" in capsys.readouterr().out
 
@@ -104,7 +105,7 @@ def test_the_tolerance_policy_holds_on_generated_cases(capsys):
 def test_a_documented_difference_is_excused_only_where_it_applies():
     raw = next(c for c in cases.load(["spec/cases/regressions.json"])
                if c["id"] == "regression-tensorflow-dilated-grad-inf-between-taps")
-    exact = numpy_backend  # any correct backend gives the finite dK
+    exact = numpy  # any correct backend gives the finite dK
     correct = run_paths(exact, [raw])["paths"]["builtin"][0]
     nan_dK = {**correct, "dK": [[float("nan"), correct["dK"][0][1]]]}
     as_tensorflow = {"backend": "tensorflow", "results": [correct], "paths": {"builtin": [nan_dK]}}

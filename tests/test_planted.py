@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from backends import numpy_backend
-from conformance.compare import compare
-from conformance.runner import run_cases
+from conformance.harness.compare import compare
+from conformance.harness.runner import run_cases
+from planting import planted
 from spec.shapes import conv_geometry
 
 correct_corr2d = numpy_backend.corr2d
@@ -79,31 +80,31 @@ def gradient_of_the_mean(X, K, bias, G, padding=0, stride=1, dilation=1, form="f
     return dX, dK / G.size, db / G.size
 
 
-def learning_rate_off_by_a_thousandth(X, Y, K_init, lr, steps, layer, bias, learn_bias, **geometry):
-    return correct_learn(X, Y, K_init, lr * 1.001, steps, layer, bias, learn_bias, **geometry)
+def learning_rate_off_by_a_thousandth(X, Y, K_init, lr, steps, form, bias, learn_bias, **geometry):
+    return correct_learn(X, Y, K_init, lr * 1.001, steps, form, bias, learn_bias, **geometry)
 
 
-def learning_rate_hard_coded(X, Y, K_init, lr, steps, layer, bias, learn_bias, **geometry):
-    return correct_learn(X, Y, K_init, 3e-2, steps, layer, bias, learn_bias, **geometry)
+def learning_rate_hard_coded(X, Y, K_init, lr, steps, form, bias, learn_bias, **geometry):
+    return correct_learn(X, Y, K_init, 3e-2, steps, form, bias, learn_bias, **geometry)
 
 
-def loss_after_the_update(X, Y, K_init, lr, steps, layer, bias, learn_bias, **geometry):
+def loss_after_the_update(X, Y, K_init, lr, steps, form, bias, learn_bias, **geometry):
     """Each loss taken after its step's update: the whole curve shifts one step."""
-    losses, _, _ = correct_learn(X, Y, K_init, lr, steps + 1, layer, bias, learn_bias, **geometry)
-    _, K, final_bias = correct_learn(X, Y, K_init, lr, steps, layer, bias, learn_bias, **geometry)
+    losses, _, _ = correct_learn(X, Y, K_init, lr, steps + 1, form, bias, learn_bias, **geometry)
+    _, K, final_bias = correct_learn(X, Y, K_init, lr, steps, form, bias, learn_bias, **geometry)
     return losses[1:], K, final_bias
 
 
-def gradient_ascent(X, Y, K_init, lr, steps, layer, bias, learn_bias, **geometry):
-    return correct_learn(X, Y, K_init, -lr, steps, layer, bias, learn_bias, **geometry)
+def gradient_ascent(X, Y, K_init, lr, steps, form, bias, learn_bias, **geometry):
+    return correct_learn(X, Y, K_init, -lr, steps, form, bias, learn_bias, **geometry)
 
 
-def one_step_too_few(X, Y, K_init, lr, steps, layer, bias, learn_bias, **geometry):
-    return correct_learn(X, Y, K_init, lr, max(steps - 1, 1), layer, bias, learn_bias, **geometry)
+def one_step_too_few(X, Y, K_init, lr, steps, form, bias, learn_bias, **geometry):
+    return correct_learn(X, Y, K_init, lr, max(steps - 1, 1), form, bias, learn_bias, **geometry)
 
 
-def bias_never_learned(X, Y, K_init, lr, steps, layer, bias, learn_bias, **geometry):
-    return correct_learn(X, Y, K_init, lr, steps, layer, bias, False, **geometry)
+def bias_never_learned(X, Y, K_init, lr, steps, form, bias, learn_bias, **geometry):
+    return correct_learn(X, Y, K_init, lr, steps, form, bias, False, **geometry)
 
 
 # (the planted bug, the function it replaces, a case it must be caught on)
@@ -228,16 +229,14 @@ def test_a_wrong_golden_value_is_caught_even_when_the_reference_agrees_with_back
 def test_a_planted_bug_on_the_compiled_path_alone_is_caught_in_its_column(
         monkeypatch, builtin_cases, bug, target, case_id):
     """The fast and built-in paths are right; only NAME:compiled is wrong, and compare says so."""
-    from conformance.runner import run_paths
+    from conformance.harness.runner import run_paths
 
-    monkeypatch.setattr(numpy_backend, "corr2d_compiled", correct_corr2d, raising=False)
-    monkeypatch.setattr(numpy_backend, "learn_compiled", correct_learn, raising=False)
-    monkeypatch.setattr(numpy_backend, target, bug)
-    monkeypatch.setattr(numpy_backend, "FORMS", {**numpy_backend.FORMS,
-                                                 "compiled": numpy_backend.corr2d_compiled})
-    planted = {"backend": "planted", **run_paths(numpy_backend, builtin_cases)}
+    paths = {"corr2d_compiled": correct_corr2d, "learn_compiled": correct_learn, target: bug}
+    compiling = planted(capabilities={"compiled"}, monkeypatch=monkeypatch, **paths,
+                        FORMS={**numpy_backend.FORMS, "compiled": paths["corr2d_compiled"]})
+    planted_run = {"backend": "planted", **run_paths(compiling, builtin_cases)}
     monkeypatch.undo()
-    outcome = compare([planted], builtin_cases)
+    outcome = compare([planted_run], builtin_cases)
     assert outcome.failures and all("planted:compiled" in f for f in outcome.failures), outcome.failures
     assert not any("raised" in f for f in outcome.failures), outcome.failures  # wrong numbers, not errors
     assert "FAIL" in outcome.cells[case_id, "planted:compiled"][0]

@@ -5,8 +5,8 @@ import pathlib
 import re
 
 from backends import numpy_backend
-from conformance.compare import compare
-from conformance.runner import run_cases
+from conformance.harness.compare import compare
+from conformance.harness.runner import run_cases
 from spec import cases
 
 README = pathlib.Path(__file__).resolve().parent.parent / "README.md"

@@ -162,7 +162,7 @@ def test_learning_the_bias_recovers_it():
 
 
 def test_every_builtin_case_meets_its_expectation(builtin_cases):
-    from conformance.compare import compare
+    from conformance.harness.compare import compare
 
     outcome = compare([], builtin_cases)
     assert outcome.ok, outcome.failures

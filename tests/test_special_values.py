@@ -1,16 +1,13 @@
 """NaN, infinities and subnormals in the backend chosen with --backend.
 
 NaN and inf propagate the IEEE way in every backend (the special-* cases check that through
-`compare`). Subnormals are a documented framework difference (spec/tolerance.py): TensorFlow
-and JAX (XLA) on CPU flush them to zero, the others keep them, and the tolerance allows both.
+`compare`). Subnormals are a documented framework difference (spec/tolerance.py): each backend declares
+whether it flushes them to zero (TensorFlow and JAX, XLA, on CPU do), and the tolerance
+allows both.
 """
 
 import numpy as np
 import pytest
-
-FLUSHES_SUBNORMALS = {"numpy": False, "torch": False, "tensorflow": True, "mxnet": False,
-                      "jax": True}
-
 
 @pytest.mark.parametrize("form", ["fast", "builtin"])
 def test_subnormal_inputs_are_kept_or_flushed_as_documented(backend, form):
@@ -18,7 +15,7 @@ def test_subnormal_inputs_are_kept_or_flushed_as_documented(backend, form):
     X = backend.asarray(np.array([[subnormal]], np.float32))
     K = backend.asarray(np.array([[1e10]], np.float32))
     Y = backend.to_numpy(backend.FORMS[form](X, K))[0, 0]
-    expected = 0.0 if FLUSHES_SUBNORMALS[backend.name] else np.float32(subnormal * np.float32(1e10))
+    expected = 0.0 if backend.declaration.flushes_subnormals else np.float32(subnormal * np.float32(1e10))
     assert Y == expected
 
 
@@ -34,7 +31,7 @@ def test_nan_and_inf_propagate_the_ieee_way(backend, form):
 def test_tensorflow_builtin_dilated_gradient_documented_difference(backend):
     """spec/differences.py: TensorFlow's built-in layer turns dK NaN when a non-finite input
     sits between the taps of a dilated kernel; every other backend and path keeps it finite."""
-    from conformance.runner import run_paths
+    from conformance.harness.runner import run_paths
     from spec import cases
 
     raw = next(c for c in cases.load(["spec/cases/regressions.json"])

@@ -22,11 +22,6 @@ def float64(case):
     return {k: v.astype(np.float64) if isinstance(v, np.ndarray) else v for k, v in case.inputs.items()}
 
 
-def geometry_of(case):
-    g = case.geometry
-    return {"padding": g.padding, "stride": g.stride, "dilation": g.dilation}
-
-
 def test_gamma():
     u = 2.0**-24
     assert tolerance.gamma(4, "float32") == pytest.approx(4 * u / (1 - 4 * u))
@@ -47,7 +42,7 @@ def test_float32_forward_stays_within_a_bound_that_is_not_vacuous(seed, x_shape,
     bound = tolerance.bounds(case, "float32")["Y"]
     assert got.dtype == np.float32 and np.all(np.abs(got - exact) <= bound)
     magnitude = reference.layer_forward(
-        np.abs(X), np.abs(float64(case)["weight"]), np.abs(float64(case)["bias"]), **geometry_of(case))
+        np.abs(X), np.abs(float64(case)["weight"]), np.abs(float64(case)["bias"]), **case.geometry.arguments)
     assert np.max(bound / magnitude) < 1000 * 2.0**-24
 
 
@@ -75,7 +70,7 @@ def test_float32_learning_loop_stays_within_bound(seed, x_shape, k_shape, geomet
                          "K": np.ones(k_shape).tolist(), **geometry})
     X = rng.uniform(-1, 1, x_shape)
     Y = reference.layer_forward(X, rng.standard_normal(k_shape), rng.standard_normal(probe.geometry.k4[0]),
-                                **geometry_of(probe))
+                                **probe.geometry.arguments)
     raw = {"id": "x", "op": "learn", "X": X.tolist(), "Y": Y.tolist(),
            "K_init": rng.standard_normal(k_shape).tolist(), "bias": 0.0, "learn_bias": True,
            "lr": 0.002, "steps": 8, "layer": layer, **geometry}

@@ -22,7 +22,8 @@ import pytest
 from PIL import Image
 
 import backends
-from conformance import report, results, runner
+from conformance.harness import results, runner
+from conformance.report import page as report
 from spec import cases, reference
 
 CHROMIUM = pathlib.Path("/usr/bin/chromium")

@@ -1,6 +1,6 @@
 """The benchmark's worker: one framework, in its own process and environment.
 
-    python -m conformance.bench_worker NAME --out WORKER.json --budget SECONDS --sizes SIZE ...
+    python -m conformance.bench.worker NAME --out WORKER.json --budget SECONDS --sizes SIZE ...
 
 `conformance.bench` starts it once per backend and reads the JSON it writes: the import,
 every built-in case per path (cold, then warm), corr2d per size and path with the first
@@ -15,8 +15,8 @@ import statistics
 import sys
 import time
 
-from conformance.bench import LEARN_CASES, LOOP_LIMIT, SIZES, work
-from conformance.bench_bare import bare_loop
+from conformance.bench.run import LEARN_CASES, LOOP_LIMIT, SIZES, work
+
 
 MAX_ROUNDS = 1000
 
@@ -41,11 +41,6 @@ def _reset_peak():
         return True
     except OSError:
         return False
-
-
-def _waiter(backend):
-    """The backend's `wait` (frameworks that compute asynchronously have one), else nothing."""
-    return getattr(backend, "wait", lambda tensor: tensor)
 
 
 def first_call(call):
@@ -90,7 +85,7 @@ def time_corr2d(backend, name, x_shape, k_shape, budget):
     X = backend.asarray(rng.random(x_shape, dtype=np.float32))
     K = backend.asarray(rng.random(k_shape, dtype=np.float32))
     paths = {"fast": backend.corr2d, "builtin": backend.corr2d_builtin}
-    if hasattr(backend, "corr2d_compiled"):
+    if backend.offers("compiled"):
         paths["compiled"] = backend.corr2d_compiled
     if work(x_shape, k_shape)["loop_iterations"] <= LOOP_LIMIT:
         paths["loop"] = backend.corr2d_loop
@@ -99,7 +94,7 @@ def time_corr2d(backend, name, x_shape, k_shape, budget):
         for path in ("fast", "compiled"):
             if path in paths:
                 paths[f"{path}-1x1"] = lambda X, K, form=paths[path]: form(X, K1)
-    rows, calls, results, wait = {}, {}, {}, _waiter(backend)
+    rows, calls, results, wait = {}, {}, {}, backend.wait
     for path, form in paths.items():
         call = lambda form=form: wait(form(X, K))
         try:
@@ -127,10 +122,10 @@ def time_learning(backend, raw_cases, budget):
         case = cases.parse(next(raw for raw in raw_cases if raw["id"] == case_id))
         args = {k: backend.asarray(v) if hasattr(v, "dtype") else v for k, v in case.inputs.items()}
         calls = {"eager": lambda: [float(l) for l in backend.learn(**args)[0]]}
-        if hasattr(backend, "learn_compiled"):
+        if backend.offers("compiled"):
             calls["compiled"] = lambda: [float(l) for l in backend.learn_compiled(**args)[0]]
         i = case.inputs
-        calls["bare"] = bare_loop(backend.name, i["X"], i["Y"], i["K_init"], i["lr"], i["steps"])
+        calls["bare"] = backend.bare_loop(i["X"], i["Y"], i["K_init"], i["lr"], i["steps"])
         first = {path: first_call(call)[0] for path, call in calls.items()}
         for path, (median, runs) in race(calls, budget).items():
             rows.append({"backend": backend.name, "layer": layer, "path": path, "steps": i["steps"],
@@ -144,9 +139,9 @@ def time_calls(backend, budget):
     import numpy as np
 
     X, K = backend.asarray(np.ones((6, 8), np.float32)), backend.asarray(np.ones((1, 1), np.float32))
-    wait = _waiter(backend)
+    wait = backend.wait
     calls = {"tiny_op": lambda: wait(X + X)}
-    if hasattr(backend, "corr2d_compiled"):
+    if backend.offers("compiled"):
         calls["tiny_compiled_call"] = lambda: wait(backend.corr2d_compiled(X, K))
         calls["tiny_compiled_call"]()
     return {f"{name}_s": median for name, (median, _) in race(calls, budget / 4).items()}
@@ -159,7 +154,7 @@ def worker(name, sizes, budget):
     backend = backends.load(name)
     import_s = time.perf_counter() - started
 
-    from conformance import runner
+    from conformance.harness import runner
     from spec import cases
 
     raw_cases = cases.load()
@@ -186,7 +181,7 @@ def worker(name, sizes, budget):
 
 
 def main(argv):
-    parser = argparse.ArgumentParser(prog="python -m conformance.bench_worker")
+    parser = argparse.ArgumentParser(prog="python -m conformance.bench.worker")
     parser.add_argument("backend")
     parser.add_argument("--out", required=True)
     parser.add_argument("--budget", type=float, required=True)

@@ -4,7 +4,7 @@
 
 The parent (this process, NumPy only) measures the machine's floor, before and after the
 workers, keeping the best: the bandwidth of a large copy and the rate of a float32 matrix
-product. In between it starts one worker per backend (`conformance.bench_worker`, in that
+product. In between it starts one worker per backend (`conformance.bench.worker`, in that
 backend's environment), one at a time, so that no two frameworks share the cores. A worker
 times
 
@@ -18,7 +18,7 @@ times
   load that comes and goes hits every path alike; the first call apart (compiling,
   allocating), with its peak memory (VmHWM after `echo 5 > /proc/self/clear_refs`);
 - the lesson's 10-step kernel-learning loop per layer kind, eager and compiled, beside a
-  bare loop written the lesson's way in the framework itself (`conformance.bench_bare`); and the cost of a tiny op and
+  bare loop written the lesson's way in the framework itself (the backend's `bare_loop`); and the cost of a tiny op and
   of a tiny compiled call.
 
 Medians are wall-clock seconds; `summarize` turns them into the ratios the targets state
@@ -35,7 +35,8 @@ import sys
 import tempfile
 import time
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+from conformance.harness.environment import ROOT, worker_environment
+
 # name -> (X shape, K shape); the last is the multi-channel case (C_in = C_out = 32).
 SIZES = {
     "6x8/1x2": ((6, 8), (1, 2)),
@@ -120,9 +121,9 @@ def _fastest(call, rounds):
 def run_worker(name, python, sizes, budget):
     with tempfile.TemporaryDirectory() as folder:
         out = pathlib.Path(folder) / "worker.json"
-        command = [python, "-m", "conformance.bench_worker", name, "--out", str(out),
+        command = [python, "-m", "conformance.bench.worker", name, "--out", str(out),
                    "--budget", str(budget), "--sizes", *sizes]
-        env = {**WORKER_ENV, **os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
+        env = worker_environment(name, extra=WORKER_ENV)
         began, load = time.time(), os.getloadavg()[0]
         done = subprocess.run(command, cwd=ROOT, env=env, stdout=sys.stderr)
         if done.returncode != 0 or not out.exists():

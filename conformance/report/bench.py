@@ -10,8 +10,8 @@ computed: the report only draws what the benchmark measured.
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure as MplFigure
 
-from conformance.bench import LEARN_CASES
-from conformance.report import Cell, Figure, Heading, Para, Table
+from conformance.bench.run import LEARN_CASES
+from conformance.report.page import Cell, Figure, Heading, Para, Table
 
 PATH_STYLE = {  # path -> (label, color)
     "loop": ("loop (lesson)", "#bdbdbd"),

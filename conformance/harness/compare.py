@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from conformance import results as results_file
-from conformance.runner import applies, run_case
+from conformance.harness import results as results_file
+from conformance.harness.runner import applies, run_case
 from spec import cases, differences, reference, tolerance
 
 REFERENCE = "reference"

@@ -20,7 +20,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure as MplFigure  # no pyplot: no global state, no display
 
-from conformance import compare, results as results_file, runner, table
+from conformance.harness import compare, results as results_file, runner, table
 from spec import cases, reference, tolerance
 
 # The page as blocks; `_html` and `_markdown` render them.
@@ -425,7 +425,7 @@ def _bench_page(path, out):
     """The benchmark's section (chart and tables) from a bench JSON file."""
     import json
 
-    from conformance import report_bench
+    from conformance.report import bench as report_bench
 
     return report_bench.section(json.loads(pathlib.Path(path).read_text()), out)
 

@@ -12,7 +12,6 @@ fails instead of describing code that is gone. PORTING.md keeps the hand-written
 """
 
 import ast
-import importlib.util
 import os
 import pathlib
 import shutil
@@ -22,7 +21,7 @@ from dataclasses import dataclass
 from itertools import zip_longest
 
 import backends
-from conformance.porting_idioms import IDIOMS
+from conformance.porting.idioms import IDIOMS
 
 ROOT = pathlib.Path(backends.__file__).resolve().parent.parent
 GUIDE = "docs/porting-guide.md"
@@ -56,9 +55,8 @@ TOPICS = (
     Topic("learn", "the training step: the kernel-learning loop and the layer it sets up",
           ("_layer", "_initialized", "learn")),
     Topic("grad", "gradients of sum(G * layer(X)) from the framework's autograd", ("grad",)),
-    Topic("compiled", "the compiled path where the framework compiles: corr2d and the whole learning "
-          "loop (`tf.function(jit_compile=True)`, `jax.jit`, Gluon's `hybridize`)",
-          ("corr2d_compiled", "learn_compiled"), optional=True),
+    Topic("compiled", "the compiled path, where the backend declares one: corr2d and the whole "
+          "learning loop, compiled by the framework", ("corr2d_compiled", "learn_compiled"), optional=True),
 )
 
 
@@ -91,14 +89,8 @@ class Source:
 
 
 def backend_files():
-    """{backend: file} for every registered backend whose file exists: one being written,
-    registered before its file, is left out until the file appears."""
-    files = {}
-    for name, (module, _install) in backends.BACKENDS.items():
-        spec = importlib.util.find_spec(module)  # finds the file without running it
-        if spec is not None and spec.origin:
-            files[name] = pathlib.Path(spec.origin).resolve()
-    return files
+    """{backend: file} for every registered backend, in registry order (found, not run)."""
+    return {d.name: d.path.resolve() for d in backends.declarations()}
 
 
 def _definitions(text, filename):
@@ -130,7 +122,7 @@ def _sections(definitions, path):
         missing = [n for n in topic.names if not n.startswith("_") and n not in definitions]
         if missing and not topic.optional:
             raise GuideError(f"{path} defines no {', '.join(missing)} (topic {topic.key}); every backend "
-                             "offers the names of backends/__init__.py")
+                             "offers the names of backends/contract.py")
         shown = [n for n in topic.names if n in definitions]
         elsewhere, todo = {}, list(shown)
         while todo:
@@ -162,19 +154,17 @@ def check_idioms(sources):
         if unknown := set(idiom.topics) - keys:
             raise GuideError(f"idiom {idiom.name!r} names unknown topic(s) {sorted(unknown)}")
         for backend, how in idiom.ways.items():
-            if backend not in backends.BACKENDS:
-                raise GuideError(f"idiom {idiom.name!r} names backend {backend!r}, which backends.BACKENDS "
-                                 "does not register")
             if backend not in sources:
-                continue  # registered, its file not written yet
+                raise GuideError(f"idiom {idiom.name!r} names backend {backend!r}, which backends/registry.py "
+                                 "does not register")
             source = sources[backend]
             code = "\n".join(source.sections[key].code for key in idiom.topics)
             for snippet in how.snippets:
                 if snippet not in code:
                     raise GuideError(
                         f"idiom {idiom.name!r}: the {backend} snippet {snippet!r} does not occur in the "
-                        f"code of topic(s) {', '.join(idiom.topics)} in {source.path}; make IDIOMS in "
-                        "conformance/porting_idioms.py say what the code does now")
+                        f"code of topic(s) {', '.join(idiom.topics)} in {source.path}; make its "
+                        "DECLARATION's idioms say what the code does now")
 
 
 def idioms_of(topic_key):
@@ -271,7 +261,7 @@ def format_list(sources):
     lines = ["topics (python -m conformance port TOPIC --from BACKEND --to BACKEND):"]
     lines += [f"  {t.key.ljust(width)}  {t.title}; shows {', '.join(t.names)}" for t in TOPICS]
     lines.append("backends:")
-    for name in backends.BACKENDS:
+    for name in backends.names():
         where = sources[name].path if name in sources else "registered, no source file yet"
         lines.append(f"  {name}: {where}")
     lines.append("idioms (topics):")
@@ -324,6 +314,7 @@ def format_guide(sources, path):
         return target if up == "." else f"{up}/{target}"
 
     slugs = _slugs()
+    first, second = list(sources)[:2]  # an example pair for the command line
     lines = [
         "# Porting guide: the lesson's code in every backend",
         "",
@@ -338,7 +329,7 @@ def format_guide(sources, path):
         f"The hand-written notes (gotchas of Keras 3 and MXNet 1.9.1, determinism flags, bugs in "
         f"the lesson's source documents) are in [PORTING.md]({link('PORTING.md')}). One topic "
         "in two backends, side by side in a terminal: "
-        "`python -m conformance port corr2d --from mxnet --to torch` (`--list` lists the topics).",
+        f"`python -m conformance port corr2d --from {first} --to {second}` (`--list` lists the topics).",
         "",
         "Backends: " + ", ".join(f"[{name}]({link(source.path)})" for name, source in sources.items()) + ".",
         "",
@@ -399,8 +390,7 @@ def main(args):
         if backend is None:
             return _fail(f"port {topic.key} needs {option} BACKEND; one of {', '.join(sources)}")
         if backend not in sources:
-            why = "has no source file yet" if backend in backends.BACKENDS else "is not a backend"
-            return _fail(f"{option} {backend}: {backend!r} {why}; choose one of {', '.join(sources)}")
+            return _fail(f"{option} {backend}: {backend!r} is not a backend; choose one of {', '.join(sources)}")
     width = shutil.get_terminal_size((160, 24)).columns  # piped: wide enough for two columns
     print(format_pair(sources, topic, args.source, args.target, width))
     return 0

@@ -18,63 +18,22 @@ by 0.99 of the bound is never a false alarm, and one off by 10 times the bound i
 """
 
 import json
-import os
 import pathlib
-import subprocess
 import sys
 import time
 
 import numpy as np
 from hypothesis import HealthCheck, given, seed, settings, strategies as st
 
-from conformance import generate
-from conformance.compare import _judge, compare
-from conformance.runner import run_case
+from conformance.fuzz import generate
+from conformance.fuzz.workers import Worker
+from conformance.harness.compare import _judge, compare
+from conformance.harness.runner import run_case
 from spec import cases, reference, tolerance
 
 
-# The workers run side by side, so each keeps to one thread: four frameworks' thread pools
-# spinning on the same cores slow every one of them down many times over.
-ONE_THREAD = {name: "1" for name in (
-    "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MXNET_CPU_WORKER_NTHREADS",
-    "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")}
-
-
-class Worker:
-    """A `python -m conformance serve` process in one backend's environment."""
-
-    def __init__(self, name, python):
-        root = pathlib.Path(__file__).resolve().parent.parent
-        self.name = name
-        self.process = subprocess.Popen(
-            [python, "-m", "conformance", "serve", "--backend", name], cwd=root,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-            env={**os.environ, **ONE_THREAD, "PYTHONPATH": str(root), "TF_CPP_MIN_LOG_LEVEL": "2"},
-        )
-        hello = self._read()
-        self.versions = hello["versions"]
-        self.compiles_every_path = hello["compiles_every_path"]
-
-    def _read(self):
-        line = self.process.stdout.readline()
-        if not line:
-            raise RuntimeError(f"the {self.name} worker stopped (exit code {self.process.wait()})")
-        return json.loads(line)
-
-    def send(self, raw_cases, repeat, paths=None):
-        self.process.stdin.write(json.dumps({"cases": raw_cases, "repeat": repeat, "paths": paths}) + "\n")
-        self.process.stdin.flush()
-
-    def receive(self):
-        return self._read()["runs"]
-
-    def close(self):
-        self.process.stdin.close()
-        self.process.wait()
-
-
 # The paths that compile nothing, in a backend whose every path does not compile per shape
-# (its module's COMPILES_EVERY_PATH, which its worker reports when it starts).
+# (it declares "compiles_every_path", which its worker reports when it starts).
 CHEAP_PATHS = ["builtin"]  # and the fast path, which always runs
 
 

@@ -2,7 +2,7 @@
 
 Each request is ``{"cases": [...], "repeat": R, "paths": [...] or null}``; each answer is
 ``{"runs": [...]}``, R results documents' worth of those paths (null: every path; see
-`conformance.runner.run_paths`), so the fuzzer can
+`conformance.harness.runner.run_paths`), so the fuzzer can
 check that a second run is bit-identical to the first. One worker runs per backend, in that
 backend's own environment, started by `conformance.fuzz`.
 """
@@ -11,7 +11,7 @@ import json
 import os
 import sys
 
-from conformance import runner
+from conformance.harness import runner
 
 
 def serve(backend):
@@ -19,7 +19,7 @@ def serve(backend):
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "w")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     hello = {"ready": backend.name, "versions": backend.versions(),
-             "compiles_every_path": getattr(backend, "COMPILES_EVERY_PATH", False)}
+             "compiles_every_path": backend.offers("compiles_every_path")}
     answers.write(json.dumps(hello) + "\n")
     answers.flush()
     for line in sys.stdin:
