@@ -106,8 +106,8 @@ def main(argv=None):
     fuzzer.add_argument("--examples", type=int, default=300, help="generated cases (default 300)")
     fuzzer.add_argument("--seed", type=int, default=0, help="Hypothesis seed (default 0)")
     fuzzer.add_argument("--compiling-every", type=int, default=8, metavar="K",
-                        help="run JAX and the compiled paths (an XLA compile per shape) on one case "
-                             "in K (default 8; 1: every case)")
+                        help="run the compiled paths, and backends whose every path compiles per shape, "
+                             "on one case in K (default 8; 1: every case)")
     fuzzer.add_argument("--tolerance-cases", type=int, default=10000,
                         help="cases for the tolerance-policy check (default 10000)")
     fuzzer.add_argument("--out", default="fuzz/failure.json",

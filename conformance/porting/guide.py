@@ -326,7 +326,7 @@ def format_guide(sources, path):
         "snippet in the idiom tables is checked to occur verbatim in that backend's code of "
         "the idiom's topics; the generator fails when a backend changes under it.",
         "",
-        f"The hand-written notes (gotchas of Keras 3 and MXNet 1.9.1, determinism flags, bugs in "
+        f"The hand-written notes (each framework's gotchas, determinism flags, bugs in "
         f"the lesson's source documents) are in [PORTING.md]({link('PORTING.md')}). One topic "
         "in two backends, side by side in a terminal: "
         f"`python -m conformance port corr2d --from {first} --to {second}` (`--list` lists the topics).",

@@ -16,15 +16,20 @@ import sys
 import pytest
 import yaml
 
+import backends
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / ".github" / "scripts"))
+import session_matrix  # noqa: E402
+
 WORKFLOW = ROOT / ".github" / "workflows" / "conformance.yml"
 
-# The sessions the workflow must run: the noxfile must define each, the workflow run each.
-MUST_RUN = {"numpy", "torch", "tensorflow", "mxnet", "mxnet-3.12", "jax", "fuzz", "project"}
+# The sessions the workflow must run: the noxfile must define each, the workflow run each:
+# every environment of every registered backend, the fuzzer and these checks.
+MUST_RUN = {env.session for env in backends.environments()} | {"fuzz", "project"}
 # Sessions the workflow leaves out on purpose, and why. Any other session without a job fails.
-NOT_RUN = {
-    "matrix": "it reruns every backend session; the report job compares their results instead",
-}
+NOT_RUN = session_matrix.NOT_RUN
+GENERATED_MATRIX = "${{ fromJSON(needs.sessions.outputs.matrix) }}"
 REPORT_JOB = "report"
 REPORT_COMMANDS = ["python -m conformance compare", "python -m conformance report results/*.json"]
 
@@ -62,9 +67,23 @@ def nox_sessions():
     return listed
 
 
+def _generated_matrix():
+    """What the `sessions` job writes to $GITHUB_OUTPUT: the same script, run here."""
+    done = subprocess.run([sys.executable, str(ROOT / ".github" / "scripts" / "session_matrix.py")],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    key, value = done.stdout.strip().split("=", 1)
+    assert key == "matrix"
+    return json.loads(value)
+
+
 def _matrix_entries(job):
-    """Every combination a job's strategy.matrix expands to (one {} without a matrix)."""
-    matrix = dict((job.get("strategy") or {}).get("matrix") or {})
+    """Every combination a job's strategy.matrix expands to (one {} without a matrix); the
+    matrix the `sessions` job generates, as its script writes it."""
+    matrix = (job.get("strategy") or {}).get("matrix") or {}
+    if matrix == GENERATED_MATRIX:
+        matrix = _generated_matrix()
+    matrix = dict(matrix)
     include = matrix.pop("include", [])
     matrix.pop("exclude", None)
     keys = list(matrix)
@@ -162,3 +181,28 @@ def test_every_action_is_pinned(workflow):
             if "uses" in step:
                 assert re.fullmatch(r"[\w.-]+/[\w./-]+@(v\d+(\.\d+)*|[0-9a-f]{40})",
                                     step["uses"]), step["uses"]
+
+
+def test_a_new_backend_gets_its_session_and_its_job_from_the_registry(tmp_path):
+    """The dry run's other half: in a copy of the checkout, add a backend the way a
+    contributor would (a module, a requirements file, one registry line) and nox has its
+    session and the workflow's matrix its job, no other file edited."""
+    copy = tmp_path / "checkout"
+    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True)
+    for name in listed.stdout.split():
+        if (ROOT / name).is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, copy / name)
+    source = (copy / "backends" / "numpy_backend.py").read_text()
+    (copy / "backends" / "newcomer_backend.py").write_text(
+        source.replace('name = "numpy"', 'name = "newcomer"').replace("requirements/numpy.txt", "requirements/newcomer.txt"))
+    shutil.copy2(copy / "requirements" / "numpy.txt", copy / "requirements" / "newcomer.txt")
+    registry = copy / "backends" / "registry.py"
+    registry.write_text(registry.read_text().replace("BACKENDS = {\n", 'BACKENDS = {\n    "newcomer": "backends.newcomer_backend",\n'))
+    done = subprocess.run([sys.executable, ".github/scripts/session_matrix.py"], cwd=copy, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    jobs = json.loads(done.stdout.split("=", 1)[1])["include"]
+    assert {"session": "newcomer", "python": "3.11"} in jobs
+    assert {job["session"] for job in jobs} >= MUST_RUN | {"newcomer"}
+    default = subprocess.run([sys.executable, "-m", "nox", "-l", "--json"], cwd=copy, capture_output=True, text=True)
+    assert "newcomer" in {s["session"] for s in json.loads(default.stdout)}  # in the test command too
