@@ -27,7 +27,8 @@ from hypothesis import HealthCheck, given, seed, settings, strategies as st
 
 from conformance.fuzz import generate
 from conformance.fuzz.workers import Worker
-from conformance.harness.compare import _judge, compare
+from conformance.harness.compare import compare
+from conformance.harness.judge import judge
 from conformance.harness.runner import run_case
 from spec import cases, reference, tolerance
 
@@ -50,7 +51,7 @@ def disagreements(workers, raw, compiling=True):
             problems.append(f"backend {worker.name}: a second run is not bit-identical to the first")
         documents.append({"backend": worker.name, **first})
     outcome = compare(documents, [raw])
-    return problems + outcome.failures, outcome.known
+    return problems + [str(failure) for failure in outcome.failures], outcome.known
 
 
 def _write_regression(raw, problems, out):
@@ -102,7 +103,7 @@ def fuzz_backends(workers, examples, seed_value, out, compiling_every=1):
         print(f"fuzz: the fast and built-in paths of {', '.join(every)} ran every case; "
               f"{' and '.join(sampled + ['the compiled paths'])} ran {compiled[0]} of them "
               f"(--compiling-every {compiling_every})")
-    names = sorted({line.split(": ")[1] for line in known})
+    names = sorted({met.name for met in known})
     if known:
         print(f"fuzz: {len(known)} results met documented differences (spec/differences.py): {names}")
     return 0
@@ -135,7 +136,7 @@ def check_tolerance_policy(examples, seed_value):
         exact = run_case(reference, raw)
         bounds, allowed = tolerance.bounds(case, case.dtype), tolerance.versus_reference(case)
         near = _perturbed(exact, case.outputs, bounds, 0.99, rng)
-        assert not _judge(near, exact, allowed, case.outputs, "the reference")[1], "a false alarm"
+        assert not judge(near, exact, allowed, case.outputs, "the reference", "perturbed", raw["id"])[1], "a false alarm"
         counts["near"] += 1
         finite = {f: np.where(np.isfinite(np.asarray(exact[f], np.float64)), bounds[f], 0)
                   for f in case.outputs}
@@ -145,7 +146,7 @@ def check_tolerance_policy(examples, seed_value):
             return  # every element is NaN or infinite: nothing finite to move
         far = np.array(exact[name], dtype=np.float64)
         far[index] += 10 * finite[name][index]
-        assert _judge({**exact, name: far.tolist()}, exact, allowed, case.outputs, "the reference")[1], \
+        assert judge({**exact, name: far.tolist()}, exact, allowed, case.outputs, "the reference", "perturbed", raw["id"])[1], \
             "a 10x error passed"
         counts["caught"] += 1
 

@@ -1,114 +1,45 @@
 """Judge backend results against the float64 reference, the cases' expectations and each other.
 
-Every numeric field must have the reference's shape, NaN where it has NaN, and stay within
-`spec.tolerance`: bound(dtype) + bound(float64) from the reference, twice bound(dtype)
-between two backends. A case that expects an error must raise exactly that exception type. A backend that fails
+Three judgements, one case at a time:
+
+1. each column against the reference and the case's `expect` (`spec.tolerance`:
+   bound(dtype) + bound(float64) from the reference; the expect's atol, else the same);
+2. where a column fails, the documented differences (spec/differences.py) that apply to it:
+   one that accounts for every problem turns the cell "known", never a pass;
+3. every pair of columns that each passed 1, within twice bound(dtype) of each other.
+
+A case that expects an error must raise exactly that exception type. A backend that fails
 against the reference is reported once, not again against every other backend.
 """
-
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from conformance.harness import results as results_file
+from conformance.harness.judge import judge, ratio
+from conformance.harness.outcome import Cell, Failure, Known, Outcome
 from conformance.harness.runner import applies, run_case
 from spec import cases, differences, reference, tolerance
 
 REFERENCE = "reference"
+EXPECT = "the case's expect"
 
 
-@dataclass
-class Outcome:
-    """What `compare` found: the matrix cells and every disagreement, in words."""
+class Judged:
+    """One case as compare sees it: the reference's result, the case's target, tolerances."""
 
-    backends: list  # the matrix's columns: the reference, then each backend's paths
-    case_ids: list
-    cells: dict = field(default_factory=dict)  # (case_id, backend) -> (text, ok)
-    failures: list = field(default_factory=list)
-    skipped: dict = field(default_factory=dict)  # backend -> reason
-    known: list = field(default_factory=list)  # documented differences met, in words
-    # (case_id, column) -> max |error| / tolerance of the cells judged, None where both raise
-    ratios: dict = field(default_factory=dict)
-
-    @property
-    def ok(self):
-        return not self.failures
-
-
-def _worst(got, want, tol):
-    """Max abs error, and a description of the worst element beyond `tol` (or None)."""
-    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
-    if got.shape != want.shape:
-        return np.inf, f"shape {got.shape}, expected {want.shape}"
-    nan_mismatch = np.isnan(got) != np.isnan(want)
-    if nan_mismatch.any():
-        index = tuple(int(i) for i in np.argwhere(nan_mismatch)[0])
-        return np.inf, f"element {list(index)} is {float(got[index])!r}, expected {float(want[index])!r}"
-    both = ~np.isnan(got)
-    with np.errstate(invalid="ignore"):
-        error = np.where(both, np.abs(got - want), 0.0)
-        same_infinity = both & np.isinf(want) & (got == want)
-    error = np.where(same_infinity, 0.0, error)
-    excess = np.where(error > np.broadcast_to(tol, error.shape), error, -1.0)
-    max_error = float(error.max()) if error.size else 0.0
-    if excess.max(initial=-1.0) < 0:
-        return max_error, None
-    index = np.unravel_index(np.argmax(excess), error.shape)
-    limit = np.broadcast_to(tol, error.shape)[index]
-    return max_error, (
-        f"element {[int(i) for i in index]} is {float(got[index])!r}, "
-        f"expected {float(want[index])!r}: "
-        f"|diff| {error[index]:.3g} > tolerance {limit:.3g}"
-    )
-
-
-def _judge(result, target, tol, fields, against):
-    """Max abs error of `result` against `target` (a result-like dict), and failures."""
-    problems, max_error = [], 0.0
-    if "error" in target:
-        want = target["error"]
-        want = want["type"] if isinstance(want, dict) else want
-        got = result.get("error", {}).get("type")
-        if got != want:
-            problems.append(f"raised {got or 'nothing'}, {against} raises {want}")
-        return max_error, problems
-    if "error" in result:
-        error = result["error"]
-        problems.append(f"raised {error['type']}: {error['message']} ({against} does not)")
-        return np.inf, problems
-    for name in fields:
-        if name not in target:
-            continue
-        if name not in result:
-            problems.append(f"has no {name!r}")
-            continue
-        error, problem = _worst(result[name], target[name], tol.get(name, 0.0))
-        max_error = max(max_error, error)
-        if problem:
-            problems.append(f"{name} {problem} (against {against})")
-    return max_error, problems
-
-
-def _ratio(result, target, tol, fields):
-    """Max of |error| / tolerance over `fields` and their elements, the error measured as in
-    `_worst`: inf where the shape or NaN differ or only one of the two raised, None where
-    both raised (there is no number to measure)."""
-    if "error" in target or "error" in result:
-        return None if "error" in target and "error" in result else np.inf
-    ratio = 0.0
-    for name in fields:
-        if name not in target:
-            continue
-        if name not in result:
-            return np.inf
-        got = np.asarray(result[name], np.float64)
-        want = np.asarray(target[name], np.float64)
-        if got.shape != want.shape or (np.isnan(got) != np.isnan(want)).any():
-            return np.inf
-        error = np.where(np.isnan(want) | (got == want), 0.0, np.abs(got - want))
-        limit = np.broadcast_to(tol.get(name, 0.0), error.shape)
-        ratio = max(ratio, float(np.where(error == 0, 0.0, error / limit).max(initial=0.0)))
-    return ratio
+    def __init__(self, raw):
+        self.id = raw["id"]
+        self.raw = raw
+        self.expected = run_case(reference, raw)
+        try:
+            self.case = cases.parse(raw)
+        except Exception:  # the reference raised it too; judge by error type only
+            self.case = None
+        case = self.case
+        self.fields = case.outputs if case else ()
+        self.ref_tol = tolerance.versus_reference(case) if case else {}
+        self.pair_tol = tolerance.between_backends(case) if case else {}
+        self.target, self.target_tol = _expectation(case) if case else (_raw_expectation(raw), {})
 
 
 def _expectation(case):
@@ -130,12 +61,45 @@ def _raw_expectation(raw):
     return None
 
 
-def _cell(max_error, ok, result):
-    if "error" in result:
-        text = result["error"]["type"]
-    else:
-        text = "0" if max_error == 0 else f"{max_error:.1e}"
-    return (text if ok else f"{text} FAIL", ok)
+def _cell(max_error, failures, result, measured):
+    kind = "fail" if failures else ("raises" if "error" in result else "agree")
+    return Cell(kind, error=max_error, ratio=measured, raised=result.get("error", {}).get("type"))
+
+
+def judge_reference(j):
+    """The reference against the case's expect (unchecked where there is none)."""
+    if j.target is None:
+        return Cell("unchecked", raised=j.expected.get("error", {}).get("type")), []
+    error, failures = judge(j.expected, j.target, j.target_tol, j.fields, EXPECT, REFERENCE, j.id, "expect")
+    return _cell(error, failures, j.expected, ratio(j.expected, j.target, j.target_tol, j.fields)), failures
+
+
+def judge_column(j, name, result):
+    """Judgement 1: one column's result against the reference and the case's expect."""
+    error, failures = judge(result, j.expected, j.ref_tol, j.fields, "the reference", name, j.id)
+    if j.target is not None and "error" not in j.target:
+        failures += judge(result, j.target, j.target_tol, j.fields, EXPECT, name, j.id, "expect")[1]
+    return _cell(error, failures, result, ratio(result, j.expected, j.ref_tol, j.fields)), failures
+
+
+def documented_difference(j, name, result):
+    """Judgement 2: the documented difference that accounts for every problem of a failing
+    column, or None."""
+    for known in differences.matching(name, j.case) if j.case else ():
+        excused = known.excused(result, j.expected)
+        if not judge(excused, j.expected, j.ref_tol, j.fields, "", name, j.id)[1]:
+            return Known(name, j.id, known.name, known.why)
+    return None
+
+
+def judge_pairs(j, passed):
+    """Judgement 3: backends that each passed the reference must also agree with each other,
+    within twice bound(dtype): tighter than the reference allows each (bound(float64) more)."""
+    failures, names = [], list(passed)
+    for i, first in enumerate(names):
+        for second in names[i + 1 :]:
+            failures += judge(passed[second], passed[first], j.pair_tol, j.fields, first, second, j.id, "pair")[1]
+    return failures
 
 
 def _columns(documents, outcome):
@@ -149,76 +113,46 @@ def _columns(documents, outcome):
         for column, path, results in results_file.columns(doc):
             columns[column] = (path, {result["id"]: result for result in results})
             for case_id in sorted(set(columns[column][1]) - set(outcome.case_ids)):
-                outcome.failures.append(f"backend {column}: result for unknown case {case_id!r}")
+                outcome.failures.append(Failure("unknown-case", column, case_id))
     outcome.backends += list(columns)
     return columns
 
 
+def _judge_case(j, columns, outcome):
+    outcome.cells[j.id, REFERENCE], failures = judge_reference(j)
+    outcome.failures += failures
+    passed = {}
+    for name, column in columns.items():
+        if column is None:
+            outcome.cells[j.id, name] = Cell("skipped")
+            continue
+        path, results = column
+        if not applies(j.raw, path):
+            outcome.cells[j.id, name] = Cell("not-applicable")
+            continue
+        result = results.get(j.id)
+        if result is None:
+            outcome.cells[j.id, name] = Cell("missing")
+            outcome.failures.append(Failure("missing", name, j.id))
+            continue
+        cell, failures = judge_column(j, name, result)
+        known = documented_difference(j, name, result) if failures else None
+        if known:
+            outcome.known.append(known)
+            outcome.cells[j.id, name] = Cell("known")
+            continue
+        outcome.cells[j.id, name] = cell
+        outcome.failures += failures
+        if not failures:
+            passed[name] = result
+    outcome.failures += judge_pairs(j, passed)
+
+
 @np.errstate(all="ignore")  # NaN and inf in cases are part of the contract
 def compare(documents, raw_cases):
-    """Compare results documents (see `conformance.results`) on `raw_cases`."""
+    """Compare results documents (see `conformance.harness.results`) on `raw_cases`."""
     outcome = Outcome([REFERENCE], [raw["id"] for raw in raw_cases])
     columns = _columns(documents, outcome)
-
     for raw in raw_cases:
-        case_id = raw["id"]
-        expected = run_case(reference, raw)
-        try:
-            case = cases.parse(raw)
-        except Exception:  # the reference raised it too; judge by error type only
-            case = None
-        fields = case.outputs if case else ()
-        ref_tol = tolerance.versus_reference(case) if case else {}
-        pair_tol = tolerance.between_backends(case) if case else {}
-        target, target_tol = _expectation(case) if case else (_raw_expectation(raw), {})
-
-        judged = {REFERENCE: expected}
-        if target is not None:
-            err, problems = _judge(expected, target, target_tol, fields, "the case's expect")
-            outcome.cells[case_id, REFERENCE] = _cell(err, not problems, expected)
-            outcome.ratios[case_id, REFERENCE] = _ratio(expected, target, target_tol, fields)
-            outcome.failures += [f"reference, case {case_id}: {p}" for p in problems]
-        else:
-            outcome.cells[case_id, REFERENCE] = _cell(0.0, True, expected)
-
-        for name, column in columns.items():
-            if column is None:
-                outcome.cells[case_id, name] = ("skipped", None)
-                continue
-            path, results = column
-            if not applies(raw, path):
-                outcome.cells[case_id, name] = ("-", None)
-                continue
-            result = results.get(case_id)
-            if result is None:
-                outcome.cells[case_id, name] = ("missing FAIL", False)
-                outcome.failures.append(f"backend {name}, case {case_id}: no result")
-                continue
-            err, problems = _judge(result, expected, ref_tol, fields, "the reference")
-            if target is not None and "error" not in target:
-                problems += _judge(result, target, target_tol, fields, "the case's expect")[1]
-            for known in differences.matching(name, case) if problems and case else ():
-                if not _judge(known.excused(result, expected), expected, ref_tol, fields, "")[1]:
-                    outcome.known.append(f"backend {name}, case {case_id}: {known.name}: {known.why}")
-                    outcome.cells[case_id, name] = ("known", None)
-                    problems = None
-                    break
-            if problems is None:
-                continue
-            outcome.cells[case_id, name] = _cell(err, not problems, result)
-            outcome.ratios[case_id, name] = _ratio(result, expected, ref_tol, fields)
-            outcome.failures += [f"backend {name}, case {case_id}: {p}" for p in problems]
-            if not problems:
-                judged[name] = result
-
-        # Backends that each passed the reference must also agree with each other within
-        # twice bound(dtype): tighter than the reference allows each (bound(float64) more).
-        ran = [name for name in columns if name in judged]
-        for i, first in enumerate(ran):
-            for second in ran[i + 1 :]:
-                _, problems = _judge(judged[second], judged[first], pair_tol, fields, first)
-                outcome.failures += [
-                    f"backends {first} and {second} disagree, case {case_id}: {second} {p}"
-                    for p in problems
-                ]
+        _judge_case(Judged(raw), columns, outcome)
     return outcome

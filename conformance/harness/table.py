@@ -32,13 +32,13 @@ def _paint(text, style, color):
     return f"{STYLES[style]}{text}{RESET}" if color and style else text
 
 
-def _style(text, ok):
-    """The style of a matrix cell (text, ok), as `compare` fills them."""
-    if ok is True:
+def _style(cell):
+    """The style of a matrix cell (`conformance.harness.outcome.Cell`)."""
+    if cell.ok is True:
         return "agree"
-    if ok is False:
+    if cell.ok is False:
         return "fail"
-    return "known" if text == "known" else "none"  # "-" and "skipped"
+    return "known" if cell.kind == "known" else "none"  # "-", "skipped", unchecked
 
 
 def _row(cells, widths, styles, color):
@@ -52,22 +52,16 @@ def _row(cells, widths, styles, color):
 
 def format_outcome(outcome, color=False):
     header = ["case"] + outcome.backends
-    rows = [
-        [(case_id, None)] + [outcome.cells[case_id, name] for name in outcome.backends]
-        for case_id in outcome.case_ids
-    ]
-    texts = [header] + [[text for text, _ in row] for row in rows]
+    rows = [[outcome.cells[case_id, name] for name in outcome.backends] for case_id in outcome.case_ids]
+    texts = [header] + [[case_id] + [cell.text for cell in row] for case_id, row in zip(outcome.case_ids, rows)]
     widths = [max(len(row[i]) for row in texts) for i in range(len(header))]
     lines = [
         TITLE,
         _row(header, widths, ["header"] * len(header), color),
         _row(["-" * w for w in widths], widths, [None] * len(widths), color),
     ]
-    lines += [
-        _row([text for text, _ in row], widths,
-             [None] + [_style(text, ok) for text, ok in row[1:]], color)
-        for row in rows
-    ]
+    lines += [_row(text, widths, [None] + [_style(cell) for cell in row], color)
+              for text, row in zip(texts[1:], rows)]
     wrap = max(72, min(sum(widths) + 2 * (len(widths) - 1), 100))
     lines += textwrap.wrap(KEY, wrap, subsequent_indent="     ")
     if color:
