@@ -43,7 +43,7 @@ DECLARATION = {
     "environment": {"MXNET_ENFORCE_DETERMINISM": "1"},
     "threads": ["MXNET_CPU_WORKER_NTHREADS"],
     "layer_bases": ["mxnet.gluon.block.Block", "mxnet.gluon.nn.conv_layers.Conv2D"],
-    "capabilities": ["compiled", "wait"],
+    "capabilities": ["compiled", "wait", "foreign_input"],
     # porting idioms (conformance/porting/idioms.py names them): its snippets, verbatim
     "idioms": {
         "stack and sum arrays": {
@@ -171,6 +171,12 @@ def asarray(array):
 
 def to_numpy(tensor):
     return tensor.asnumpy()
+
+
+def foreign_input(tensor):
+    """The lesson's input in the form the learner's code expects: after npx.set_np() (the book's
+    MXNet chapters) its arrays are mxnet.numpy's, which refuse legacy NDArrays."""
+    return tensor.as_np_ndarray() if mx.util.is_np_array() else tensor
 
 
 def wait(tensor):

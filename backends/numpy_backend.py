@@ -19,6 +19,7 @@ DECLARATION = {
     "python": "3.11",
     "flushes_subnormals": False,
     "layer_bases": ["builtins.object", "builtins.object"],
+    "capabilities": ["fork_after_import"],  # check forks its children after the import
     # porting idioms (conformance/porting/idioms.py names them): its snippets, verbatim
     "idioms": {
         "stack and sum arrays": {

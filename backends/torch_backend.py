@@ -27,6 +27,7 @@ DECLARATION = {
     # allocation): a fresh 64 MiB output otherwise costs more in page faults than in arithmetic.
     "environment": {"THP_MEM_ALLOC_ENABLE": "1"},
     "layer_bases": ["torch.nn.modules.module.Module", "torch.nn.modules.conv.Conv2d"],
+    "capabilities": ["fork_after_import"],  # check forks its children after the import
     # porting idioms (conformance/porting/idioms.py names them): its snippets, verbatim
     "idioms": {
         "stack and sum arrays": {

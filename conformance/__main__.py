@@ -5,6 +5,7 @@ python -m conformance serve --backend NAME     (a fuzz worker; the fuzzer starts
 python -m conformance report [RESULTS.json ...] [--bench BENCH.json] --out report/
 python -m conformance port TOPIC --from BACKEND --to BACKEND
 python -m conformance bench --python NAME=PYTHON ... [--sizes SIZE ...] [--out bench/results.json]
+python -m conformance check TARGET... --backend NAME [--function ROLE=NAME] [--out RESULTS.json]
 """
 
 import argparse
@@ -133,6 +134,9 @@ def main(argv=None):
 
     add_arguments(timing)
     timing.set_defaults(handler=_bench)
+    from conformance.check.cli import add_command as add_check  # python -m conformance check
+
+    add_check(commands)
     args = parser.parse_args(argv)
     return args.handler(args)
 

@@ -1,0 +1,112 @@
+"""The child: the only process that runs the user's code.
+
+It is started fresh (`boot`, for frameworks that must not be forked) or forked from a worker
+that has imported the framework already (`conformance.check.zygote`). Either way it reads its
+job on the control pipe, reads the target's cells (`sources`), runs them (`execute`), finds
+the functions and classes to check (`roles`) and the learning scripts (`scripts`), reports
+them, receives the calls the parent planned and runs them one by one (`calls`), announcing
+each before it starts, so that the parent can tell which case hung or crashed it. It writes
+only to the message pipe; the user's prints go to stdout and stderr, which the parent drains.
+"""
+
+import faulthandler
+import os
+import sys
+import tempfile
+
+import backends
+from conformance.check import calls, execute, roles, scripts, sources
+from conformance.check.protocol import Channel
+
+
+def _to_tensor(backend):
+    adapt = backend.foreign_input if backend.offers("foreign_input") else (lambda tensor: tensor)
+    return lambda array: adapt(backend.asarray(array))
+
+
+def _chapter_tab(namespace, tab):
+    """d2lbook's `tab` module, set to the chosen tab, for the cells' tab.selected(...)."""
+    from d2lbook import tab as tab_module
+
+    tab_module._TAB = tab
+    namespace["tab"] = tab_module
+
+
+def _load(job, channel, backend):
+    path = os.path.abspath(job["target"])
+    try:
+        cells, tab = sources.read(path, job["tabs"])
+    except sources.InputError as exc:
+        channel.send("input-error", message=str(exc))
+        return None, None
+    channel.send("cells", tab=tab, cells=[{"label": c.label, "filename": c.filename, "first_line": c.first_line}
+                                          for c in cells])
+    folder = os.path.dirname(path)
+    os.chdir(folder)
+    sys.path.insert(0, folder)
+    sys.argv = [path]
+    shell = execute.make_shell(tempfile.mkdtemp(prefix="check-ipython-"))
+    shell.user_ns.update(__file__=path, __name__="__main__")
+    if tab:
+        _chapter_tab(shell.user_ns, tab)
+    errors = execute.run_cells(shell, cells, set(job.get("skip_cells", ())),
+                               started=lambda index: channel.send("cell", index=index))
+    for index, error in errors:
+        channel.send("cell-error", index=index, error=error)
+    filenames = {cell.filename for cell in cells}
+    mapping = job.get("mapping", {})
+    subjects, notes = roles.discover(shell.user_ns, filenames, mapping, job.get("function"))
+    missing = [name for name in [job.get("function"), *mapping] if name and name not in shell.user_ns]
+    python_of = lambda cell: shell.transform_cell(cell.source) if cell.ipython else cell.source  # noqa: E731
+    channel.send("loaded", subjects=subjects, notes=notes, missing=missing, versions=backend.versions(),
+                 loops=scripts.find([c for i, c in enumerate(cells) if i not in set(job.get("skip_cells", ()))],
+                                    python_of))
+    return shell, {cell.filename: cell for cell in cells}
+
+
+def work(channel):
+    """Run one job: the first instruction on the control pipe."""
+    faulthandler.enable(file=sys.__stderr__)  # a segfault's Python traceback, for the parent
+    job = channel.receive()
+    backend = backends.load(job["backend"])
+    to_tensor = _to_tensor(backend)
+    shell, cells = _load(job, channel, backend)
+    if shell is None:
+        return
+    plan = channel.receive()
+    for call in plan["calls"]:
+        channel.send("start", i=call["i"])
+        try:
+            outputs, extra = calls.run(call, shell.user_ns, backend, to_tensor)
+            channel.send("result", i=call["i"], outputs=outputs, extra=extra)
+        except BaseException as exc:  # the user's exception, SystemExit included, is the result
+            channel.send("result", i=call["i"], error=execute.describe(exc, cells))
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+    channel.send("done")
+
+
+def main(token, message_fd, control_fd):
+    """Both ways in: run the job, then leave without running the user's exit handlers."""
+    status = 0
+    try:
+        work(Channel(token, message_fd, control_fd))
+    except BaseException:  # a broken pipe to the parent: nothing left to tell
+        status = 70
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except Exception:
+            pass
+        os._exit(status)
+
+
+def boot():
+    """`python -c` entry of a fresh child: python -c BOOT TOKEN MESSAGE_FD CONTROL_FD."""
+    token, message_fd, control_fd = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    main(token, message_fd, control_fd)
+
+
+__all__ = ["boot", "main", "roles"]

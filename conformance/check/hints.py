@@ -1,0 +1,98 @@
+"""Hints for mistakes a person would recognise, found by recomputing the case the wrong way.
+
+A failing result is held against the float64 reference computed with one mistake made on
+purpose; where it matches, the hint names the mistake:
+- the kernel flipped (the function computes a convolution, or a "convolution" that does not);
+- the output transposed;
+- the padding applied to the wrong axis (the height's to the width: np.pad's pad_width is
+  ((top, bottom), (left, right)));
+- an off-by-one window (one output row or column too few or too many);
+- the bias dropped or added twice (a layer);
+- a weight that took the input's shape, and a parameter that is not a parameter (a layer's
+  structure, reported by the child: see `conformance.check.layers`).
+"""
+
+import numpy as np
+
+from spec import reference
+
+HINTS = {
+    "flipped": "the kernel is flipped: this computes a convolution, not a cross-correlation "
+               "(the lesson multiplies X[i:i + h, j:j + w] by K as it is)",
+    "unflipped": "the kernel is not flipped: this computes a cross-correlation, not a convolution",
+    "transposed": "the output is transposed: its rows are the expected columns",
+    "padding-axis": "the padding is applied to the wrong axis: the height's padding went to the width "
+                    "(np.pad's pad_width is ((top, bottom), (left, right)), height first)",
+    "off-by-one": "an off-by-one window: the output has {got} windows where the lesson's size rule gives "
+                  "{want} (H - kh + 1 along each axis)",
+    "dropped-bias": "the bias is dropped: the output is the cross-correlation alone",
+    "double-bias": "the bias is added twice",
+    "input-shaped-weight": "the weight took the input's shape {shape}, not the kernel size {kernel}: "
+                           "it is built from the first input (Keras passes build() the input's shape)",
+    "not-a-parameter": "the {which} is a plain {kind}, not a parameter of the layer: it computes the forward "
+                       "pass but the framework neither lists nor trains it",
+}
+
+
+def _close(got, alternative):
+    alternative = np.asarray(alternative, np.float64)
+    if got.shape != alternative.shape:
+        return False
+    scale = max(1.0, float(np.nanmax(np.abs(alternative), initial=0.0)))
+    return bool(np.allclose(got, alternative, rtol=1e-4, atol=1e-5 * scale, equal_nan=True))
+
+
+def _geometry(case, **changed):
+    g = case.geometry
+    return {"padding": g.padding, "stride": g.stride, "dilation": g.dilation, **changed}
+
+
+def _alternatives(case, role, expected):
+    X = case.inputs["X"].astype(np.float64)
+    kernel = case.inputs.get("K", case.inputs.get("weight"))
+    K = kernel.astype(np.float64)
+    flip = reference.corr2d if case.op == "conv2d" else reference.conv2d
+    yield ("unflipped" if case.op == "conv2d" else "flipped"), flip(X, K, **_geometry(case))
+    if expected.ndim >= 2 and expected.shape[-1] != 1:
+        yield "transposed", np.swapaxes(expected, -1, -2)
+    (top, bottom), (left, right) = case.geometry.padding
+    if (top, bottom) != (left, right):
+        swapped = ((left, right), (top, bottom))
+        try:
+            yield "padding-axis", reference.corr2d(X, K, **_geometry(case, padding=swapped))
+        except ValueError:
+            pass
+    if case.op == "layer":
+        bias = case.inputs["bias"].astype(np.float64)
+        yield "dropped-bias", expected - bias.reshape(case.geometry.bias_shape)
+        yield "double-bias", expected + bias.reshape(case.geometry.bias_shape)
+
+
+def for_values(case, role, got, expected):
+    """A hint for a forward result `got` that fails against `expected`, or None."""
+    got, expected = np.asarray(got, np.float64), np.asarray(expected, np.float64)
+    if case.op not in ("corr2d", "conv2d", "layer"):
+        return None
+    for name, alternative in _alternatives(case, role, expected):
+        if _close(got, alternative):
+            return HINTS[name]
+    if got.ndim == expected.ndim and got.ndim >= 2 and got.shape[:-2] == expected.shape[:-2]:
+        delta = [a - b for a, b in zip(got.shape[-2:], expected.shape[-2:])]
+        if any(delta) and all(d in (-1, 0, 1) for d in delta):
+            rows, cols = (min(a, b) for a, b in zip(got.shape[-2:], expected.shape[-2:]))
+            if _close(got[..., :rows, :cols], expected[..., :rows, :cols]) or got.size == 0 or expected.size == 0:
+                return HINTS["off-by-one"].format(got="x".join(map(str, got.shape[-2:])),
+                                                  want="x".join(map(str, expected.shape[-2:])))
+    return None
+
+
+def for_layer(info, X_shape):
+    """A hint from the layer's structure (weight shape, registration), or None."""
+    kernel = tuple(info.get("kernel_size") or ())
+    shape = tuple(info.get("weight_shape") or ())
+    if info.get("problem") == "weight-shape" and shape == tuple(X_shape):
+        return HINTS["input-shaped-weight"].format(shape=shape, kernel=kernel)
+    for which, key in (("weight", "registered"), ("bias", "bias_registered")):
+        if info.get(key) is False:
+            return HINTS["not-a-parameter"].format(which=which, kind=info.get(f"{which}_type", "tensor"))
+    return None

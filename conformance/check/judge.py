@@ -1,0 +1,107 @@
+"""Judging what the child sent back, in the parent, with the suite's own pieces: the float64
+reference (`spec.reference` through the harness's runner), the derived tolerance
+(`spec.tolerance`) and the harness's element judge (`conformance.harness.judge.worst`).
+
+A result is accepted in any form that holds the numbers (a list or a NumPy array where a
+tensor was expected passes, with a note). A float64 case whose result came back float32
+(the lesson's `zeros(...)` is float32 whatever it is given) is judged at float32's
+tolerance, with a note. A wrong shape, a NaN where the reference has a number, or any
+element beyond the tolerance fails, and the worst element is named.
+"""
+
+import functools
+import json
+
+from conformance.check import hints
+from conformance.check.plan import describe_inputs
+from conformance.harness.judge import worst
+from conformance.harness.runner import run_case
+from spec import cases, reference, tolerance
+
+FORM_NOTES = {"list": "returned a Python list where a tensor was expected (accepted)",
+              "ndarray": "returned a NumPy array where a tensor was expected (accepted)",
+              "scalar": "returned a number where a tensor was expected (accepted)"}
+LOWER = {"float32", "float16", "bfloat16"}
+EVENTS = {"hang": "hung", "crash": "crashed", "memory": "ran out of memory"}
+
+
+@functools.lru_cache(maxsize=None)
+def _expected(raw_json):
+    raw = json.loads(raw_json)
+    return run_case(reference, raw)
+
+
+def _error(error):
+    where = f" at {error['where']}" if error.get("where") else ""
+    code = f": {error['code']}" if error.get("code") else ""
+    return f"raised {error['type']}: {error['message']}{where}{code}"
+
+
+def _layer_problem(extra, case):
+    problem, name = extra.get("problem"), "Conv2D"
+    kernel = tuple(extra.get("kernel_size") or ())
+    if problem == "weight-shape":
+        return f"{name}({kernel}) made a weight of shape {tuple(extra['weight_shape'])}"
+    if problem == "bias-shape":
+        return f"the bias has shape {tuple(extra['bias_shape'])}, the case one value per output channel"
+    if problem == "no-weight":
+        return "no weight attribute (weight, w or kernel) after construction and a first call"
+    if problem == "cannot-set":
+        return f"cannot set a {extra.get('weight_type')} weight the framework's way"
+    return None
+
+
+def judge(call, result):
+    """One call's verdict: {"subject", "case", "status", "detail", "hint", "notes", "inputs"}."""
+    raw = call["case"]
+    case = cases.parse(raw)
+    verdict = {"subject": call["subject"], "role": call["role"], "case": raw["id"], "inputs": describe_inputs(case),
+               "status": "pass", "detail": "", "hint": None, "notes": []}
+    if result is None:
+        return {**verdict, "status": "not-run", "detail": "not run: the target's run ended before it"}
+    if "event" in result:
+        event = result["event"]
+        where = f" at {event['where']}" if event.get("where") else ""
+        return {**verdict, "status": event["kind"], "detail": f"{EVENTS.get(event['kind'], event['kind'])}: "
+                f"{event['detail']}{where}"}
+    if "error" in result:
+        return {**verdict, "status": "error", "detail": _error(result["error"])}
+    extra = result.get("extra") or {}
+    verdict["notes"] += extra.get("notes", [])
+    problem = _layer_problem(extra, case)
+    if problem:
+        return {**verdict, "status": "fail", "detail": problem, "hint": hints.for_layer(extra, case.inputs["X"].shape)}
+    expected = _expected(json.dumps(raw, sort_keys=True))
+    tol = tolerance.versus_reference(case)
+    outputs = result.get("outputs", {})
+    for field in case.outputs:
+        description = outputs.get(field)
+        if description is None:
+            if field == "losses":
+                verdict["notes"].append("returns no losses: only what it learned is checked")
+                continue
+            return {**verdict, "status": "fail", "detail": f"returned no {field}"}
+        if description.get("form") == "none":
+            return {**verdict, "status": "fail", "detail": f"returned None for {field}"}
+        if "unreadable" in description:
+            return {**verdict, "status": "fail", "detail": f"{field} is not numbers: {description['unreadable']}"}
+        if description["form"] in FORM_NOTES:
+            verdict["notes"].append(FORM_NOTES[description["form"]])
+        field_tol = tol[field]
+        if case.dtype == "float64" and description.get("dtype") in LOWER:
+            field_tol = tolerance.versus_reference(cases.parse({**raw, "dtype": "float32"}))[field]
+            verdict["notes"].append(f"float64 inputs, {description['dtype']} result: judged at float32's tolerance")
+        _, mismatch = worst(description["values"], expected[field], field_tol, field)
+        if mismatch:
+            hint = hints.for_values(case, call["role"], description["values"], expected[field]) if field == "Y" else None
+            return {**verdict, "status": "fail", "detail": str(mismatch), "hint": hint}
+    structure = hints.for_layer(extra, case.inputs["X"].shape) if case.op == "layer" else None
+    if structure:
+        return {**verdict, "status": "fail", "detail": "the forward pass is right, but the layer does not hold its "
+                "parameters", "hint": structure}
+    return verdict
+
+
+def judge_run(run):
+    """Every call's verdict, in plan order."""
+    return [judge(call, run.results.get(call["i"])) for call in run.calls]

@@ -1,0 +1,131 @@
+"""Which built-in cases each function or class of a target takes, and why the others do not.
+
+A role takes the cases of its op on its rank pairing (`roles.ROLES`). Geometry follows the
+signature: a function with a ``padding``, ``stride`` or ``dilation`` parameter gets the cases
+with that geometry, each value in the lesson's form (an int where both axes agree, else an
+(h, w) tuple), and always gets it passed (padding 0, stride 1 where the case has none); one
+without the parameter does not get the cases that need it; asymmetric padding goes only to
+a function that could take it (none of the lesson's forms can: they take one padding per
+axis). Only lesson-sized cases run: the suite's large cases exist for its own fast paths.
+Every case of the op that does not run is listed with its reason, and never counted.
+"""
+
+import numpy as np
+
+from conformance.check.roles import GEOMETRY, ROLES, learn_arguments
+from spec import cases, shapes
+
+# A lesson-sized case: at most this many multiply-adds (over all steps of a learning loop).
+LESSON_SIZE = 200_000
+DEFAULTS = {"padding": ((0, 0), (0, 0)), "stride": (1, 1), "dilation": (1, 1)}
+
+
+def _pair_form(pair):
+    return int(pair[0]) if pair[0] == pair[1] else [int(pair[0]), int(pair[1])]
+
+
+def lesson_form(name, value):
+    """A normalized geometry value as the lesson writes it; None where it cannot (asymmetric)."""
+    if name == "padding":
+        (top, bottom), (left, right) = value
+        return _pair_form((top, left)) if top == bottom and left == right else None
+    return _pair_form(value)
+
+
+def _signature(subject):
+    return f"{subject['name']}({', '.join(p['name'] for p in subject['params'])})"
+
+
+def _shape(shape):
+    return "x".join(map(str, shape))
+
+
+def describe_inputs(case):
+    """A case's inputs in words: shapes and the geometry it has."""
+    kernel = case.inputs.get("K", case.inputs.get("weight", case.inputs.get("K_init")))
+    words = [f"X {_shape(case.inputs['X'].shape)}", f"K {_shape(kernel.shape)}"]
+    for name in GEOMETRY:
+        value = getattr(case.geometry, name)
+        if value != DEFAULTS[name]:
+            form = lesson_form(name, value)
+            words.append(f"{name} {form if form is not None else [list(v) for v in value]}")
+    if case.op == "layer" or (case.op == "learn" and np.any(case.inputs["bias"])):
+        words.append(f"bias {np.asarray(case.inputs['bias']).tolist()}")
+    if case.op == "learn":
+        words.append(f"lr {case.inputs['lr']:g}, {case.inputs['steps']} steps"
+                     + (", learning the bias" if case.inputs["learn_bias"] else ""))
+    return ", ".join(words + ([case.dtype] if case.dtype != "float32" else []))
+
+
+def _work(case):
+    g = case.geometry
+    work = int(np.prod(g.out4)) * int(np.prod(g.k4[1:]))
+    return work * (case.inputs["steps"] if case.op == "learn" else 1)
+
+
+def why_not(raw, subject, parameters):
+    """(group, reason) for a case of the subject's op that it does not take, or None: the
+    group says it for every case alike (the summary counts them), the reason for this one."""
+    role, name, signature = ROLES[subject["role"]], subject["name"], _signature(subject)
+    expect = raw.get("expect")
+    if isinstance(expect, dict) and "error" in expect:
+        return ("expect an input error: rejecting bad input is the suite's contract (spec/contract.py), "
+                "not the lesson's", f"expects {expect['error']}")
+    try:
+        case = cases.parse(raw)
+    except Exception as exc:
+        return "are not valid cases", f"{type(exc).__name__}: {exc}"
+    kernel = case.inputs.get("K", case.inputs.get("weight", case.inputs.get("K_init")))
+    pairing = (case.inputs["X"].ndim, kernel.ndim)
+    if pairing != role.pairing:
+        what = "are batches (X of rank 4)" if pairing[0] == 4 else f"pair X of rank {pairing[0]} with K of rank {pairing[1]}"
+        return (f"{what}: {name} is checked as {role.name}, {role.what}",
+                f"X {_shape(case.inputs['X'].shape)}, K {_shape(kernel.shape)}")
+    if role.one_by_one and kernel.shape[-2:] != (1, 1):
+        return f"have larger kernels: {name} takes 1x1 kernels", f"a {_shape(kernel.shape[-2:])} kernel"
+    for geometry in GEOMETRY:
+        value = getattr(case.geometry, geometry)
+        if value == DEFAULTS[geometry]:
+            continue
+        form = lesson_form(geometry, value)
+        shown = form if form is not None else [list(v) for v in value]
+        if geometry not in parameters:
+            return f"take {geometry}: {signature} has no {geometry} parameter", f"{geometry} {shown}"
+        if form is None:
+            return f"pad asymmetrically: {name} takes one padding per axis", f"padding {shown}"
+    if case.op == "learn":
+        if case.inputs["learn_bias"] and "learn_bias" not in parameters:
+            return f"learn the bias: {signature} has no learn_bias parameter", "learn_bias true"
+        if np.any(case.inputs["bias"]) and "bias" not in parameters:
+            return f"start from a bias: {signature} has no bias parameter", f"bias {case.inputs['bias'].tolist()}"
+    if _work(case) > LESSON_SIZE:
+        return (f"are large (over {LESSON_SIZE:,} multiply-adds): they exist for the suite's fast paths",
+                f"{_work(case):,} multiply-adds")
+    return None
+
+
+def plan(subjects, raw_cases):
+    """(calls, not_applicable): one call per (subject, case) that applies, in order; one
+    {"subject", "case", "group", "reason"} per case of the subject's op that does not."""
+    calls, not_applicable = [], []
+    for subject in subjects:
+        role = ROLES[subject["role"]]
+        names = [p["name"] for p in subject["params"]]
+        arguments = learn_arguments(names) if role.op == "learn" else None
+        parameters = set(arguments or ()) | set(names)
+        for raw in raw_cases:
+            if raw.get("op") != role.op:
+                continue
+            reason = why_not(raw, subject, parameters)
+            if reason:
+                not_applicable.append({"subject": subject["name"], "case": raw["id"], "group": reason[0],
+                                       "reason": reason[1]})
+                continue
+            case = cases.parse(raw)
+            geometry = {name: lesson_form(name, getattr(case.geometry, name)) for name in GEOMETRY if name in names}
+            calls.append({"i": len(calls), "subject": subject["name"], "role": role.name, "case": raw,
+                          "geometry": geometry, **({"arguments": arguments} if arguments else {})})
+    return calls, not_applicable
+
+
+__all__ = ["plan", "describe_inputs", "lesson_form", "shapes"]

@@ -1,0 +1,163 @@
+"""What `check` says: a record per target (plain data, the summary's JSON), its verdict line,
+its detail in words, and the summary table in Markdown, one row per target; summaries of
+several shards merge into one.
+
+A target PASSes when every applicable case of every function and class it defines passes and
+all its cells ran; anything else FAILs (a failing case, an exception in a cell, a crash, a
+hang, nothing to check); a target that cannot be read is an ERROR (a usage error). Cases
+that do not apply are counted and listed, never passed; learning scripts are "run, not
+checked".
+"""
+
+import collections
+import json
+import pathlib
+
+from conformance.check.judge import judge_run
+
+PASS, FAIL, ERROR = "PASS", "FAIL", "ERROR"
+SCRIPT_LOOP = ("run, not checked: a script that trains from the layer's own random initial kernel cannot be "
+               "compared with a case (the case fixes K_init); write it as a function learn(X, Y, K_init, lr, "
+               "steps) returning (losses, K) to have it checked")
+
+
+def _cell_problems(run):
+    problems = []
+    for index, error in sorted(run.cell_errors.items()):
+        where = error.get("where") or run.cells[index]["label"]
+        line = f"{where}: {error['type']}: {error['message']}" + (f" ({error['code']})" if error.get("code") else "")
+        if error.get("missing"):
+            via = f" (imported by {error['via']})" if error.get("via") else ""
+            line = (f"{where}: missing import {error['missing']!r}{via}: the environment lacks it; "
+                    f"add it with --install {error['install']}")
+        problems.append(line)
+    for index, event in sorted(run.cell_events.items()):
+        where = event.get("where") or run.cells[index]["label"]
+        problems.append(f"{where}: {event['kind']}: {event['detail']} (the run went on without this cell)")
+    return problems
+
+
+def _subject(subject, verdicts, not_applicable):
+    mine = [v for v in verdicts if v["subject"] == subject["name"]]
+    failed = [v for v in mine if v["status"] != "pass"]
+    notes = collections.Counter(note for v in mine for note in v["notes"])
+    skipped = [n for n in not_applicable if n["subject"] == subject["name"]]
+    groups = collections.Counter(n["group"] for n in skipped)
+    return {"name": subject["name"], "role": subject["role"], "found": subject["found"],
+            "applicable": len(mine), "passed": len(mine) - len(failed),
+            "statuses": dict(collections.Counter(v["status"] for v in mine)),
+            "first_failure": failed[0] if failed else None, "failures": failed,
+            "notes": [f"{note} ({count} case{'s' * (count > 1)})" for note, count in notes.items()],
+            "not_applicable": len(skipped), "not_applicable_groups": dict(groups), "not_applicable_cases": skipped}
+
+
+def record(target, backend, run, launcher_forks):
+    """The target's record: everything the summary and the verdict line say."""
+    base = {"target": target, "backend": backend, "seconds": round(run.seconds, 3), "attempts": run.attempts,
+            "forked": launcher_forks, "peak_mib": run.peak_bytes >> 20, "printed_bytes": run.output.total,
+            "output_tail": run.output.text()[-2000:], "stray_message_lines": run.stray_lines}
+    if run.input_error:
+        return {**base, "status": ERROR, "error": run.input_error}
+    loaded = run.loaded or {"subjects": [], "notes": [], "missing": [], "loops": [], "versions": {}}
+    verdicts = judge_run(run)
+    subjects = [_subject(s, verdicts, run.not_applicable) for s in loaded["subjects"]]
+    problems = _cell_problems(run)
+    if run.target_event:
+        during = run.target_event.get("during")
+        where = run.target_event.get("where") or (run.cells[during]["label"] if isinstance(during, int)
+                                                  and run.loaded is None and during < len(run.cells) else None)
+        problems.append(f"{run.target_event['kind']}: {run.target_event['detail']}" + (f" at {where}" if where else ""))
+    if run.loaded is None and not run.target_event:
+        problems.append("the target's code never finished loading")
+    failing = problems or any(s["passed"] < s["applicable"] for s in subjects) or not subjects
+    status = ERROR if loaded["missing"] else FAIL if failing else PASS
+    error = f"no {', '.join(loaded['missing'])} in the target (--function or TARGET:NAME)" if loaded["missing"] else None
+    return {**base, "status": status, "error": error, "tab": run.tab, "cells": len(run.cells),
+            "versions": loaded.get("versions", {}), "subjects": subjects, "problems": problems,
+            "notes": loaded["notes"], "loops": loaded["loops"],
+            "nothing_to_check": not subjects and not loaded["missing"]}
+
+
+def _count(subject):
+    text = f"{subject['name']}: {subject['passed']} of {subject['applicable']} applicable cases pass"
+    if subject["name"] != subject["role"] and subject["role"] != "layer":
+        text += f" (checked as {subject['role']}, found by {subject['found']})"
+    return text + (f"; {subject['not_applicable']} not applicable" if subject["not_applicable"] else "")
+
+
+def verdict_line(rec):
+    head = f"{rec['target']} [{rec['backend']}]: {rec['status']}"
+    if rec["status"] == ERROR:
+        return f"{head}: {rec['error']}"
+    parts = [f"{s['name']} {s['passed']}/{s['applicable']}" for s in rec["subjects"]]
+    parts += [f"{len(rec['problems'])} problem(s) running it"] if rec["problems"] else []
+    parts += ["nothing to check"] if rec["nothing_to_check"] else []
+    return f"{head} ({'; '.join(parts)})" if parts else head
+
+
+def _failure(v):
+    text = f"first failure: {v['case']} ({v['inputs']}): {v['detail']}"
+    return text + (f"\n      hint: {v['hint']}" if v.get("hint") else "")
+
+
+def render(rec):
+    """The target's verdicts in words, a line per finding (what a learner reads)."""
+    lines = [verdict_line(rec)]
+    if rec["status"] == ERROR:
+        return "\n".join(lines)
+    for subject in rec["subjects"]:
+        lines.append("  " + _count(subject))
+        if subject["first_failure"]:
+            lines.append("    " + _failure(subject["first_failure"]))
+            others = collections.Counter(v["detail"].split(":")[0] for v in subject["failures"][1:])
+            lines += [f"    and {n} more: {what}" for what, n in others.most_common(4)]
+        lines += [f"    note: {note}" for note in subject["notes"]]
+        lines += [f"    not applicable: {n} {group}" for group, n in subject["not_applicable_groups"].items()]
+    for loop in rec["loops"]:
+        lines.append(f"  learning loop at {loop['where']} ({loop['code']}): {SCRIPT_LOOP}")
+    lines += [f"  {problem}" for problem in rec["problems"]]
+    lines += [f"  note: {note}" for note in rec["notes"]]
+    if rec["nothing_to_check"]:
+        lines.append("  nothing to check: no function or class with a lesson name (corr2d, corr2d_multi_in, "
+                     "corr2d_multi_in_out, corr2d_multi_in_out_1x1, conv2d, Conv2D) or a learning loop's "
+                     "parameters; name one with --function ROLE=NAME")
+    if rec["printed_bytes"] > 64 * 1024:
+        lines.append(f"  note: the target printed {rec['printed_bytes']:,} bytes (its last 2 kB are in the summary)")
+    return "\n".join(lines)
+
+
+def markdown(records, title="convsuite check"):
+    counts = collections.Counter(r["status"] for r in records)
+    lines = [f"## {title}", "", ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no targets", "",
+             "| target | framework | verdict | checked | first failure |", "| --- | --- | --- | --- | --- |"]
+    for r in records:
+        checked = "; ".join(f"{s['name']} {s['passed']}/{s['applicable']}" for s in r.get("subjects", []))
+        first = next((s["first_failure"] for s in r.get("subjects", []) if s["first_failure"]), None)
+        failure = r.get("error") or (f"{first['subject']}, {first['case']}: {first['detail']}" if first else "")
+        failure = failure or "; ".join(r.get("problems", []))
+        cell = failure.replace("|", "\\|").replace("\n", " ")[:300]
+        lines.append(f"| `{r['target']}` | {r['backend']} | {r['status']} | {checked} | {cell} |")
+    return "\n".join(lines) + "\n"
+
+
+def write(folder, records, shard=None):
+    folder = pathlib.Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    suffix = f"-{shard[0]}-of-{shard[1]}" if shard else ""
+    (folder / f"summary{suffix}.json").write_text(json.dumps({"shard": shard, "targets": records}, indent=1) + "\n")
+    (folder / f"summary{suffix}.md").write_text(markdown(records))
+    return folder / f"summary{suffix}.md"
+
+
+def merge(paths):
+    """The records of several summary files (shards), in target order, each target once."""
+    records = {}
+    for path in paths:
+        try:
+            document = json.loads(pathlib.Path(path).read_text())
+            targets = document["targets"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}: not a check summary file ({exc})") from exc
+        for rec in targets:
+            records[(rec["target"], rec["backend"])] = rec
+    return [records[key] for key in sorted(records)]
