@@ -11,6 +11,9 @@ element beyond the tolerance fails, and the worst element is named.
 
 import functools
 import json
+import warnings
+
+import numpy as np
 
 from conformance.check import hints
 from conformance.check.plan import describe_inputs
@@ -34,7 +37,8 @@ def _expected(raw_json):
 def _error(error):
     where = f" at {error['where']}" if error.get("where") else ""
     code = f": {error['code']}" if error.get("code") else ""
-    return f"raised {error['type']}: {error['message']}{where}{code}"
+    message = f": {error['message']}" if error["message"] else ""
+    return f"raised {error['type']}{message}{where}{code}"
 
 
 def _layer_problem(extra, case):
@@ -58,19 +62,21 @@ def judge(call, result):
     verdict = {"subject": call["subject"], "role": call["role"], "case": raw["id"], "inputs": describe_inputs(case),
                "status": "pass", "detail": "", "hint": None, "notes": []}
     if result is None:
-        return {**verdict, "status": "not-run", "detail": "not run: the target's run ended before it"}
+        return {**verdict, "status": "not-run", "kind": "not run", "detail": "not run: the target's run ended before it"}
     if "event" in result:
         event = result["event"]
         where = f" at {event['where']}" if event.get("where") else ""
-        return {**verdict, "status": event["kind"], "detail": f"{EVENTS.get(event['kind'], event['kind'])}: "
-                f"{event['detail']}{where}"}
+        what = EVENTS.get(event["kind"], event["kind"])
+        return {**verdict, "status": event["kind"], "kind": what, "detail": f"{what}: {event['detail']}{where}"}
     if "error" in result:
-        return {**verdict, "status": "error", "detail": _error(result["error"])}
+        return {**verdict, "status": "error", "kind": f"raised {result['error']['type']}",
+                "detail": _error(result["error"])}
     extra = result.get("extra") or {}
     verdict["notes"] += extra.get("notes", [])
     problem = _layer_problem(extra, case)
     if problem:
-        return {**verdict, "status": "fail", "detail": problem, "hint": hints.for_layer(extra, case.inputs["X"].shape)}
+        return {**verdict, "status": "fail", "kind": "a weight or bias of the wrong shape", "detail": problem,
+                "hint": hints.for_layer(extra, case.inputs["X"].shape)}
     expected = _expected(json.dumps(raw, sort_keys=True))
     tol = tolerance.versus_reference(case)
     outputs = result.get("outputs", {})
@@ -80,28 +86,34 @@ def judge(call, result):
             if field == "losses":
                 verdict["notes"].append("returns no losses: only what it learned is checked")
                 continue
-            return {**verdict, "status": "fail", "detail": f"returned no {field}"}
+            return {**verdict, "status": "fail", "kind": f"returned no {field}", "detail": f"returned no {field}"}
         if description.get("form") == "none":
-            return {**verdict, "status": "fail", "detail": f"returned None for {field}"}
+            return {**verdict, "status": "fail", "kind": "returned None", "detail": f"returned None for {field}"}
         if "unreadable" in description:
-            return {**verdict, "status": "fail", "detail": f"{field} is not numbers: {description['unreadable']}"}
+            return {**verdict, "status": "fail", "kind": "returned something that is not numbers",
+                    "detail": f"{field} is not numbers: {description['unreadable']}"}
         if description["form"] in FORM_NOTES:
             verdict["notes"].append(FORM_NOTES[description["form"]])
         field_tol = tol[field]
         if case.dtype == "float64" and description.get("dtype") in LOWER:
             field_tol = tolerance.versus_reference(cases.parse({**raw, "dtype": "float32"}))[field]
             verdict["notes"].append(f"float64 inputs, {description['dtype']} result: judged at float32's tolerance")
-        _, mismatch = worst(description["values"], expected[field], field_tol, field)
+        got = np.asarray(description["values"], np.float64).reshape(description["shape"])
+        _, mismatch = worst(got, expected[field], field_tol, field)
         if mismatch:
-            hint = hints.for_values(case, call["role"], description["values"], expected[field]) if field == "Y" else None
-            return {**verdict, "status": "fail", "detail": str(mismatch), "hint": hint}
+            hint = hints.for_values(case, call["role"], got, expected[field]) if field == "Y" else None
+            kind = "of the wrong shape" if mismatch.shape else "NaN where the reference has a number" if \
+                mismatch.got != mismatch.got and mismatch.want == mismatch.want else f"with wrong {field} values"
+            return {**verdict, "status": "fail", "kind": kind, "detail": str(mismatch), "hint": hint}
     structure = hints.for_layer(extra, case.inputs["X"].shape) if case.op == "layer" else None
     if structure:
-        return {**verdict, "status": "fail", "detail": "the forward pass is right, but the layer does not hold its "
-                "parameters", "hint": structure}
+        return {**verdict, "status": "fail", "kind": "a weight or bias that is not a parameter",
+                "detail": "the forward pass is right, but the layer does not hold its parameters", "hint": structure}
     return verdict
 
 
 def judge_run(run):
-    """Every call's verdict, in plan order."""
-    return [judge(call, run.results.get(call["i"])) for call in run.calls]
+    """Every call's verdict, in plan order (NaN and overflow in results are part of judging)."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return [judge(call, run.results.get(call["i"])) for call in run.calls]

@@ -79,7 +79,7 @@ def why_not(raw, subject, parameters):
     pairing = (case.inputs["X"].ndim, kernel.ndim)
     if pairing != role.pairing:
         what = "are batches (X of rank 4)" if pairing[0] == 4 else f"pair X of rank {pairing[0]} with K of rank {pairing[1]}"
-        return (f"{what}: {name} is checked as {role.name}, {role.what}",
+        return (f"{what}: {name} is checked as {role.name} ({role.what})",
                 f"X {_shape(case.inputs['X'].shape)}, K {_shape(kernel.shape)}")
     if role.one_by_one and kernel.shape[-2:] != (1, 1):
         return f"have larger kernels: {name} takes 1x1 kernels", f"a {_shape(kernel.shape[-2:])} kernel"

@@ -24,11 +24,14 @@ SCRIPT_LOOP = ("run, not checked: a script that trains from the layer's own rand
 def _cell_problems(run):
     problems = []
     for index, error in sorted(run.cell_errors.items()):
-        where = error.get("where") or run.cells[index]["label"]
-        line = f"{where}: {error['type']}: {error['message']}" + (f" ({error['code']})" if error.get("code") else "")
+        cell = run.cells[index]["label"] if index < len(run.cells) else f"cell {index}"
+        where = error.get("where") or cell
+        at = where if where.endswith(cell) or where.startswith(cell) else f"{cell} (at {where})"
+        message = f": {error['message']}" if error["message"] else ""
+        line = f"{at} raised {error['type']}{message}" + (f" ({error['code']})" if error.get("code") else "")
         if error.get("missing"):
             via = f" (imported by {error['via']})" if error.get("via") else ""
-            line = (f"{where}: missing import {error['missing']!r}{via}: the environment lacks it; "
+            line = (f"{at}: missing import {error['missing']!r}{via}: the environment lacks it; "
                     f"add it with --install {error['install']}")
         problems.append(line)
     for index, event in sorted(run.cell_events.items()):
@@ -109,8 +112,17 @@ def render(rec):
         lines.append("  " + _count(subject))
         if subject["first_failure"]:
             lines.append("    " + _failure(subject["first_failure"]))
-            others = collections.Counter(v["detail"].split(":")[0] for v in subject["failures"][1:])
-            lines += [f"    and {n} more: {what}" for what, n in others.most_common(4)]
+            kinds = collections.OrderedDict()
+            for v in subject["failures"]:
+                kinds.setdefault(v.get("kind", v["status"]), []).append(v)
+            for what, group in list(kinds.items())[:6]:
+                first = group[0]
+                if first is subject["first_failure"]:
+                    if len(group) > 1:
+                        lines.append(f"    {len(group)} case(s) in all {what}")
+                    continue
+                lines.append(f"    {len(group)} more case(s) {what}; the first: {first['case']} ({first['inputs']}): "
+                             f"{first['detail']}" + (f"; hint: {first['hint']}" if first.get("hint") else ""))
         lines += [f"    note: {note}" for note in subject["notes"]]
         lines += [f"    not applicable: {n} {group}" for group, n in subject["not_applicable_groups"].items()]
     for loop in rec["loops"]:
