@@ -51,6 +51,9 @@ CAPABILITIES = {
     # foreign_input(tensor) -> the array form a learner's code expects of the backend's tensor,
     # read from the framework's state after the code has run (`check` hands it its inputs)
     "foreign_input": ("foreign_input",),
+    # seed(value) seeds the framework's global generator before a learner's code runs: with
+    # op determinism on, TensorFlow refuses random ops that nothing seeded
+    "seed": ("seed",),
 }
 
 FIELDS = {  # field -> (type, required)

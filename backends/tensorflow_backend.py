@@ -28,7 +28,7 @@ DECLARATION = {
     "environment": {"TF_CPP_MIN_LOG_LEVEL": "2"},
     "threads": ["TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"],
     "layer_bases": ["keras.src.layers.layer.Layer", "keras.src.layers.convolutional.conv2d.Conv2D"],
-    "capabilities": ["compiled"],
+    "capabilities": ["compiled", "seed"],
     # porting idioms (conformance/porting/idioms.py names them): its snippets, verbatim
     "idioms": {
         "stack and sum arrays": {
@@ -155,6 +155,12 @@ DECLARATION = {
 
 # Bit-identical reruns: TensorFlow picks nondeterministic kernels unless told not to.
 tf.config.experimental.enable_op_determinism()
+
+
+def seed(value):
+    """Seed the global generator: op determinism (set above) refuses unseeded random ops, such as
+    a learner's layer initializer, until something is seeded."""
+    tf.random.set_seed(value)
 
 
 def versions():

@@ -69,6 +69,8 @@ def work(channel):
     faulthandler.enable(file=sys.__stderr__)  # a segfault's Python traceback, for the parent
     job = channel.receive()
     backend = backends.load(job["backend"])
+    if backend.offers("seed"):
+        backend.seed(0)
     to_tensor = _to_tensor(backend)
     shell, cells = _load(job, channel, backend)
     if shell is None:
@@ -92,7 +94,10 @@ def main(token, message_fd, control_fd):
     status = 0
     try:
         work(Channel(token, message_fd, control_fd))
-    except BaseException:  # a broken pipe to the parent: nothing left to tell
+    except BaseException:  # check's own failure (or a broken pipe to the parent): its traceback
+        import traceback
+
+        traceback.print_exc(file=sys.__stderr__)
         status = 70
     finally:
         try:

@@ -99,7 +99,7 @@ def _check(args, chosen, raw_cases):
     detailed = args.verbose or len(chosen) == 1
 
     def one(target):
-        job = {"target": target.path, "function": target.function, "backend": args.backend,
+        job = {"target": os.path.abspath(target.path), "function": target.function, "backend": args.backend,
                "mapping": mapping, "tabs": _tabs(args, args.backend)}
         run = supervise(job, launcher, lambda loaded: plan.plan(loaded["subjects"], raw_cases), limits)
         rec = summary.record(target.label, args.backend, run, launcher.forks)

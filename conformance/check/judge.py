@@ -50,6 +50,8 @@ def _layer_problem(extra, case):
         return f"the bias has shape {tuple(extra['bias_shape'])}, the case one value per output channel"
     if problem == "no-weight":
         return "no weight attribute (weight, w or kernel) after construction and a first call"
+    if problem == "not-a-parameter":
+        return f"its weight is a {extra.get('weight_type')}, which holds no array"
     if problem == "cannot-set":
         return f"cannot set a {extra.get('weight_type')} weight the framework's way"
     return None
@@ -92,7 +94,7 @@ def judge(call, result):
         if "unreadable" in description:
             return {**verdict, "status": "fail", "kind": "returned something that is not numbers",
                     "detail": f"{field} is not numbers: {description['unreadable']}"}
-        if description["form"] in FORM_NOTES:
+        if description["form"] in FORM_NOTES and field != "losses":  # losses come as a list of numbers
             verdict["notes"].append(FORM_NOTES[description["form"]])
         field_tol = tol[field]
         if case.dtype == "float64" and description.get("dtype") in LOWER:

@@ -130,6 +130,9 @@ def run(cls, case, geometry, to_tensor):
     if w is None:
         info["problem"] = "no-weight"
         return {"Y": None}, info
+    if _shape(w) is None:  # a description of a parameter, a number: nothing to compute with
+        info.update(problem="not-a-parameter", registered=False)
+        return {"Y": None}, info
     info["registered"] = True if variables is not None else _registered(layer, w)
     info["bias_registered"] = None if b is None else (True if variables is not None else _registered(layer, b))
     if tuple(_shape(w)) != kernel_size:

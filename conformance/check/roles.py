@@ -100,8 +100,8 @@ def _parameters(obj):
 
 def _defined_in(obj, filenames):
     """Whether the target's own code defined `obj` (a function, or a class with a method)."""
-    functions = [obj] if inspect.isfunction(obj) else [
-        member for member in vars(obj).values() if inspect.isfunction(member)] if inspect.isclass(obj) else []
+    members = [obj] if inspect.isfunction(obj) else list(vars(obj).values()) if inspect.isclass(obj) else []
+    functions = [inspect.unwrap(m) for m in members if callable(m)]  # a framework may wrap the methods
     return any(getattr(f, "__code__", None) and f.__code__.co_filename in filenames for f in functions)
 
 

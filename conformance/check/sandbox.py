@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from conformance.check.launch import resident_bytes
 from conformance.check.protocol import Reader, encode_instruction
 
+INTERNAL = 70  # the exit status of a child whose own code (not the user's) failed
 FAULT_FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
 
 
@@ -95,6 +96,10 @@ def _where(run, text):
 def death(run, status):
     """A child that ended without finishing, in words."""
     where = _where(run, run.output.text())
+    if status == INTERNAL:
+        last = [line for line in run.output.text().splitlines() if line.strip()][-1:] or ["?"]
+        return {"kind": "crash", "status": status, "where": None,
+                "detail": f"check's own child failed (a bug in check, please report it): {last[0]}"}
     if status is not None and status < 0:
         what = f"killed by {_signal_name(status)}"
     else:

@@ -122,8 +122,9 @@ def _chapter(path, tabs):
         marked = _marks(source, patterns, default)
         if not (marked == ["all"] or tab in marked) or "%load_ext d2lbook.tab" in source:
             continue
-        # A removed mark line keeps its place as a blank line, so line numbers stay the file's.
-        kept = ["" if (patterns[0].search(ln) or patterns[1].search(ln)) else ln for ln in source.split("\n")]
+        # The build drops the mark lines; here a %%tab line (a cell magic d2lbook registers)
+        # becomes a comment and a #@tab line stays one, so that line numbers stay the file's.
+        kept = [f"# {ln}" if patterns[1].search(ln) else ln for ln in source.split("\n")]
         chosen.append(Cell("\n".join(kept), path.name, f"{path}#line{line or len(chosen)}", first_line=line or 1))
     return chosen, tab
 
