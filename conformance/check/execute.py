@@ -58,11 +58,21 @@ def locate(exc, cells):
     return found
 
 
+def one_line(message, limit=400):
+    """An exception's message on one line: a native traceback inside it (MXNet's) gives its last
+    line; other line breaks become spaces."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    if any(line.startswith("Traceback (most recent call last)") for line in lines):
+        lines = lines[-1:]
+    text = " ".join(lines)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def describe(exc, cells):
     """An exception from the user's code as a dict: type, message, where, code and, for a
     missing import, the module, the package to --install and which file imported it."""
     where, code = locate(exc, cells)
-    described = {"type": type(exc).__name__, "message": str(exc)[:2000], "where": where, "code": code}
+    described = {"type": type(exc).__name__, "message": one_line(str(exc)), "where": where, "code": code}
     if isinstance(exc, SystemExit):
         described["message"] = f"sys.exit({exc.code!r})"
     if isinstance(exc, ModuleNotFoundError) and exc.name:

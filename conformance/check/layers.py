@@ -152,5 +152,9 @@ def run(cls, case, geometry, to_tensor):
         return {"Y": None}, info
     if b is None:
         info["notes"].append(f"{cls.__name__} has no bias attribute: the case's bias was not set")
+    held = _dtype_name(w)
+    if held and held != str(case.inputs["X"].dtype) and held in ("float32", "float16"):
+        X = to_tensor(case.inputs["X"].astype(held))  # the layer computes in its parameters' dtype
+        info["notes"].append(f"the layer's parameters are {held}: the {case.inputs['X'].dtype} case ran in {held}")
     forward = layer if callable(layer) else getattr(layer, "forward")
     return {"Y": forward(X)}, info

@@ -50,6 +50,7 @@ def _subject(subject, verdicts, not_applicable):
             "applicable": len(mine), "passed": len(mine) - len(failed),
             "statuses": dict(collections.Counter(v["status"] for v in mine)),
             "first_failure": failed[0] if failed else None, "failures": failed,
+            "cases": [{"case": v["case"], "status": v["status"], "kind": v.get("kind")} for v in mine],
             "notes": [f"{note} ({count} case{'s' * (count > 1)})" for note, count in notes.items()],
             "not_applicable": len(skipped), "not_applicable_groups": dict(groups), "not_applicable_cases": skipped}
 

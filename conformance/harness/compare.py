@@ -131,6 +131,9 @@ def _judge_case(j, columns, outcome):
             outcome.cells[j.id, name] = Cell("not-applicable")
             continue
         result = results.get(j.id)
+        if result is not None and "not_applicable" in result:  # `check`: the target takes no such case
+            outcome.cells[j.id, name] = Cell("not-applicable")
+            continue
         if result is None:
             outcome.cells[j.id, name] = Cell("missing")
             outcome.failures.append(Failure("missing", name, j.id))
