@@ -1,0 +1,30 @@
+"""The verdicts `check` gives each course file, in its framework's environment."""
+
+import pytest
+
+from checking import COURSE, check
+from course_verdicts import SEED004_WITHOUT_ASSERT
+
+
+def test_course_file_verdicts(course_entry, request, tmp_path):
+    name, targets, options, expect = course_entry
+    backend = request.config.getoption("--backend")
+    status, out, err, records = check(*targets, "--backend", backend, "--jobs", "2", *options, summary=tmp_path)
+    assert status == (0 if all(r["status"] == "PASS" for r in records.values()) else 1), (out, err)
+    assert records, (out, err)
+    expect(records)
+
+
+@pytest.mark.check_backend("torch")
+def test_seed_004s_axis_swap_shows_once_its_assert_is_removed(tmp_path):
+    """conv2d_padding's `assert padding > 0` hides the swapped axes of its np.pad: the same
+    notebook without that line pads the height's padding onto the width."""
+    source = (COURSE / "seeds" / "004_pytorch_numpy.ipynb").read_text()
+    assert source.count('"    assert padding > 0\\n",') == 1
+    derived = tmp_path / "seeds" / "004_without_assert.ipynb"
+    derived.parent.mkdir()
+    derived.write_text(source.replace('"    assert padding > 0\\n",', ""))
+    (tmp_path / "d2l_func").symlink_to(COURSE / "d2l_func")
+    status, out, err, records = check(derived, "--backend", "torch", summary=tmp_path / "summary")
+    assert status == 1, (out, err)
+    SEED004_WITHOUT_ASSERT(records)
