@@ -56,7 +56,7 @@ def _report(args):
 
 
 def _port(args):
-    from conformance.porting import guide as porting
+    from conformance.porting import cli as porting
 
     return porting.main(args)
 
