@@ -34,7 +34,6 @@ def throwaway_backend(tmp_path, monkeypatch, name, framework_import=None):
     under another name, importing `framework_import` first when given), a requirements
     file and one registry line. Returns its module's path."""
     import pathlib
-    import sys
 
     from backends import registry
 

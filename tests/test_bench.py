@@ -8,29 +8,29 @@ import sys
 import numpy as np
 import pytest
 
-from conformance.bench import run as bench, worker as bench_worker
+from conformance.bench import run as bench, work as bench_work, worker as bench_worker
 
 FLOOR = {"copy_bytes_per_s": 1e9, "matmul_flops_per_s": 1e10}
 
 
 def test_work_counts_bytes_flops_and_loop_iterations():
-    w = bench.work((6, 8), (1, 2))  # output 6x7
+    w = bench_work.work((6, 8), (1, 2))  # output 6x7
     assert w == {"bytes": 4 * (48 + 2 + 42), "flops": 2 * 42 * 2, "loop_iterations": 42,
                  "input_bytes": 4 * 48, "output_bytes": 4 * 42}
-    channels = bench.work((32, 64, 64), (32, 32, 3, 3))  # output 32x62x62, 32*3*3 taps each
+    channels = bench_work.work((32, 64, 64), (32, 32, 3, 3))  # output 32x62x62, 32*3*3 taps each
     assert channels["flops"] == 2 * 32 * 62 * 62 * 32 * 9
     assert channels["loop_iterations"] == 32 * 62 * 62 * 32
 
 
 def test_the_floor_is_the_slower_of_moving_the_bytes_and_doing_the_flops():
-    assert bench.floor_seconds(2e9, 1e9, FLOOR) == 2.0  # memory-bound
-    assert bench.floor_seconds(1e6, 1e11, FLOOR) == 10.0  # compute-bound
+    assert bench_work.floor_seconds(2e9, 1e9, FLOOR) == 2.0  # memory-bound
+    assert bench_work.floor_seconds(1e6, 1e11, FLOOR) == 10.0  # compute-bound
 
 
 def test_the_floor_keeps_the_best_rate_of_each_measurement():
     before = {"copy_bytes_per_s": 2.0, "fresh_copy_bytes_per_s": 1.0, "matmul_flops_per_s": 5.0}
     after = {"copy_bytes_per_s": 1.0, "fresh_copy_bytes_per_s": 1.5, "matmul_flops_per_s": 9.0}
-    floor = bench.best_floor(before, after)
+    floor = bench_work.best_floor(before, after)
     assert (floor["copy_bytes_per_s"], floor["fresh_copy_bytes_per_s"], floor["matmul_flops_per_s"]) == (2.0, 1.5, 9.0)
     assert floor["measurements"] == [before, after]
 
@@ -78,8 +78,8 @@ def test_summary_ratios_and_targets():
     big = next(r for r in document["ratios"] if r["size"] == "1024x1024/5x5")
     assert big["fast_over_native"] == 2.0 and big["compiled_over_native"] == 0.5
     assert big["best_path"] == "compiled"  # the estimated loop never counts as best
-    w = bench.work((1024, 1024), (5, 5))
-    floor = bench.floor_seconds(w["bytes"], w["flops"], FLOOR)
+    w = bench_work.work((1024, 1024), (5, 5))
+    floor = bench_work.floor_seconds(w["bytes"], w["flops"], FLOOR)
     assert big["best_over_floor"] == pytest.approx(1e-3 / floor)
     assert big["passes_over_native"] == pytest.approx(25 * 1e-4 / 2e-3)
     small = next(r for r in document["ratios"] if r["size"] == "6x8/1x2")
@@ -111,12 +111,12 @@ def test_a_numpy_worker_runs_end_to_end(tmp_path):
     assert "fast/native" in done.stdout
 
 
-@pytest.mark.parametrize("layer", sorted(bench.LEARN_CASES))
+@pytest.mark.parametrize("layer", sorted(bench_work.LEARN_CASES))
 def test_the_bare_lesson_loop_learns_what_the_backend_learns(backend, layer):
     """The eager loop's yardstick must compute the same losses, or the ratio compares unlike work."""
     from spec import cases
 
-    raw = next(c for c in cases.load() if c["id"] == bench.LEARN_CASES[layer])
+    raw = next(c for c in cases.load() if c["id"] == bench_work.LEARN_CASES[layer])
     i = cases.parse(raw).inputs
     bare = backend.bare_loop(i["X"], i["Y"], i["K_init"], i["lr"], i["steps"])()
     args = {k: backend.asarray(v) if hasattr(v, "dtype") else v for k, v in i.items()}

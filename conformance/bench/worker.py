@@ -15,7 +15,7 @@ import statistics
 import sys
 import time
 
-from conformance.bench.run import LEARN_CASES, LOOP_LIMIT, SIZES, work
+from conformance.bench.work import LEARN_CASES, LOOP_LIMIT, SIZES, work
 
 
 MAX_ROUNDS = 1000
