@@ -3,7 +3,9 @@
 A case file is ``{"cases": [...]}``. Every case has a unique string ``"id"`` and an ``"op"``;
 optional on any case: ``"dtype"`` (``"float32"``, the default, or ``"float64"``),
 ``"expect"`` and ``"note"`` (free text for people). The README documents each op with an
-example. Unknown fields are an error, so a misspelt field never passes silently.
+example. Unknown fields are an error, so a misspelt field never passes silently. Array
+inputs (X, K, weight, G, Y, K_init) are nested lists or generated arrays (`spec.generated`):
+``{"normal": [1100, 1100], "seed": 3, "checksum": "..."}``.
 """
 
 import json
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spec import contract, shapes
+from spec import contract, generated, shapes
 
 CASES_DIR = pathlib.Path(__file__).parent / "cases"
 # A case file's "layer" names the layer a learn case trains; everywhere else the code calls
@@ -24,13 +26,18 @@ COMMON_FIELDS = ("id", "op", "dtype", "expect", "note")
 REQUIRED = object()
 
 
+def _numbers(value, name):
+    """A nested list as it is, a generated array (`spec.generated`) as its numbers."""
+    return generated.generate(value, name) if generated.is_generated(value) else value
+
+
 def _tensor(value, name, dtype):
     """X or K: rank 2, 3 or 4 (which pairings are allowed is `spec.shapes`' rule)."""
-    return contract.array(value, name, dtype, ndim=(2, 3, 4))
+    return contract.array(_numbers(value, name), name, dtype, ndim=(2, 3, 4))
 
 
 def _any_array(value, name, dtype):
-    return contract.array(value, name, dtype, ndim=(0, 1, 2, 3, 4))
+    return contract.array(_numbers(value, name), name, dtype, ndim=(0, 1, 2, 3, 4))
 
 
 def _as_is(value, name, dtype):

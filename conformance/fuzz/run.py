@@ -29,6 +29,7 @@ from conformance.fuzz import generate
 from conformance.fuzz.workers import Worker
 from conformance.harness.compare import compare
 from conformance.harness.judge import judge
+from conformance.harness.results import decode
 from conformance.harness.runner import run_case
 from spec import cases, reference, tolerance
 
@@ -113,7 +114,7 @@ def _perturbed(result, fields, bounds, factor, rng):
     """The result with every finite element moved by factor * bound, in random directions."""
     moved = dict(result)
     for name in fields:
-        value = np.asarray(result[name], dtype=np.float64)
+        value = decode(result[name])
         sign = rng.choice([-1.0, 1.0], value.shape)
         with np.errstate(invalid="ignore"):
             moved[name] = np.where(np.isfinite(value), value + sign * factor * bounds[name], value).tolist()
@@ -138,13 +139,13 @@ def check_tolerance_policy(examples, seed_value):
         near = _perturbed(exact, case.outputs, bounds, 0.99, rng)
         assert not judge(near, exact, allowed, case.outputs, "the reference", "perturbed", raw["id"])[1], "a false alarm"
         counts["near"] += 1
-        finite = {f: np.where(np.isfinite(np.asarray(exact[f], np.float64)), bounds[f], 0)
+        finite = {f: np.where(np.isfinite(decode(exact[f])), bounds[f], 0)
                   for f in case.outputs}
         name = max(finite, key=lambda f: np.max(finite[f]))
         index = np.unravel_index(np.argmax(finite[name]), finite[name].shape)
         if finite[name][index] == 0:
             return  # every element is NaN or infinite: nothing finite to move
-        far = np.array(exact[name], dtype=np.float64)
+        far = decode(exact[name]).copy()
         far[index] += 10 * finite[name][index]
         assert judge({**exact, name: far.tolist()}, exact, allowed, case.outputs, "the reference", "perturbed", raw["id"])[1], \
             "a 10x error passed"
