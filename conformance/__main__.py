@@ -58,7 +58,7 @@ def _compare(args):
 
 
 def _report(args):
-    from conformance.report import page as report  # needs matplotlib: only the report environment has it
+    from conformance.report import cli as report  # needs matplotlib: only the report environment has it
 
     return report.main(args)
 
