@@ -57,8 +57,8 @@ def _document():
         ("1024x1024/5x5", "fast", 4e-3), ("1024x1024/5x5", "builtin", 2e-3),
         ("1024x1024/5x5", "compiled", 1e-3), ("1024x1024/5x5", "fast-1x1", 1e-4),
     ]
-    learn = [{"layer": layer, "path": path, "median_s": seconds}
-             for layer in ("builtin", "custom") for path, seconds in (("eager", 4e-3), ("bare", 1e-3))]
+    learn = [{"form": form, "path": path, "median_s": seconds}
+             for form in ("builtin", "fast") for path, seconds in (("eager", 4e-3), ("bare", 1e-3))]
     doc = {"backend": "b", "import_s": 1.0, "learn": learn, "calls": {"tiny_op_s": 1e-5},
            "cases": {"cold_s": 2.0, "warm_s": 1.5, "cold_by_path_s": {"fast": 1.5, "builtin": 0.5}},
            "corr2d": [{"size": s, "path": p, "median_s": t} for s, p, t in rows], "peak_rss_bytes": 1 << 30}
@@ -87,7 +87,7 @@ def test_summary_ratios_and_targets():
     targets = {t["target"]: t for t in document["targets"]}
     assert not targets["fast / native corr2d at 1024x1024/5x5"]["met"]
     assert not targets["all built-in cases (cold) / framework import"]["met"]  # 2.0x > 1.5x
-    eager = targets["10-step learning loop, eager / bare lesson loop, custom layer"]
+    eager = targets["10-step learning loop, eager / bare lesson loop, fast form"]
     assert eager["value"] == pytest.approx(4.0) and not eager["met"]
     assert "Traceback" not in bench.table(document)
 
@@ -103,20 +103,20 @@ def test_a_numpy_worker_runs_end_to_end(tmp_path):
     numpy = document["backends"]["numpy"]
     assert {r["path"] for r in numpy["corr2d"]} == {"loop", "fast", "builtin", "fast-1x1"}  # no "compiled"
     assert all(r["agrees"] for r in numpy["corr2d"] if "agrees" in r)
-    assert {(r["layer"], r["path"]) for r in numpy["learn"]} == {
-        (layer, path) for layer in ("builtin", "custom") for path in ("eager", "bare")}
+    assert {(r["form"], r["path"]) for r in numpy["learn"]} == {
+        (form, path) for form in ("builtin", "fast") for path in ("eager", "bare")}
     assert set(numpy["cases"]["cold_by_path_s"]) == {"fast", "builtin"}
     assert numpy["import_s"] > 0 and numpy["peak_rss_bytes"] > 0
     assert document["floor"]["copy_bytes_per_s"] > 0 and document["ratios"] and document["targets"]
     assert "fast/native" in done.stdout
 
 
-@pytest.mark.parametrize("layer", sorted(bench_work.LEARN_CASES))
-def test_the_bare_lesson_loop_learns_what_the_backend_learns(backend, layer):
+@pytest.mark.parametrize("form", sorted(bench_work.LEARN_CASES))
+def test_the_bare_lesson_loop_learns_what_the_backend_learns(backend, form):
     """The eager loop's yardstick must compute the same losses, or the ratio compares unlike work."""
     from spec import cases
 
-    raw = next(c for c in cases.load() if c["id"] == bench_work.LEARN_CASES[layer])
+    raw = next(c for c in cases.load() if c["id"] == bench_work.LEARN_CASES[form])
     i = cases.parse(raw).inputs
     bare = backend.bare_loop(i["X"], i["Y"], i["K_init"], i["lr"], i["steps"])()
     args = {k: backend.asarray(v) if hasattr(v, "dtype") else v for k, v in i.items()}

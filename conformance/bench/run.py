@@ -17,7 +17,7 @@ times
   1x1 kernel (one offset's pass: what kh*kw offsets cannot go below); in turns, so that
   load that comes and goes hits every path alike; the first call apart (compiling,
   allocating), with its peak memory (VmHWM after `echo 5 > /proc/self/clear_refs`);
-- the lesson's 10-step kernel-learning loop per layer kind, eager and compiled, beside a
+- the lesson's 10-step kernel-learning loop per form (its layer), eager and compiled, beside a
   bare loop written the lesson's way in the framework itself (the backend's `bare_loop`); and the cost of a tiny op and
   of a tiny compiled call.
 

@@ -52,13 +52,13 @@ def summarize(document):
             if size == "4096x4096/5x5" and "fast_peak_over_in_out" in row:
                 target(f"fast path peak memory / (input + output) at {size}", name,
                        row["fast_peak_over_in_out"], 3.0, "x")
-        learn = {(r["layer"], r["path"]): r["median_s"] for r in doc["learn"]}
-        for layer in LEARN_CASES:
-            if (layer, "compiled") in learn:
-                target(f"10-step learning loop, compiled, {layer} layer", name,
-                       learn[layer, "compiled"] * 1e3, 1.0, "ms")
-            target(f"10-step learning loop, eager / bare lesson loop, {layer} layer", name,
-                   _ratio(learn.get((layer, "eager")), learn.get((layer, "bare"))), 3.0, "x")
+        learn = {(r["form"], r["path"]): r["median_s"] for r in doc["learn"]}
+        for form in LEARN_CASES:
+            if (form, "compiled") in learn:
+                target(f"10-step learning loop, compiled, {form} form", name,
+                       learn[form, "compiled"] * 1e3, 1.0, "ms")
+            target(f"10-step learning loop, eager / bare lesson loop, {form} form", name,
+                   _ratio(learn.get((form, "eager")), learn.get((form, "bare"))), 3.0, "x")
         target("all built-in cases (cold) / framework import", name,
                _ratio(doc["cases"]["cold_s"], doc["import_s"]), 1.5, "x")
     document.update(ratios=ratios, targets=targets)
@@ -101,15 +101,15 @@ def table(document):
     lines.append("taps*pass: kh*kw times the fast form with a 1x1 kernel (one offset's pass over the "
                  "output); compiled/1-tap: against the compiled form with a 1x1 kernel (call, allocation, "
                  "one pass)")
-    lines.append("learning loop (ms per 10 steps): layer eager compiled bare | import s, all cases "
+    lines.append("learning loop (ms per 10 steps): form eager compiled bare | import s, all cases "
                  "cold/warm s (cold per path) | tiny op, tiny compiled call ms | peak RSS MiB")
     for name, doc in document["backends"].items():
         if "error" in doc:
             lines.append(f"{name}: {doc['error']}")
             continue
-        learn = {(r["layer"], r["path"]): r["median_s"] for r in doc["learn"]}
-        parts = [f"{layer} {_fmt(learn.get((layer, 'eager')))} {_fmt(learn.get((layer, 'compiled')))} "
-                 f"{_fmt(learn.get((layer, 'bare')))}" for layer in LEARN_CASES]
+        learn = {(r["form"], r["path"]): r["median_s"] for r in doc["learn"]}
+        parts = [f"{form} {_fmt(learn.get((form, 'eager')))} {_fmt(learn.get((form, 'compiled')))} "
+                 f"{_fmt(learn.get((form, 'bare')))}" for form in LEARN_CASES]
         by_path = " ".join(f"{p} {t:.2f}" for p, t in doc["cases"]["cold_by_path_s"].items())
         calls = doc["calls"]
         lines.append(f"{name}: " + "; ".join(parts) + f" | import {doc['import_s']:.2f}, cases "

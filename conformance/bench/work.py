@@ -17,7 +17,8 @@ SIZES = {
 # The loop form runs up to this many (output element, input channel, output channel)
 # triples, one Python iteration each (64x64/3x3 has 62*62); above, it is estimated.
 LOOP_LIMIT = 64 * 64
-LEARN_CASES = {"builtin": "learn-edge-builtin", "custom": "learn-edge-custom"}
+# form -> the learn case timed (its case-file "layer": "builtin", or "custom" for the fast form)
+LEARN_CASES = {"builtin": "learn-edge-builtin", "fast": "learn-edge-custom"}
 def _geometry(x_shape, k_shape):
     from spec.shapes import conv_geometry
 

@@ -4,7 +4,7 @@
 
 `conformance.bench` starts it once per backend and reads the JSON it writes: the import,
 every built-in case per path (cold, then warm), corr2d per size and path with the first
-call's peak memory, the learning loop per layer kind (eager, compiled, bare) and the cost
+call's peak memory, the learning loop per form (eager, compiled, bare) and the cost
 of a tiny call. Medians of wall-clock seconds, every path timed in turns.
 """
 
@@ -118,7 +118,7 @@ def time_learning(backend, raw_cases, budget):
     from spec import cases
 
     rows = []
-    for layer, case_id in LEARN_CASES.items():
+    for form, case_id in LEARN_CASES.items():
         case = cases.parse(next(raw for raw in raw_cases if raw["id"] == case_id))
         args = {k: backend.asarray(v) if hasattr(v, "dtype") else v for k, v in case.inputs.items()}
         calls = {"eager": lambda: [float(l) for l in backend.learn(**args)[0]]}
@@ -128,7 +128,7 @@ def time_learning(backend, raw_cases, budget):
         calls["bare"] = backend.bare_loop(i["X"], i["Y"], i["K_init"], i["lr"], i["steps"])
         first = {path: first_call(call)[0] for path, call in calls.items()}
         for path, (median, runs) in race(calls, budget).items():
-            rows.append({"backend": backend.name, "layer": layer, "path": path, "steps": i["steps"],
+            rows.append({"backend": backend.name, "form": form, "path": path, "steps": i["steps"],
                          "first_s": first[path], "median_s": median, "runs": runs})
     return rows
 

@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from conformance.bench.run import LEARN_CASES
+from conformance.bench.work import LEARN_CASES
 from conformance.harness import runner
 from spec import cases, reference, tolerance
 
@@ -93,7 +93,7 @@ def learn_plot(raw, runs, colors, path):
 
 
 # The benchmark: per size, every backend's median time along each corr2d path on one log
-# axis, the machine's floor drawn across; then the learning loop per layer kind.
+# axis, the machine's floor drawn across; then the learning loop per form.
 
 def _bars(axes, groups, series, styles, hatch_estimates=None):
     """Grouped bars: one group per backend, one bar per series present; log y."""
@@ -132,12 +132,12 @@ def _corr2d_axes(axes, document, backends, size, floor_s):
     axes.set_ylabel("median ms (log)", fontsize=8)
 
 
-def _learn_axes(axes, document, backends, layer):
+def _learn_axes(axes, document, backends, form):
     groups = {name: {r["path"]: r["median_s"] * 1e3 for r in document["backends"][name]["learn"]
-                     if r["layer"] == layer} for name in backends}
+                     if r["form"] == form} for name in backends}
     _bars(axes, groups, list(LEARN_STYLE), LEARN_STYLE)
     axes.axhline(1.0, color="red", linestyle="--", linewidth=1, label="1 ms target")
-    axes.set_title(f"10-step learning loop, {layer} layer", fontsize=10)
+    axes.set_title(f"10-step learning loop, {form} form", fontsize=10)
     axes.set_ylabel("median ms (log)", fontsize=8)
     axes.legend(fontsize=7)
 
@@ -155,8 +155,8 @@ def bench_chart(document, path):
                                             wspace=0.3, hspace=0.45)).ravel()
     for axes, size in zip(grid, sizes):
         _corr2d_axes(axes, document, backends, size, floors.get(size))
-    for axes, layer in zip(grid[len(sizes):], LEARN_CASES):
-        _learn_axes(axes, document, backends, layer)
+    for axes, form in zip(grid[len(sizes):], LEARN_CASES):
+        _learn_axes(axes, document, backends, form)
     for axes in grid[len(sizes) + len(LEARN_CASES):]:
         axes.set_visible(False)
     figure.legend(*grid[0].get_legend_handles_labels(), loc="upper center", ncol=6, fontsize=8,
