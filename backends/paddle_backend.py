@@ -47,6 +47,13 @@ DECLARATION = {
     # No threads of its own: on the CPU it computes in one thread unless OMP_NUM_THREADS or
     # MKL_NUM_THREADS say more (FLAGS_paddle_num_threads is read but changes nothing eager).
     "layer_bases": ["paddle.nn.layer.layers.Layer", "paddle.nn.layer.conv.Conv2D"],
+    # Where the code changes form: every case runs on both sides of each (tests/test_thresholds.py).
+    "thresholds": [
+        {"name": "the input as it is, not F.pad, when nothing is padded", "measure": "padding",
+         "limit": 0, "ops": ["corr2d", "conv2d", "layer", "grad"]},
+        {"name": "one channel: a product per tap, else a matrix product over the channels",
+         "measure": "channel_pairs", "limit": 1, "ops": ["corr2d", "conv2d", "layer", "grad"]},
+    ],
     # porting idioms (conformance/porting/idioms.py names them): its snippets, verbatim
     "idioms": {
         "stack and sum arrays": {

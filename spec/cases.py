@@ -93,6 +93,33 @@ OUTPUTS = {
 }
 
 
+# A case is lesson-sized when none of its arrays holds more elements than this. The larger
+# built-in cases (spec/cases/large.json) exist to cross the backends' declared thresholds;
+# element-by-element forms (the lesson's loops, finite differences) leave them out.
+LESSON_ELEMENTS = 4096
+ARRAY_FIELDS = ("X", "K", "weight", "G", "Y", "K_init")
+
+
+def is_large(raw):
+    """Whether a raw case holds an array of more than LESSON_ELEMENTS elements (read from a
+    generated array's shape, without generating it)."""
+    for field in ARRAY_FIELDS:
+        value = raw.get(field)
+        if generated.is_generated(value):
+            shape = next((value[kind] for kind in generated.KINDS if kind in value), [])
+            size = int(np.prod(shape)) if isinstance(shape, list) else 0
+        else:
+            size = _leaves(value)
+        if size > LESSON_ELEMENTS:
+            return True
+    return False
+
+
+def _leaves(value):
+    """How many numbers a nested list holds (ragged ones too: they are errors, not large)."""
+    return sum(map(_leaves, value)) if isinstance(value, list) else 1
+
+
 class CaseFileError(ValueError):
     """A case file that cannot be read as a list of cases with unique ids."""
 

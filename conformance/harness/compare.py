@@ -12,6 +12,9 @@ A case that expects an error must raise exactly that exception type. A backend t
 against the reference is reported once, not again against every other backend.
 """
 
+import functools
+import json
+
 import numpy as np
 
 from conformance.harness import results as results_file
@@ -31,7 +34,7 @@ class Judged:
     def __init__(self, raw):
         self.id = raw["id"]
         self.raw = raw
-        self.expected = run_case(reference, raw)
+        self.expected = _reference_result(json.dumps(raw, sort_keys=True))
         try:
             self.case = cases.parse(raw)
         except Exception:  # the reference raised it too; judge by error type only
@@ -41,6 +44,13 @@ class Judged:
         self.ref_tol = tolerance.versus_reference(case) if case else {}
         self.pair_tol = tolerance.between_backends(case) if case else {}
         self.target, self.target_tol = _expectation(case) if case else (_raw_expectation(raw), {})
+
+
+@functools.lru_cache(maxsize=512)
+def _reference_result(raw_json):
+    """The reference's result of a case (given as its JSON, so that a case compared again,
+    a large one above all, is computed once per process)."""
+    return run_case(reference, json.loads(raw_json))
 
 
 def _expectation(case):

@@ -4,9 +4,9 @@
 A backend that could not run writes ``{"backend", "versions", "skipped": reason}`` instead
 of results, so that `compare` reports it as skipped rather than silently leaving it out.
 
-An array field is a nested list up to COMPACT_ELEMENTS elements; past that, its bytes:
-``{"dtype": "<f4", "shape": [...], "base64": "..."}`` (little-endian, C order), a quarter
-of the text a list takes. `compare` decodes one field at a time, as it judges it, so it
+An array field is a nested list up to COMPACT_ELEMENTS elements; past that, its bytes,
+deflated: ``{"dtype": "<f4", "shape": [...], "zlib_base64": "..."}`` (little-endian, C
+order; the large built-in cases compute small integers, which deflate to a few bits each). `compare` decodes one field at a time, as it judges it, so it
 never holds every backend's decoded copy of a large case at once.
 
 A file that is missing, truncated, not JSON or not a results document is a
@@ -17,11 +17,12 @@ import base64
 import json
 import pathlib
 import platform
+import zlib
 
 import numpy as np
 
 COMPACT_ELEMENTS = 4096
-COMPACT_FIELDS = {"dtype", "shape", "base64"}
+COMPACT_FIELDS = {"dtype", "shape", "zlib_base64"}
 
 
 class ResultsFileError(ValueError):
@@ -34,8 +35,9 @@ def encode(array):
     if array.size <= COMPACT_ELEMENTS:
         return array.tolist()
     little = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
+    deflated = zlib.compress(little.tobytes(), 1)  # level 1: most of the gain, little of the time
     return {"dtype": little.dtype.str, "shape": list(array.shape),
-            "base64": base64.b64encode(little.tobytes()).decode("ascii")}
+            "zlib_base64": base64.b64encode(deflated).decode("ascii")}
 
 
 def decode(value):
@@ -43,7 +45,8 @@ def decode(value):
     if isinstance(value, dict):
         if set(value) != COMPACT_FIELDS:
             raise ValueError(f"a compact array has exactly the fields {sorted(COMPACT_FIELDS)}, got {sorted(value)}")
-        data = np.frombuffer(base64.b64decode(value["base64"], validate=True), dtype=np.dtype(value["dtype"]))
+        data = zlib.decompress(base64.b64decode(value["zlib_base64"], validate=True))
+        data = np.frombuffer(data, dtype=np.dtype(value["dtype"]))
         if data.size != int(np.prod(value["shape"], dtype=np.int64)):
             raise ValueError(f"a compact array of shape {value['shape']} holds {data.size} elements")
         return data.reshape(value["shape"]).astype(np.float64)
@@ -87,6 +90,13 @@ def read(path):
         if not isinstance(results, list) or not all(isinstance(r, dict) and isinstance(r.get("id"), str)
                                                     for r in results):
             raise ResultsFileError(f"{path}: the results of {column} are not a list of {{\"id\", ...}}")
+        for result in results:
+            for field, value in result.items():
+                if isinstance(value, dict) and field != "error":
+                    try:
+                        decode(value)
+                    except (ValueError, TypeError, KeyError, zlib.error) as exc:
+                        raise ResultsFileError(f"{path}: {column}, case {result['id']}, {field}: {exc}") from None
     return document
 
 
