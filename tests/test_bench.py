@@ -102,7 +102,7 @@ def test_a_numpy_worker_runs_end_to_end(tmp_path):
     document = json.loads(out.read_text())
     numpy = document["backends"]["numpy"]
     assert {r["path"] for r in numpy["corr2d"]} == {"loop", "fast", "builtin", "fast-1x1"}  # no "compiled"
-    assert all(r["agrees"] for r in numpy["corr2d"] if "agrees" in r)
+    assert all(r["verified"] for r in numpy["corr2d"] + numpy["learn"])  # every timed result checked
     assert {(r["form"], r["path"]) for r in numpy["learn"]} == {
         (form, path) for form in ("builtin", "fast") for path in ("eager", "bare")}
     assert set(numpy["cases"]["cold_by_path_s"]) == {"fast", "builtin"}
@@ -132,3 +132,19 @@ def test_the_timer_waits_for_the_backend_to_finish(backend):
     Y = backend.wait(backend.corr2d(X, X[:3, :3]))
     np.testing.assert_array_equal(backend.to_numpy(Y), np.full((62, 62), 9.0, np.float32))
     assert hasattr(backend.module, "wait") == backend.offers("wait")
+
+
+def test_a_wrong_result_fails_the_bench_names_backend_form_and_size_and_gets_no_timing():
+    from planting import planted
+
+    correct = planted().module.corr2d
+    wrong = planted(name="planted", corr2d=lambda X, K, **geometry: correct(X, np.flip(K), **geometry))
+    rows = bench_worker.time_corr2d(wrong, "64x64/3x3", (64, 64), (3, 3), budget=0)
+    by_path = {row["path"]: row for row in rows}
+    assert by_path["fast"]["verified"] is False and "median_s" not in by_path["fast"]
+    assert by_path["fast"]["error"].startswith("wrong result: backend planted, case bench-64x64/3x3: Y element")
+    assert by_path["builtin"]["verified"] is True and by_path["builtin"]["median_s"] > 0
+    assert by_path["fast-1x1"]["verified"] is True  # a 1x1 kernel of one flips to itself
+    document = {"backends": {"planted": {"corr2d": rows, "learn": []}}}
+    verified, problems = bench.verification(document)
+    assert problems == [f"planted fast at 64x64/3x3: {by_path['fast']['error']}"] and verified == len(rows) - 1

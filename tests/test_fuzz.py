@@ -120,3 +120,22 @@ def test_a_documented_difference_is_excused_only_where_it_applies():
     broken = {**correct, "dK": [[float("nan"), correct["dK"][0][1]]]}
     assert not compare([{"backend": "tensorflow", "results": [correct], "paths": {"builtin": [broken]}}],
                        [undilated]).ok
+
+
+def test_every_run_crosses_the_declared_thresholds_and_catches_a_bug_past_one(tmp_path, monkeypatch):
+    """The large built-in cases are explicit examples of every fuzz run: a block bug, wrong
+    only past 2^15 outputs, is found whatever Hypothesis draws."""
+    import inspect
+    import textwrap
+
+    explicit = fuzz.threshold_cases()
+    assert explicit and all(cases.is_large(raw) for raw in explicit)
+    source = textwrap.dedent(inspect.getsource(numpy_backend._corr2d_flat))
+    namespace = dict(vars(numpy_backend))
+    exec(source.replace("stop = min(start + step, span)", "stop = min(start + step, span) - (start > 0)"), namespace)
+    monkeypatch.setattr(numpy_backend, "_corr2d_flat", namespace["_corr2d_flat"])
+    out = tmp_path / "failure.json"
+    assert fuzz.fuzz_backends([LocalWorker("numpy", numpy)], examples=1, seed_value=0, out=out,
+                              explicit=explicit) == 1
+    (raw,) = cases.load([out])
+    assert cases.is_large(raw) and "backend numpy" in raw["note"]

@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 
-from conformance.bench.summary import summarize, table
+from conformance.bench.summary import summarize, table, verification
 from conformance.bench.work import LOOP_LIMIT, SIZES, best_floor, measure_floor, work
 from conformance.harness.environment import ROOT, worker_environment
 
@@ -103,7 +103,7 @@ def main(args):
     out.write_text(json.dumps(document, indent=1) + "\n")
     print(table(document))
     print(f"[bench] wrote {out}")
-    return 0
+    return 1 if verification(document)[1] else 0  # a wrong result fails the bench
 
 
 def add_arguments(parser):

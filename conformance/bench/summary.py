@@ -5,6 +5,19 @@ import math
 
 from conformance.bench.work import LEARN_CASES, SIZES, floor_seconds, work
 
+def verification(document):
+    """(how many timed results were verified, every wrong one in words): a wrong result
+    fails the bench and is never timed."""
+    verified, wrong = 0, []
+    for name, doc in document["backends"].items():
+        for row in doc.get("corr2d", []) + doc.get("learn", []):
+            where = row.get("size") or f"the {row.get('form')} learning loop"
+            if row.get("verified") is False:
+                wrong.append(f"{name} {row['path']} at {where}: {row['error']}")
+            verified += row.get("verified") is True
+    return verified, wrong
+
+
 def summarize(document):
     """Ratios and targets from the measurements (pure arithmetic: no timing here)."""
     floor, ratios, targets = document["floor"], [], []
@@ -52,7 +65,7 @@ def summarize(document):
             if size == "4096x4096/5x5" and "fast_peak_over_in_out" in row:
                 target(f"fast path peak memory / (input + output) at {size}", name,
                        row["fast_peak_over_in_out"], 3.0, "x")
-        learn = {(r["form"], r["path"]): r["median_s"] for r in doc["learn"]}
+        learn = {(r["form"], r["path"]): r["median_s"] for r in doc["learn"] if "median_s" in r}
         for form in LEARN_CASES:
             if (form, "compiled") in learn:
                 target(f"10-step learning loop, compiled, {form} form", name,
@@ -107,7 +120,7 @@ def table(document):
         if "error" in doc:
             lines.append(f"{name}: {doc['error']}")
             continue
-        learn = {(r["form"], r["path"]): r["median_s"] for r in doc["learn"]}
+        learn = {(r["form"], r["path"]): r.get("median_s") for r in doc["learn"]}
         parts = [f"{form} {_fmt(learn.get((form, 'eager')))} {_fmt(learn.get((form, 'compiled')))} "
                  f"{_fmt(learn.get((form, 'bare')))}" for form in LEARN_CASES]
         by_path = " ".join(f"{p} {t:.2f}" for p, t in doc["cases"]["cold_by_path_s"].items())
@@ -116,6 +129,10 @@ def table(document):
                      f"{doc['cases']['cold_s']:.2f}/{doc['cases']['warm_s']:.2f} ({by_path}) | "
                      f"{_fmt(calls.get('tiny_op_s'))} {_fmt(calls.get('tiny_compiled_call_s'))} | "
                      f"peak {doc['peak_rss_bytes'] / 2**20:.0f}")
+    verified, wrong = verification(document)
+    lines.append(f"verified: {verified} timed results agree with the float64 reference within the derived "
+                 f"tolerance; {len(wrong)} wrong")
+    lines += [f"  WRONG {problem}" for problem in wrong]
     lines.append("targets:")
     for t in document["targets"]:
         value = t["value"] if isinstance(t["value"], str) else (
