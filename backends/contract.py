@@ -18,6 +18,8 @@ import importlib.util
 import pathlib
 from dataclasses import dataclass
 
+from spec.shapes import MEASURES
+
 # name -> what it is. Every backend module must define all of them.
 REQUIRED = {
     "DECLARATION": "the backend's facts (see Declaration)",
@@ -67,7 +69,11 @@ FIELDS = {  # field -> (type, required)
     "layer_bases": (list, True),  # qualified framework bases of Conv2D and BuiltinConv2D
     "capabilities": (list, False),  # keys of CAPABILITIES
     "idioms": (dict, False),  # porting idiom -> {"snippets": [...], "note": "..."}
+    "thresholds": (list, False),  # where its code changes form (Threshold)
 }
+THRESHOLD_FIELDS = {"name": str, "measure": str, "limit": (int, str), "ops": list, "when": dict, "code": str}
+THRESHOLD_REQUIRED = {"name", "measure", "limit", "ops"}
+THRESHOLD_OPS = ("corr2d", "conv2d", "layer", "grad", "learn")
 VARIANT_FIELDS = {"session": str, "python": str, "requirements": str, "results": str, "why": str}
 
 
@@ -88,6 +94,27 @@ class Environment:
 
 
 @dataclass(frozen=True)
+class Threshold:
+    """A size at which the backend's code changes form: cases whose `measure`
+    (`spec.shapes.MEASURES`) is at most `limit` take one form, the others another, for the
+    `ops` listed and the cases `when` holds for ({measure: [low, high]}, None: unbounded).
+    `limit` is a number or the name of the module constant that holds it; `code` names the
+    function whose form changes (the planted-bug tests edit it)."""
+
+    name: str
+    measure: str
+    limit: object
+    ops: tuple
+    when: dict
+    code: str = ""
+
+    def applies(self, op, geometry):
+        return op in self.ops and all(
+            (low is None or geometry.measure(m) >= low) and (high is None or geometry.measure(m) <= high)
+            for m, (low, high) in self.when.items())
+
+
+@dataclass(frozen=True)
 class Declaration:
     name: str
     module: str
@@ -100,6 +127,7 @@ class Declaration:
     layer_bases: tuple
     capabilities: frozenset
     idioms: dict
+    thresholds: tuple = ()
 
     @property
     def main(self):
@@ -109,6 +137,22 @@ class Declaration:
         if capability not in CAPABILITIES:
             raise ValueError(f"unknown capability {capability!r}; capabilities: {sorted(CAPABILITIES)}")
         return capability in self.capabilities
+
+    def constant(self, name):
+        """The value of a module-level constant, evaluated from its source (`1 << 15`)."""
+        for node in _source_tree(self.path).body:
+            if not isinstance(node, ast.Assign):
+                continue
+            for target in node.targets:  # NAME = value, or A, B = value_a, value_b
+                pairs = zip(target.elts, node.value.elts) if isinstance(target, ast.Tuple) else [(target, node.value)]
+                for key, value in pairs:
+                    if getattr(key, "id", None) == name:
+                        code = compile(ast.Expression(value), str(self.path), "eval")
+                        return eval(code, {"__builtins__": {}})  # constant arithmetic only
+        raise ContractError(f"{self.path}: no module constant {name!r}")
+
+    def limit(self, threshold):
+        return self.constant(threshold.limit) if isinstance(threshold.limit, str) else threshold.limit
 
     def defined_names(self):
         """The names the module defines at its top level, read from its source."""
@@ -174,9 +218,31 @@ def _checked(raw, path):
     unknown = sorted(set(raw.get("capabilities", [])) - set(CAPABILITIES))
     if unknown:
         raise ContractError(f"{path}: unknown capabilities {unknown}; capabilities: {sorted(CAPABILITIES)}")
+    for item in raw.get("thresholds", []):
+        _check_threshold(item, path)
     if len(raw["layer_bases"]) != 2:
         raise ContractError(f"{path}: layer_bases names two classes (Conv2D's, BuiltinConv2D's)")
     return raw
+
+
+def _check_threshold(item, path):
+    if not isinstance(item, dict) or not THRESHOLD_REQUIRED <= set(item) <= set(THRESHOLD_FIELDS):
+        raise ContractError(f"{path}: a threshold has the fields {sorted(THRESHOLD_FIELDS)} "
+                            f"({sorted(THRESHOLD_REQUIRED)} required), got {item!r}")
+    for field, kind in THRESHOLD_FIELDS.items():
+        if field in item and not isinstance(item[field], kind):
+            raise ContractError(f"{path}: threshold {item.get('name')!r}: {field} has the wrong type")
+    for measure in [item["measure"], *item.get("when", {})]:
+        if measure not in MEASURES:
+            raise ContractError(f"{path}: threshold {item['name']!r}: unknown measure {measure!r}; "
+                                f"measures: {sorted(MEASURES)}")
+    if unknown := sorted(set(item["ops"]) - set(THRESHOLD_OPS)):
+        raise ContractError(f"{path}: threshold {item['name']!r}: unknown ops {unknown}")
+
+
+def _threshold(item):
+    when = {m: tuple(bounds) for m, bounds in item.get("when", {}).items()}
+    return Threshold(item["name"], item["measure"], item["limit"], tuple(item["ops"]), when, item.get("code", ""))
 
 
 def _variant(raw, path):
@@ -196,6 +262,7 @@ def declaration(name, module):
         flushes_subnormals=raw["flushes_subnormals"], environment=dict(raw.get("environment", {})),
         threads=tuple(raw.get("threads", [])), layer_bases=tuple(raw["layer_bases"]),
         capabilities=frozenset(raw.get("capabilities", [])), idioms=dict(raw.get("idioms", {})),
+        thresholds=tuple(_threshold(item) for item in raw.get("thresholds", [])),
     )
 
 

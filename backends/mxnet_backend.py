@@ -44,6 +44,20 @@ DECLARATION = {
     "threads": ["MXNET_CPU_WORKER_NTHREADS"],
     "layer_bases": ["mxnet.gluon.block.Block", "mxnet.gluon.nn.conv_layers.Conv2D"],
     "capabilities": ["compiled", "wait", "foreign_input"],
+    # Where the code changes form: every case runs on both sides of each (tests/test_thresholds.py).
+    "thresholds": [
+        {"name": "the flat form: one channel at stride 1, not recording, reads each tap's window as one "
+                 "run of the flattened input", "measure": "stride", "limit": 1, "ops": ["corr2d", "conv2d"],
+         "when": {"channel_pairs": [1, 1]}, "code": "corr2d"},
+        {"name": "the flat form for one channel only", "measure": "channel_pairs", "limit": 1,
+         "ops": ["corr2d", "conv2d"], "when": {"stride": [1, 1]}, "code": "corr2d"},
+        {"name": "the input as it is, not nd.pad, when nothing is padded", "measure": "padding",
+         "limit": 0, "ops": ["corr2d", "conv2d", "layer", "grad"]},
+        {"name": "a batch of one needs no transpose around the matrix product", "measure": "batch",
+         "limit": 1, "ops": ["corr2d", "conv2d", "layer", "grad"]},
+        {"name": "nn.Conv2D pads symmetric padding itself, nd.pad first otherwise",
+         "measure": "padding_asymmetry", "limit": 0, "ops": ["corr2d", "conv2d", "layer", "grad"]},
+    ],
     # porting idioms (conformance/porting/idioms.py names them): its snippets, verbatim
     "idioms": {
         "stack and sum arrays": {

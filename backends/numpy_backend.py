@@ -20,6 +20,20 @@ DECLARATION = {
     "flushes_subnormals": False,
     "layer_bases": ["builtins.object", "builtins.object"],
     "capabilities": ["fork_after_import"],  # check forks its children after the import
+    # Where the code changes form: every case runs on both sides of each (tests/test_thresholds.py).
+    "thresholds": [
+        {"name": "the flat form: at stride 1 each tap's window is one run of the flattened input",
+         "measure": "stride", "limit": 1, "ops": ["corr2d", "conv2d", "layer"], "code": "_corr2d"},
+        {"name": "a view of the input, not np.pad, when nothing is padded", "measure": "padding",
+         "limit": 0, "ops": ["corr2d", "conv2d", "layer", "grad"]},
+        {"name": "one channel: a product per tap, else a matrix product over the channels",
+         "measure": "channel_pairs", "limit": 1, "ops": ["corr2d", "conv2d", "layer"]},
+        {"name": "output blocks of the flat form, one channel", "measure": "flat_span", "limit": "BLOCK",
+         "ops": ["corr2d", "conv2d", "layer"], "when": {"stride": [1, 1], "channel_pairs": [1, 1]}, "code": "_corr2d_flat"},
+        {"name": "output blocks of the flat form, channels", "measure": "flat_span_by_channels",
+         "limit": "CHANNELS_BLOCK", "ops": ["corr2d", "conv2d", "layer"], "when": {"stride": [1, 1], "channel_pairs": [2, None]},
+         "code": "_corr2d_flat"},
+    ],
     # porting idioms (conformance/porting/idioms.py names them): its snippets, verbatim
     "idioms": {
         "stack and sum arrays": {

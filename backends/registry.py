@@ -11,4 +11,5 @@ BACKENDS = {
     "tensorflow": "backends.tensorflow_backend",
     "mxnet": "backends.mxnet_backend",
     "jax": "backends.jax_backend",
+    "paddle": "backends.paddle_backend",
 }

@@ -29,6 +29,15 @@ DECLARATION = {
     "threads": ["TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"],
     "layer_bases": ["keras.src.layers.layer.Layer", "keras.src.layers.convolutional.conv2d.Conv2D"],
     "capabilities": ["compiled", "seed"],
+    # Where the code changes form: every case runs on both sides of each (tests/test_thresholds.py).
+    "thresholds": [
+        {"name": "the input as it is, not ZeroPadding2D or tf.pad, when nothing is padded",
+         "measure": "padding", "limit": 0, "ops": ["corr2d", "conv2d", "layer", "grad"]},
+        {"name": "one channel: a product per tap, else an einsum over the channels",
+         "measure": "channel_pairs", "limit": 1, "ops": ["corr2d", "conv2d", "layer", "grad"]},
+        {"name": "Keras refuses stride with dilation: the built-in layer runs at stride 1 and keeps "
+                 "every stride-th output", "measure": "stride_and_dilation", "limit": 1, "ops": ["corr2d", "conv2d", "layer", "grad"]},
+    ],
     # porting idioms (conformance/porting/idioms.py names them): its snippets, verbatim
     "idioms": {
         "stack and sum arrays": {

@@ -28,6 +28,20 @@ DECLARATION = {
     "environment": {"THP_MEM_ALLOC_ENABLE": "1"},
     "layer_bases": ["torch.nn.modules.module.Module", "torch.nn.modules.conv.Conv2d"],
     "capabilities": ["fork_after_import"],  # check forks its children after the import
+    # Where the code changes form: every case runs on both sides of each (tests/test_thresholds.py).
+    # With autograd on (layer, grad) the fast form always goes tap by tap over exact windows.
+    "thresholds": [
+        {"name": "the flat form: at stride 1, nothing to differentiate, each tap's window is one run "
+                 "of the flattened input", "measure": "stride", "limit": 1, "ops": ["corr2d", "conv2d"], "code": "corr2d"},
+        {"name": "the input as it is, not F.pad, when nothing is padded", "measure": "padding",
+         "limit": 0, "ops": ["corr2d", "conv2d", "layer", "grad"]},
+        {"name": "one channel: addcmul_ per tap, else a matrix product over the channels",
+         "measure": "channel_pairs", "limit": 1, "ops": ["corr2d", "conv2d", "layer", "grad"]},
+        {"name": "output blocks of the flat form", "measure": "flat_span_by_channels", "limit": "BLOCK",
+         "ops": ["corr2d", "conv2d"], "when": {"stride": [1, 1]}, "code": "_corr2d_flat"},
+        {"name": "nn.Conv2d pads symmetric padding itself, F.pad first otherwise",
+         "measure": "padding_asymmetry", "limit": 0, "ops": ["corr2d", "conv2d", "layer", "grad"]},
+    ],
     # porting idioms (conformance/porting/idioms.py names them): its snippets, verbatim
     "idioms": {
         "stack and sum arrays": {

@@ -1,11 +1,16 @@
-"""python -m conformance run --backend NAME [--cases FILE ...] --out RESULTS.json
-python -m conformance compare RESULTS.json ... [--cases FILE ...] [--allow-skipped]
+"""python -m conformance run --backend NAME [--cases FILE] ... --out RESULTS.json
+python -m conformance compare RESULTS.json ... [--cases FILE] ... [--allow-skipped]
 python -m conformance fuzz --python NAME=PYTHON ... [--examples N] [--seed S] [--out FILE]
 python -m conformance serve --backend NAME     (a fuzz worker; the fuzzer starts it)
 python -m conformance report [RESULTS.json ...] [--bench BENCH.json] --out report/
 python -m conformance port TOPIC --from BACKEND --to BACKEND
 python -m conformance bench --python NAME=PYTHON ... [--sizes SIZE ...] [--out bench/results.json]
 python -m conformance check TARGET... --backend NAME [--function ROLE=NAME] [--out RESULTS.json]
+
+Exit codes, the same for every command: 0 all agree (or the check passed); 1 a disagreement
+or a failed check; 2 a usage error or a file that cannot be read (one line on stderr that
+names the file and the problem); 3 `run` found its backend's framework missing and wrote a
+"skipped" results file.
 """
 
 import argparse
@@ -14,6 +19,9 @@ import sys
 import backends
 from conformance.harness import compare, results, runner, table
 from spec import cases
+
+# Errors that are the input's, not the program's: reported in one line, exit code 2.
+INPUT_ERRORS = (cases.CaseFileError, results.ResultsFileError, backends.ContractError, OSError)
 
 
 def _run(args):
@@ -51,13 +59,13 @@ def _compare(args):
 
 
 def _report(args):
-    from conformance.report import page as report  # needs matplotlib: only the report environment has it
+    from conformance.report import cli as report  # needs matplotlib: only the report environment has it
 
     return report.main(args)
 
 
 def _port(args):
-    from conformance.porting import guide as porting
+    from conformance.porting import cli as porting
 
     return porting.main(args)
 
@@ -81,18 +89,24 @@ def _fuzz(args):
     return fuzz.main(args)
 
 
+def _case_files_option(parser):
+    # One file per --cases, repeated: a list option would swallow the positional results.
+    parser.add_argument("--cases", action="append", metavar="FILE",
+                        help="a case file (repeat for more; default: all of spec/cases)")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m conformance", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run cases through one backend, write results")
     run.add_argument("--backend", required=True, choices=backends.names())
-    run.add_argument("--cases", nargs="+", help="case files (default: all of spec/cases)")
+    _case_files_option(run)
     run.add_argument("--out", required=True, help="results file to write")
     run.set_defaults(handler=_run)
     check = commands.add_parser("compare", help="compare results files, print the matrix")
     check.add_argument("results", nargs="+", help="results files written by 'run'")
-    check.add_argument("--cases", nargs="+", help="case files (default: all of spec/cases)")
+    _case_files_option(check)
     check.add_argument("--allow-skipped", action="store_true",
                        help="exit 0 when the only problem is a skipped backend")
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto",
@@ -118,7 +132,7 @@ def main(argv=None):
     page.add_argument("results", nargs="*", help="results files written by 'run'")
     page.add_argument("--bench", metavar="BENCH.json",
                       help="also chart this benchmark (written by 'bench'); alone, the page is only that")
-    page.add_argument("--cases", nargs="+", help="case files (default: all of spec/cases)")
+    _case_files_option(page)
     page.add_argument("--out", default="report", help="folder to write (default: report/)")
     page.set_defaults(handler=_report)
     port = commands.add_parser("port", help="print one topic's code in two backends, side by side")
@@ -138,7 +152,13 @@ def main(argv=None):
 
     add_check(commands)
     args = parser.parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except BrokenPipeError:
+        raise
+    except INPUT_ERRORS as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 A case file is ``{"cases": [...]}``. Every case has a unique string ``"id"`` and an ``"op"``;
 optional on any case: ``"dtype"`` (``"float32"``, the default, or ``"float64"``),
 ``"expect"`` and ``"note"`` (free text for people). The README documents each op with an
-example. Unknown fields are an error, so a misspelt field never passes silently.
+example. Unknown fields are an error, so a misspelt field never passes silently. Array
+inputs (X, K, weight, G, Y, K_init) are nested lists or generated arrays (`spec.generated`):
+``{"normal": [1100, 1100], "seed": 3, "checksum": "..."}``.
 """
 
 import json
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spec import contract, shapes
+from spec import contract, generated, shapes
 
 CASES_DIR = pathlib.Path(__file__).parent / "cases"
 # A case file's "layer" names the layer a learn case trains; everywhere else the code calls
@@ -24,13 +26,18 @@ COMMON_FIELDS = ("id", "op", "dtype", "expect", "note")
 REQUIRED = object()
 
 
+def _numbers(value, name):
+    """A nested list as it is, a generated array (`spec.generated`) as its numbers."""
+    return generated.generate(value, name) if generated.is_generated(value) else value
+
+
 def _tensor(value, name, dtype):
     """X or K: rank 2, 3 or 4 (which pairings are allowed is `spec.shapes`' rule)."""
-    return contract.array(value, name, dtype, ndim=(2, 3, 4))
+    return contract.array(_numbers(value, name), name, dtype, ndim=(2, 3, 4))
 
 
 def _any_array(value, name, dtype):
-    return contract.array(value, name, dtype, ndim=(0, 1, 2, 3, 4))
+    return contract.array(_numbers(value, name), name, dtype, ndim=(0, 1, 2, 3, 4))
 
 
 def _as_is(value, name, dtype):
@@ -84,6 +91,33 @@ OUTPUTS = {
     "grad": ("dX", "dK", "db"),
     "learn": ("losses", "K", "bias"),
 }
+
+
+# A case is lesson-sized when none of its arrays holds more elements than this. The larger
+# built-in cases (spec/cases/large.json) exist to cross the backends' declared thresholds;
+# element-by-element forms (the lesson's loops, finite differences) leave them out.
+LESSON_ELEMENTS = 4096
+ARRAY_FIELDS = ("X", "K", "weight", "G", "Y", "K_init")
+
+
+def is_large(raw):
+    """Whether a raw case holds an array of more than LESSON_ELEMENTS elements (read from a
+    generated array's shape, without generating it)."""
+    for field in ARRAY_FIELDS:
+        value = raw.get(field)
+        if generated.is_generated(value):
+            shape = next((value[kind] for kind in generated.KINDS if kind in value), [])
+            size = int(np.prod(shape)) if isinstance(shape, list) else 0
+        else:
+            size = _leaves(value)
+        if size > LESSON_ELEMENTS:
+            return True
+    return False
+
+
+def _leaves(value):
+    """How many numbers a nested list holds (ragged ones too: they are errors, not large)."""
+    return sum(map(_leaves, value)) if isinstance(value, list) else 1
 
 
 class CaseFileError(ValueError):

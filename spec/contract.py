@@ -45,8 +45,9 @@ def dtype(value):
 
 
 def array(value, name, dtype_name, ndim):
-    """A nested list as a NumPy array of `dtype_name` whose rank is one of `ndim`."""
-    shape = _nested_shape(value, name)
+    """A nested list (or a float64 array, generated) as a NumPy array of `dtype_name` whose
+    rank is one of `ndim`."""
+    shape = value.shape if isinstance(value, np.ndarray) else _nested_shape(value, name)
     if len(shape) not in ndim:
         ranks = " or ".join(str(rank) for rank in ndim)
         raise ValueError(f"{name} must have rank {ranks}, got shape {shape}")

@@ -61,11 +61,40 @@ class Geometry:
         return (slice(i * sh, i * sh + (kh - 1) * dh + 1, dh),
                 slice(j * sw, j * sw + (kw - 1) * dw + 1, dw))
 
+    def measure(self, name):
+        """One of MEASURES: the sizes at which a backend's code may change form."""
+        return MEASURES[name](self)
+
     @property
     def symmetric_padding(self):
         """(ph, pw) when top == bottom and left == right, else None."""
         (top, bottom), (left, right) = self.padding
         return (top, left) if top == bottom and left == right else None
+
+
+def _flat_span(g):
+    """Stride 1, flattened: from the first output to the last, one image of the padded input
+    read as rows of its padded width (the flat form's output, wrapped columns included)."""
+    (top, bottom), (left, right) = g.padding
+    (oh, ow), width = g.out4[2:], g.x4[3] + left + right
+    return (oh - 1) * width + ow
+
+
+# name -> a size of a convolution, for backends to declare the thresholds at which their
+# code changes form (`backends.contract`: "thresholds"), and for tests to find the cases
+# on each side of them.
+MEASURES = {
+    "stride": lambda g: max(g.stride),  # 1: every window, the flat form's condition
+    "dilation": lambda g: max(g.dilation),
+    "stride_and_dilation": lambda g: min(max(g.stride), max(g.dilation)),  # both above 1
+    "padding": lambda g: sum(map(sum, g.padding)),  # 0: the input as it is, no pad op
+    "padding_asymmetry": lambda g: sum(abs(before - after) for before, after in g.padding),
+    "batch": lambda g: g.x4[0],
+    "channel_pairs": lambda g: g.k4[0] * g.k4[1],  # 1: one channel in and out
+    "outputs": lambda g: g.out4[0] * g.out4[1] * g.out4[2] * g.out4[3],
+    "flat_span": _flat_span,
+    "flat_span_by_channels": lambda g: _flat_span(g) * (g.k4[0] + g.k4[1]),
+}
 
 
 def _pair(value, name, minimum):

@@ -54,3 +54,12 @@ def builtin_cases():
     from spec import cases
 
     return cases.load()
+
+
+@pytest.fixture(scope="session")
+def lesson_cases(builtin_cases):
+    """The built-in cases but the large ones (spec/cases/large.json), which exist to cross the
+    backends' thresholds: what tests of the harness itself (planted bugs) need."""
+    from spec import cases
+
+    return [raw for raw in builtin_cases if not cases.is_large(raw)]

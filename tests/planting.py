@@ -34,7 +34,6 @@ def throwaway_backend(tmp_path, monkeypatch, name, framework_import=None):
     under another name, importing `framework_import` first when given), a requirements
     file and one registry line. Returns its module's path."""
     import pathlib
-    import sys
 
     from backends import registry
 
@@ -49,3 +48,8 @@ def throwaway_backend(tmp_path, monkeypatch, name, framework_import=None):
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setitem(registry.BACKENDS, name, f"{name}_backend")
     return module
+
+
+def messages(outcome):
+    """Every failure of a comparison as the sentence the table prints."""
+    return [str(failure) for failure in outcome.failures]

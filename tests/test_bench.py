@@ -8,29 +8,29 @@ import sys
 import numpy as np
 import pytest
 
-from conformance.bench import run as bench, worker as bench_worker
+from conformance.bench import run as bench, work as bench_work, worker as bench_worker
 
 FLOOR = {"copy_bytes_per_s": 1e9, "matmul_flops_per_s": 1e10}
 
 
 def test_work_counts_bytes_flops_and_loop_iterations():
-    w = bench.work((6, 8), (1, 2))  # output 6x7
+    w = bench_work.work((6, 8), (1, 2))  # output 6x7
     assert w == {"bytes": 4 * (48 + 2 + 42), "flops": 2 * 42 * 2, "loop_iterations": 42,
                  "input_bytes": 4 * 48, "output_bytes": 4 * 42}
-    channels = bench.work((32, 64, 64), (32, 32, 3, 3))  # output 32x62x62, 32*3*3 taps each
+    channels = bench_work.work((32, 64, 64), (32, 32, 3, 3))  # output 32x62x62, 32*3*3 taps each
     assert channels["flops"] == 2 * 32 * 62 * 62 * 32 * 9
     assert channels["loop_iterations"] == 32 * 62 * 62 * 32
 
 
 def test_the_floor_is_the_slower_of_moving_the_bytes_and_doing_the_flops():
-    assert bench.floor_seconds(2e9, 1e9, FLOOR) == 2.0  # memory-bound
-    assert bench.floor_seconds(1e6, 1e11, FLOOR) == 10.0  # compute-bound
+    assert bench_work.floor_seconds(2e9, 1e9, FLOOR) == 2.0  # memory-bound
+    assert bench_work.floor_seconds(1e6, 1e11, FLOOR) == 10.0  # compute-bound
 
 
 def test_the_floor_keeps_the_best_rate_of_each_measurement():
     before = {"copy_bytes_per_s": 2.0, "fresh_copy_bytes_per_s": 1.0, "matmul_flops_per_s": 5.0}
     after = {"copy_bytes_per_s": 1.0, "fresh_copy_bytes_per_s": 1.5, "matmul_flops_per_s": 9.0}
-    floor = bench.best_floor(before, after)
+    floor = bench_work.best_floor(before, after)
     assert (floor["copy_bytes_per_s"], floor["fresh_copy_bytes_per_s"], floor["matmul_flops_per_s"]) == (2.0, 1.5, 9.0)
     assert floor["measurements"] == [before, after]
 
@@ -57,8 +57,8 @@ def _document():
         ("1024x1024/5x5", "fast", 4e-3), ("1024x1024/5x5", "builtin", 2e-3),
         ("1024x1024/5x5", "compiled", 1e-3), ("1024x1024/5x5", "fast-1x1", 1e-4),
     ]
-    learn = [{"layer": layer, "path": path, "median_s": seconds}
-             for layer in ("builtin", "custom") for path, seconds in (("eager", 4e-3), ("bare", 1e-3))]
+    learn = [{"form": form, "path": path, "median_s": seconds}
+             for form in ("builtin", "fast") for path, seconds in (("eager", 4e-3), ("bare", 1e-3))]
     doc = {"backend": "b", "import_s": 1.0, "learn": learn, "calls": {"tiny_op_s": 1e-5},
            "cases": {"cold_s": 2.0, "warm_s": 1.5, "cold_by_path_s": {"fast": 1.5, "builtin": 0.5}},
            "corr2d": [{"size": s, "path": p, "median_s": t} for s, p, t in rows], "peak_rss_bytes": 1 << 30}
@@ -78,8 +78,8 @@ def test_summary_ratios_and_targets():
     big = next(r for r in document["ratios"] if r["size"] == "1024x1024/5x5")
     assert big["fast_over_native"] == 2.0 and big["compiled_over_native"] == 0.5
     assert big["best_path"] == "compiled"  # the estimated loop never counts as best
-    w = bench.work((1024, 1024), (5, 5))
-    floor = bench.floor_seconds(w["bytes"], w["flops"], FLOOR)
+    w = bench_work.work((1024, 1024), (5, 5))
+    floor = bench_work.floor_seconds(w["bytes"], w["flops"], FLOOR)
     assert big["best_over_floor"] == pytest.approx(1e-3 / floor)
     assert big["passes_over_native"] == pytest.approx(25 * 1e-4 / 2e-3)
     small = next(r for r in document["ratios"] if r["size"] == "6x8/1x2")
@@ -87,7 +87,7 @@ def test_summary_ratios_and_targets():
     targets = {t["target"]: t for t in document["targets"]}
     assert not targets["fast / native corr2d at 1024x1024/5x5"]["met"]
     assert not targets["all built-in cases (cold) / framework import"]["met"]  # 2.0x > 1.5x
-    eager = targets["10-step learning loop, eager / bare lesson loop, custom layer"]
+    eager = targets["10-step learning loop, eager / bare lesson loop, fast form"]
     assert eager["value"] == pytest.approx(4.0) and not eager["met"]
     assert "Traceback" not in bench.table(document)
 
@@ -102,21 +102,21 @@ def test_a_numpy_worker_runs_end_to_end(tmp_path):
     document = json.loads(out.read_text())
     numpy = document["backends"]["numpy"]
     assert {r["path"] for r in numpy["corr2d"]} == {"loop", "fast", "builtin", "fast-1x1"}  # no "compiled"
-    assert all(r["agrees"] for r in numpy["corr2d"] if "agrees" in r)
-    assert {(r["layer"], r["path"]) for r in numpy["learn"]} == {
-        (layer, path) for layer in ("builtin", "custom") for path in ("eager", "bare")}
+    assert all(r["verified"] for r in numpy["corr2d"] + numpy["learn"])  # every timed result checked
+    assert {(r["form"], r["path"]) for r in numpy["learn"]} == {
+        (form, path) for form in ("builtin", "fast") for path in ("eager", "bare")}
     assert set(numpy["cases"]["cold_by_path_s"]) == {"fast", "builtin"}
     assert numpy["import_s"] > 0 and numpy["peak_rss_bytes"] > 0
     assert document["floor"]["copy_bytes_per_s"] > 0 and document["ratios"] and document["targets"]
     assert "fast/native" in done.stdout
 
 
-@pytest.mark.parametrize("layer", sorted(bench.LEARN_CASES))
-def test_the_bare_lesson_loop_learns_what_the_backend_learns(backend, layer):
+@pytest.mark.parametrize("form", sorted(bench_work.LEARN_CASES))
+def test_the_bare_lesson_loop_learns_what_the_backend_learns(backend, form):
     """The eager loop's yardstick must compute the same losses, or the ratio compares unlike work."""
     from spec import cases
 
-    raw = next(c for c in cases.load() if c["id"] == bench.LEARN_CASES[layer])
+    raw = next(c for c in cases.load() if c["id"] == bench_work.LEARN_CASES[form])
     i = cases.parse(raw).inputs
     bare = backend.bare_loop(i["X"], i["Y"], i["K_init"], i["lr"], i["steps"])()
     args = {k: backend.asarray(v) if hasattr(v, "dtype") else v for k, v in i.items()}
@@ -132,3 +132,19 @@ def test_the_timer_waits_for_the_backend_to_finish(backend):
     Y = backend.wait(backend.corr2d(X, X[:3, :3]))
     np.testing.assert_array_equal(backend.to_numpy(Y), np.full((62, 62), 9.0, np.float32))
     assert hasattr(backend.module, "wait") == backend.offers("wait")
+
+
+def test_a_wrong_result_fails_the_bench_names_backend_form_and_size_and_gets_no_timing():
+    from planting import planted
+
+    correct = planted().module.corr2d
+    wrong = planted(name="planted", corr2d=lambda X, K, **geometry: correct(X, np.flip(K), **geometry))
+    rows = bench_worker.time_corr2d(wrong, "64x64/3x3", (64, 64), (3, 3), budget=0)
+    by_path = {row["path"]: row for row in rows}
+    assert by_path["fast"]["verified"] is False and "median_s" not in by_path["fast"]
+    assert by_path["fast"]["error"].startswith("wrong result: backend planted, case bench-64x64/3x3: Y element")
+    assert by_path["builtin"]["verified"] is True and by_path["builtin"]["median_s"] > 0
+    assert by_path["fast-1x1"]["verified"] is True  # a 1x1 kernel of one flips to itself
+    document = {"backends": {"planted": {"corr2d": rows, "learn": []}}}
+    verified, problems = bench.verification(document)
+    assert problems == [f"planted fast at 64x64/3x3: {by_path['fast']['error']}"] and verified == len(rows) - 1

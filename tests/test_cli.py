@@ -72,7 +72,27 @@ def test_a_custom_case_file_runs_and_a_bad_case_does_not_stop_the_others(tmp_pat
     assert conformance("run", "--backend", "numpy", "--cases", str(case_file), "--out", str(out)).returncode == 0
     results = json.loads(out.read_text())["results"]
     assert results[0]["error"]["type"] == "ValueError" and results[1]["Y"] == [[3.0, 5.0]]
+    # The bad case says nothing of an error: it is broken, however every backend raises.
+    broken = conformance("compare", str(out), "--cases", str(case_file))
+    assert broken.returncode == 1 and "case bad is broken: the reference raises ValueError" in broken.stdout
+    declared = json.loads(case_file.read_text())
+    declared["cases"][0]["expect"] = {"error": "ValueError"}
+    case_file.write_text(json.dumps(declared))
     assert conformance("compare", str(out), "--cases", str(case_file)).returncode == 0
+
+
+def test_a_misspelt_field_is_a_broken_case_named_with_the_reference_message(tmp_path):
+    """Measured on the old main: "strid" ran as a ValueError everywhere and compare agreed."""
+    case_file = tmp_path / "mine.json"
+    case_file.write_text(json.dumps({"cases": [
+        {"id": "a", "op": "corr2d", "X": [[1, 2, 3]], "K": [[1, 1]], "strid": 2},
+        {"id": "b", "op": "corr2d", "X": [[1, 2, 3]], "K": [[1, 1]]},
+    ]}))
+    out = tmp_path / "numpy.json"
+    assert conformance("run", "--backend", "numpy", "--cases", str(case_file), "--out", str(out)).returncode == 0
+    done = conformance("compare", "--cases", str(case_file), str(out))
+    assert done.returncode == 1
+    assert "case a is broken: the reference raises ValueError: unknown fields ['strid']" in done.stdout
 
 
 @pytest.fixture
@@ -99,3 +119,43 @@ def test_a_skipped_backend_is_reported_as_skipped_never_as_passed(
     assert "SKIPPED backend absent" in printed and "1 skipped, not passed" in printed
     assert printed.splitlines()[3].split()[-1] == "skipped"  # the backend's matrix cell
     assert main(["compare", str(numpy_results), str(skipped), "--allow-skipped"]) == 0
+
+
+@pytest.mark.parametrize("content, problem", [
+    (None, "no such results file"),
+    ('{"backend": "numpy", "results": [{"id": "a", "Y": [[1', "not JSON, or cut short"),
+    ("{}", "not a convsuite results file (no 'backend')"),
+    ('{"backend": "numpy"}', "has neither 'results' nor 'skipped'"),
+], ids=["missing", "truncated", "empty-object", "no-results"])
+def test_a_broken_results_file_is_one_line_naming_it_and_exit_2(tmp_path, content, problem):
+    path = tmp_path / "broken.json"
+    if content is not None:
+        path.write_text(content)
+    done = conformance("compare", str(path))
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith(f"error: {path}: {problem}"), done.stderr
+
+
+@pytest.mark.parametrize("content, problem", [
+    ('{"cases": [{"id": "a", "op": ', "cannot read case file"),
+    ('{"cases": [{"id": "a", "op": "corr2d"}, {"id": "a", "op": "corr2d"}]}', "case id 'a' also in"),
+    ('[1, 2]', 'a case file is {"cases": [...]}'),
+], ids=["json-syntax", "duplicate-id", "not-a-case-file"])
+def test_a_broken_case_file_is_one_line_naming_it_and_exit_2(tmp_path, numpy_results, content, problem):
+    path = tmp_path / "cases.json"
+    path.write_text(content)
+    for command in (["run", "--backend", "numpy", "--out", str(tmp_path / "r.json")], ["compare", str(numpy_results)]):
+        done = conformance(*command, "--cases", str(path))
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.count("\n") == 1 and done.stderr.startswith(f"error: {path}: {problem}"), done.stderr
+
+
+def test_cases_takes_one_file_and_leaves_the_results_to_the_positionals(numpy_results, tmp_path):
+    """Measured on the old main: `compare --cases my.json results/*.json` took every results
+    file as a case file, then failed for want of results."""
+    from spec import cases
+
+    mine = tmp_path / "mine.json"
+    mine.write_text(json.dumps({"cases": cases.load()}))
+    done = conformance("compare", "--cases", str(mine), str(numpy_results))
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -70,7 +70,7 @@ def test_a_new_backend_is_a_module_a_requirements_file_and_one_registry_line(tmp
     from conformance.harness.compare import compare
     from conformance.harness.environment import worker_environment
     from conformance.harness.runner import run_paths
-    from conformance.porting import guide
+    from conformance.porting import sources as guide
     from spec import cases
 
     throwaway_backend(tmp_path, monkeypatch, "newcomer")

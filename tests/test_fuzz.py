@@ -9,7 +9,7 @@ from backends import numpy_backend
 from conformance.fuzz import generate, run as fuzz
 from conformance.harness.compare import compare
 from conformance.harness.runner import run_paths
-from planting import planted
+from planting import messages, planted
 from spec import cases
 
 numpy = backends.load("numpy")
@@ -20,7 +20,7 @@ numpy = backends.load("numpy")
 def test_generated_cases_are_valid_and_this_backend_agrees(backend, raw):
     cases.parse(raw)
     outcome = compare([{"backend": backend.name, **run_paths(backend, [raw])}], [raw])
-    assert outcome.ok, outcome.failures
+    assert outcome.ok, messages(outcome)
 
 
 class LocalWorker:
@@ -110,7 +110,7 @@ def test_a_documented_difference_is_excused_only_where_it_applies():
     nan_dK = {**correct, "dK": [[float("nan"), correct["dK"][0][1]]]}
     as_tensorflow = {"backend": "tensorflow", "results": [correct], "paths": {"builtin": [nan_dK]}}
     outcome = compare([as_tensorflow], [raw])
-    assert outcome.ok and outcome.cells[raw["id"], "tensorflow:builtin"][0] == "known"
+    assert outcome.ok and outcome.cells[raw["id"], "tensorflow:builtin"].text == "known"
     assert len(outcome.known) == 1
     # The same NaN from any other column, or on a case without dilation, is a failure.
     as_torch = {"backend": "torch", "results": [correct], "paths": {"builtin": [nan_dK]}}
@@ -120,3 +120,22 @@ def test_a_documented_difference_is_excused_only_where_it_applies():
     broken = {**correct, "dK": [[float("nan"), correct["dK"][0][1]]]}
     assert not compare([{"backend": "tensorflow", "results": [correct], "paths": {"builtin": [broken]}}],
                        [undilated]).ok
+
+
+def test_every_run_crosses_the_declared_thresholds_and_catches_a_bug_past_one(tmp_path, monkeypatch):
+    """The large built-in cases are explicit examples of every fuzz run: a block bug, wrong
+    only past 2^15 outputs, is found whatever Hypothesis draws."""
+    import inspect
+    import textwrap
+
+    explicit = fuzz.threshold_cases()
+    assert explicit and all(cases.is_large(raw) for raw in explicit)
+    source = textwrap.dedent(inspect.getsource(numpy_backend._corr2d_flat))
+    namespace = dict(vars(numpy_backend))
+    exec(source.replace("stop = min(start + step, span)", "stop = min(start + step, span) - (start > 0)"), namespace)
+    monkeypatch.setattr(numpy_backend, "_corr2d_flat", namespace["_corr2d_flat"])
+    out = tmp_path / "failure.json"
+    assert fuzz.fuzz_backends([LocalWorker("numpy", numpy)], examples=1, seed_value=0, out=out,
+                              explicit=explicit) == 1
+    (raw,) = cases.load([out])
+    assert cases.is_large(raw) and "backend numpy" in raw["note"]

@@ -10,7 +10,7 @@ import pytest
 from backends import numpy_backend
 from conformance.harness.compare import compare
 from conformance.harness.runner import run_cases
-from planting import planted
+from planting import messages, planted
 from spec.shapes import conv_geometry
 
 correct_corr2d = numpy_backend.corr2d
@@ -132,54 +132,54 @@ PLANTED = [
 IDS = [f"{bug.__name__}-{case_id}" for bug, _, case_id in PLANTED]
 
 
-def planted_results(monkeypatch, bug, target, builtin_cases):
+def planted_results(monkeypatch, bug, target, lesson_cases):
     monkeypatch.setattr(numpy_backend, target, bug)
-    results = run_cases(numpy_backend, builtin_cases)
+    results = run_cases(numpy_backend, lesson_cases)
     monkeypatch.undo()
     return {"backend": f"planted-{bug.__name__}", "results": results}
 
 
 @pytest.mark.parametrize("bug, target, case_id", PLANTED, ids=IDS)
-def test_compare_catches_the_planted_bug(monkeypatch, builtin_cases, bug, target, case_id):
-    planted = planted_results(monkeypatch, bug, target, builtin_cases)
-    outcome = compare([planted], builtin_cases)
+def test_compare_catches_the_planted_bug(monkeypatch, lesson_cases, bug, target, case_id):
+    planted = planted_results(monkeypatch, bug, target, lesson_cases)
+    outcome = compare([planted], lesson_cases)
     assert not outcome.ok
-    caught = [f for f in outcome.failures if f"planted-{bug.__name__}, case {case_id}:" in f]
-    assert caught, "\n".join(outcome.failures)
-    assert "FAIL" in outcome.cells[case_id, planted["backend"]][0]
+    caught = [f for f in messages(outcome) if f"planted-{bug.__name__}, case {case_id}:" in f]
+    assert caught, "\n".join(messages(outcome))
+    assert "FAIL" in outcome.cells[case_id, planted["backend"]].text
 
 
 @pytest.mark.parametrize("bug, target, case_id", PLANTED[:1] + PLANTED[-1:], ids=IDS[:1] + IDS[-1:])
-def test_a_correct_backend_beside_a_planted_one_is_not_blamed(monkeypatch, builtin_cases, bug, target, case_id):
-    planted = planted_results(monkeypatch, bug, target, builtin_cases)
-    correct = {"backend": "numpy", "results": run_cases(numpy_backend, builtin_cases)}
-    outcome = compare([correct, planted], builtin_cases)
-    assert any(f.startswith(f"backend planted-{bug.__name__}, case {case_id}:") for f in outcome.failures)
-    assert not any("numpy" in f.replace(f"planted-{bug.__name__}", "") for f in outcome.failures)
+def test_a_correct_backend_beside_a_planted_one_is_not_blamed(monkeypatch, lesson_cases, bug, target, case_id):
+    planted = planted_results(monkeypatch, bug, target, lesson_cases)
+    correct = {"backend": "numpy", "results": run_cases(numpy_backend, lesson_cases)}
+    outcome = compare([correct, planted], lesson_cases)
+    assert any(f.startswith(f"backend planted-{bug.__name__}, case {case_id}:") for f in messages(outcome))
+    assert not any("numpy" in f.replace(f"planted-{bug.__name__}", "") for f in messages(outcome))
 
 
-def test_the_unplanted_backend_passes(builtin_cases):
-    outcome = compare([{"backend": "numpy", "results": run_cases(numpy_backend, builtin_cases)}], builtin_cases)
-    assert outcome.ok, outcome.failures
+def test_the_unplanted_backend_passes(lesson_cases):
+    outcome = compare([{"backend": "numpy", "results": run_cases(numpy_backend, lesson_cases)}], lesson_cases)
+    assert outcome.ok, messages(outcome)
 
 
-def test_two_backends_each_near_the_reference_must_also_agree_with_each_other(builtin_cases):
+def test_two_backends_each_near_the_reference_must_also_agree_with_each_other(lesson_cases):
     """In float64, each may be bound(float64) + bound(float64) from the reference, but two
     backends may differ by only 2 * bound(float64): push them to opposite sides."""
     from spec import cases, tolerance
 
-    raw = [c for c in builtin_cases if c["id"] == "corr2d-float64-7x4-k3x2"]
+    raw = [c for c in lesson_cases if c["id"] == "corr2d-float64-7x4-k3x2"]
     case = cases.parse(raw[0])
     exact = np.array(run_cases(numpy_backend, raw)[0]["Y"])
     shift = 0.9 * tolerance.versus_reference(case)["Y"]
     low = {"backend": "low", "results": [{"id": case.id, "Y": (exact - shift).tolist()}]}
     high = {"backend": "high", "results": [{"id": case.id, "Y": (exact + shift).tolist()}]}
     outcome = compare([low, high], raw)
-    assert outcome.failures and all(f.startswith("backends low and high disagree") for f in outcome.failures)
+    assert messages(outcome) and all(f.startswith("backends low and high disagree") for f in messages(outcome))
 
 
-def results_with(builtin_cases, case_id, change):
-    results = run_cases(numpy_backend, builtin_cases)
+def results_with(lesson_cases, case_id, change):
+    results = run_cases(numpy_backend, lesson_cases)
     for result in results:
         if result["id"] == case_id:
             change(result)
@@ -200,26 +200,26 @@ def results_with(builtin_cases, case_id, change):
     ("error-kernel-larger-than-input", lambda r: (r.pop("error"), r.update(Y=[[0.0]])),
      "raised nothing, the reference raises ValueError"),
 ])
-def test_compare_names_backend_case_and_element(builtin_cases, case_id, change, words):
-    outcome = compare(results_with(builtin_cases, case_id, change), builtin_cases)
-    failures = [f for f in outcome.failures if f.startswith(f"backend edited, case {case_id}:")]
-    assert any(words in f for f in failures), "\n".join(outcome.failures)
+def test_compare_names_backend_case_and_element(lesson_cases, case_id, change, words):
+    outcome = compare(results_with(lesson_cases, case_id, change), lesson_cases)
+    failures = [f for f in messages(outcome) if f.startswith(f"backend edited, case {case_id}:")]
+    assert any(words in f for f in failures), "\n".join(messages(outcome))
 
 
-def test_a_missing_and_an_unknown_result_are_failures(builtin_cases):
-    results = run_cases(numpy_backend, builtin_cases)
+def test_a_missing_and_an_unknown_result_are_failures(lesson_cases):
+    results = run_cases(numpy_backend, lesson_cases)
     results[0] = {"id": "not-a-case", "Y": [[0.0]]}
-    outcome = compare([{"backend": "edited", "results": results}], builtin_cases)
-    assert f"backend edited, case {builtin_cases[0]['id']}: no result" in outcome.failures
-    assert "backend edited: result for unknown case 'not-a-case'" in outcome.failures
+    outcome = compare([{"backend": "edited", "results": results}], lesson_cases)
+    assert f"backend edited, case {lesson_cases[0]['id']}: no result" in messages(outcome)
+    assert "backend edited: result for unknown case 'not-a-case'" in messages(outcome)
 
 
-def test_a_wrong_golden_value_is_caught_even_when_the_reference_agrees_with_backends(builtin_cases):
-    raw = [dict(c) for c in builtin_cases if c["id"] == "corr2d-lesson-3x3"]
+def test_a_wrong_golden_value_is_caught_even_when_the_reference_agrees_with_backends(lesson_cases):
+    raw = [dict(c) for c in lesson_cases if c["id"] == "corr2d-lesson-3x3"]
     raw[0]["expect"] = {"Y": [[19, 25], [37, 44]]}
     outcome = compare([{"backend": "numpy", "results": run_cases(numpy_backend, raw)}], raw)
-    assert any(f.startswith("reference, case corr2d-lesson-3x3: Y element [1, 1]") for f in outcome.failures)
-    assert any(f.startswith("backend numpy, case corr2d-lesson-3x3") for f in outcome.failures)
+    assert any(f.startswith("reference, case corr2d-lesson-3x3: Y element [1, 1]") for f in messages(outcome))
+    assert any(f.startswith("backend numpy, case corr2d-lesson-3x3") for f in messages(outcome))
 
 
 @pytest.mark.parametrize("bug, target, case_id", [
@@ -227,17 +227,17 @@ def test_a_wrong_golden_value_is_caught_even_when_the_reference_agrees_with_back
     (learning_rate_off_by_a_thousandth, "learn_compiled", "learn-edge-builtin"),
 ], ids=["flipped-compiled-kernel", "compiled-learning-rate"])
 def test_a_planted_bug_on_the_compiled_path_alone_is_caught_in_its_column(
-        monkeypatch, builtin_cases, bug, target, case_id):
+        monkeypatch, lesson_cases, bug, target, case_id):
     """The fast and built-in paths are right; only NAME:compiled is wrong, and compare says so."""
     from conformance.harness.runner import run_paths
 
     paths = {"corr2d_compiled": correct_corr2d, "learn_compiled": correct_learn, target: bug}
     compiling = planted(capabilities={"compiled"}, monkeypatch=monkeypatch, **paths,
                         FORMS={**numpy_backend.FORMS, "compiled": paths["corr2d_compiled"]})
-    planted_run = {"backend": "planted", **run_paths(compiling, builtin_cases)}
+    planted_run = {"backend": "planted", **run_paths(compiling, lesson_cases)}
     monkeypatch.undo()
-    outcome = compare([planted_run], builtin_cases)
-    assert outcome.failures and all("planted:compiled" in f for f in outcome.failures), outcome.failures
-    assert not any("raised" in f for f in outcome.failures), outcome.failures  # wrong numbers, not errors
-    assert "FAIL" in outcome.cells[case_id, "planted:compiled"][0]
-    assert "FAIL" not in outcome.cells[case_id, "planted"][0]
+    outcome = compare([planted_run], lesson_cases)
+    assert messages(outcome) and all("planted:compiled" in f for f in messages(outcome)), messages(outcome)
+    assert not any("raised" in f for f in messages(outcome)), messages(outcome)  # wrong numbers, not errors
+    assert "FAIL" in outcome.cells[case_id, "planted:compiled"].text
+    assert "FAIL" not in outcome.cells[case_id, "planted"].text

@@ -9,7 +9,7 @@ import argparse
 import pytest
 
 import backends
-from conformance.porting import guide as porting, idioms as porting_idioms
+from conformance.porting import cli, idioms as porting_idioms, markdown, sources
 
 
 def port_args(topic=None, source=None, target=None, list=False, write=None):
@@ -17,17 +17,17 @@ def port_args(topic=None, source=None, target=None, list=False, write=None):
 
 
 def test_the_checked_in_guide_is_what_the_generator_writes_now():
-    guide = porting.ROOT / porting.GUIDE
-    current = porting.format_guide(porting.read_sources(), guide)
+    guide = sources.ROOT / sources.GUIDE
+    current = markdown.format_guide(sources.read_sources(), guide)
     assert guide.exists() and guide.read_text() == current, (
-        f"{porting.GUIDE} is stale: the backends changed since it was generated; run: nox -s porting")
+        f"{sources.GUIDE} is stale: the backends changed since it was generated; run: nox -s porting")
 
 
 def test_every_backend_with_a_source_file_has_every_topic():
-    sources = porting.read_sources()
-    assert list(sources) == backends.names()
-    for source in sources.values():
-        for topic in porting.TOPICS:
+    found = sources.read_sources()
+    assert list(found) == backends.names()
+    for source in found.values():
+        for topic in sources.TOPICS:
             section = source.sections[topic.key]
             shown = {definition.name for definition in section.definitions}
             public = {n for n in topic.names if not n.startswith("_")}
@@ -39,23 +39,23 @@ def test_every_backend_with_a_source_file_has_every_topic():
 
 
 def test_the_compiled_topic_shows_exactly_the_backends_that_compile():
-    sources = porting.read_sources()
-    compiling = {name for name, source in sources.items() if source.sections["compiled"].definitions}
+    found = sources.read_sources()
+    compiling = {name for name, source in found.items() if source.sections["compiled"].definitions}
     assert compiling == {d.name for d in backends.declarations() if d.offers("compiled")}
-    guide = porting.format_guide(sources, porting.ROOT / porting.GUIDE)
-    assert all(porting.NONE.format(name=d.name) in guide for d in backends.declarations()
+    guide = markdown.format_guide(found, sources.ROOT / sources.GUIDE)
+    assert all(sources.NONE.format(name=d.name) in guide for d in backends.declarations()
                if not d.offers("compiled"))
 
 
 def test_port_prints_both_backends_code_side_by_side(capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "220")
-    assert porting.main(port_args("corr2d", "mxnet", "torch")) == 0
+    assert cli.main(port_args("corr2d", "mxnet", "torch")) == 0
     out = capsys.readouterr().out
-    sources = porting.read_sources()
+    found = sources.read_sources()
     header = next(line for line in out.splitlines() if "mxnet_backend.py" in line)
     assert "torch_backend.py" in header  # the two labels head one row: two columns
     for name in ("mxnet", "torch"):
-        for line in sources[name].sections["corr2d"].code.splitlines():
+        for line in found[name].sections["corr2d"].code.splitlines():
             if len(line) <= (220 - 3) // 2:  # longer lines are wrapped
                 assert line.strip() in out, (name, line)
     assert "Idioms of corr2d that differ from mxnet to torch" in out
@@ -64,7 +64,7 @@ def test_port_prints_both_backends_code_side_by_side(capsys, monkeypatch):
 
 def test_port_on_a_narrow_terminal_prints_one_after_the_other(capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "60")
-    assert porting.main(port_args("learn", "torch", "tensorflow")) == 0
+    assert cli.main(port_args("learn", "torch", "tensorflow")) == 0
     out = capsys.readouterr().out
     assert all(len(line) <= 60 for line in out.splitlines())
     torch, tensorflow = "torch: backends/torch_backend.py", "tensorflow: backends/tensorflow_backend.py"
@@ -73,40 +73,40 @@ def test_port_on_a_narrow_terminal_prints_one_after_the_other(capsys, monkeypatc
 
 
 def test_unknown_topic_or_backend_is_a_usage_error(capsys):
-    assert porting.main(port_args("nonsense", "mxnet", "torch")) == 2
-    assert porting.main(port_args("corr2d", "mxnet", "caffe")) == 2
-    assert porting.main(port_args("corr2d", "mxnet")) == 2
+    assert cli.main(port_args("nonsense", "mxnet", "torch")) == 2
+    assert cli.main(port_args("corr2d", "mxnet", "caffe")) == 2
+    assert cli.main(port_args("corr2d", "mxnet")) == 2
     assert "unknown topic" in capsys.readouterr().err
 
 
 def test_list_names_every_topic_and_backend(capsys):
-    assert porting.main(port_args(list=True)) == 0
+    assert cli.main(port_args(list=True)) == 0
     out = capsys.readouterr().out
-    assert all(topic.key in out for topic in porting.TOPICS)
+    assert all(topic.key in out for topic in sources.TOPICS)
     assert all(name in out for name in backends.names())
 
 
 def test_write_writes_the_guide(tmp_path, capsys):
     path = tmp_path / "guide.md"
-    assert porting.main(port_args(write=str(path))) == 0
+    assert cli.main(port_args(write=str(path))) == 0
     text = path.read_text()
-    assert all(f"\n## {topic.key}\n" in text for topic in porting.TOPICS)
+    assert all(f"\n## {topic.key}\n" in text for topic in sources.TOPICS)
     assert "PORTING.md" in text and "| record gradients |" in text
 
 
 def test_an_idiom_snippet_that_is_not_in_the_source_fails_the_generator(monkeypatch):
     planted = porting_idioms.Idiom("planted", ("corr2d",), {"torch": porting_idioms.way("torch.einsum_that_is_not_there(")})
-    monkeypatch.setattr(porting, "IDIOMS", porting.IDIOMS + (planted,))
-    with pytest.raises(porting.GuideError, match="torch.einsum_that_is_not_there.*torch_backend.py"):
-        porting.read_sources()
-    with pytest.raises(porting.GuideError):
-        porting.main(port_args("corr2d", "mxnet", "torch"))
+    monkeypatch.setattr(porting_idioms, "IDIOMS", porting_idioms.IDIOMS + (planted,))
+    with pytest.raises(sources.GuideError, match="torch.einsum_that_is_not_there.*torch_backend.py"):
+        sources.read_sources()
+    with pytest.raises(sources.GuideError):
+        cli.main(port_args("corr2d", "mxnet", "torch"))
 
 
 def test_a_snippet_from_another_topic_does_not_count(monkeypatch):
     # net.zero_grad() is in torch's learn, not in its corr2d: the guide would show it beside
     # code that does not contain it.
     planted = porting_idioms.Idiom("planted", ("corr2d",), {"torch": porting_idioms.way("net.zero_grad()")})
-    monkeypatch.setattr(porting, "IDIOMS", (planted,))
-    with pytest.raises(porting.GuideError, match="corr2d"):
-        porting.read_sources()
+    monkeypatch.setattr(porting_idioms, "IDIOMS", (planted,))
+    with pytest.raises(sources.GuideError, match="corr2d"):
+        sources.read_sources()

@@ -8,6 +8,7 @@ from backends import numpy_backend
 from conformance.harness.compare import compare
 from conformance.harness.runner import run_cases
 from spec import cases
+from planting import messages
 
 README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
 
@@ -16,5 +17,6 @@ def test_every_json_example_in_the_readme_is_a_passing_case():
     examples = [json.loads(block) for block in re.findall(r"```json\n(.*?)```", README.read_text(), re.S)]
     assert {case["op"] for case in examples} == set(cases.INPUTS)  # one example per op at least
     outcome = compare([{"backend": "numpy", "results": run_cases(numpy_backend, examples)}], examples)
-    assert outcome.ok, outcome.failures
-    assert all("error" not in result for result in run_cases(numpy_backend, examples))
+    assert outcome.ok, messages(outcome)
+    for example, result in zip(examples, run_cases(numpy_backend, examples)):  # raises only when it says so
+        assert ("error" in result) == ("error" in example.get("expect", {})), example["id"]

@@ -4,7 +4,7 @@
 
 `conformance.bench` starts it once per backend and reads the JSON it writes: the import,
 every built-in case per path (cold, then warm), corr2d per size and path with the first
-call's peak memory, the learning loop per layer kind (eager, compiled, bare) and the cost
+call's peak memory, the learning loop per form (eager, compiled, bare) and the cost
 of a tiny call. Medians of wall-clock seconds, every path timed in turns.
 """
 
@@ -15,7 +15,7 @@ import statistics
 import sys
 import time
 
-from conformance.bench.run import LEARN_CASES, LOOP_LIMIT, SIZES, work
+from conformance.bench.work import LEARN_CASES, LOOP_LIMIT, SIZES, work
 
 
 MAX_ROUNDS = 1000
@@ -69,46 +69,39 @@ def race(calls, budget, max_rounds=MAX_ROUNDS):
     return {name: (statistics.median(t), len(t)) for name, t in times.items()}
 
 
-def _agrees(backend, value, reference):
-    import numpy as np
-
-    got, want = (np.asarray(backend.to_numpy(v), np.float64) for v in (value, reference))
-    scale = max(1.0, np.max(np.abs(want)))
-    return got.shape == want.shape and bool(np.max(np.abs(got - want)) <= 1e-4 * scale)
-
-
 def time_corr2d(backend, name, x_shape, k_shape, budget):
-    """One row per path of corr2d at one size."""
-    import numpy as np
+    """One row per path of corr2d at one size, each result verified before it is timed."""
+    from conformance.bench import verify  # NumPy and spec: after the timed import
+    from spec import cases
 
-    rng = np.random.default_rng(0)
-    X = backend.asarray(rng.random(x_shape, dtype=np.float32))
-    K = backend.asarray(rng.random(k_shape, dtype=np.float32))
+    raw, one_tap = verify.corr2d_case(name, x_shape, k_shape), verify.corr2d_case(name, x_shape, k_shape, True)
+    inputs = cases.parse(raw).inputs
+    X, K = backend.asarray(inputs["X"]), backend.asarray(inputs["K"])
     paths = {"fast": backend.corr2d, "builtin": backend.corr2d_builtin}
     if backend.offers("compiled"):
         paths["compiled"] = backend.corr2d_compiled
     if work(x_shape, k_shape)["loop_iterations"] <= LOOP_LIMIT:
         paths["loop"] = backend.corr2d_loop
     if len(k_shape) == 2:  # one offset's pass over the output: the fast form makes kh*kw of them
-        K1 = backend.asarray(np.ones((1, 1), np.float32))
+        K1 = backend.asarray(cases.parse(one_tap).inputs["K"])
         for path in ("fast", "compiled"):
             if path in paths:
                 paths[f"{path}-1x1"] = lambda X, K, form=paths[path]: form(X, K1)
-    rows, calls, results, wait = {}, {}, {}, backend.wait
+    rows, calls, wait = {}, {}, backend.wait
     for path, form in paths.items():
         call = lambda form=form: wait(form(X, K))
         try:
-            seconds, peak, results[path] = first_call(call)
+            seconds, peak, result = first_call(call)
         except Exception as exc:  # e.g. out of memory: the other paths still run
             rows[path] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
             continue
-        rows[path] = {"first_s": seconds, "peak_bytes": peak}
+        wrong = verify.problem(backend, one_tap if path.endswith("-1x1") else raw, {"Y": result})
+        del result
+        if wrong:  # a wrong result gets no timing
+            rows[path] = {"error": f"wrong result: {wrong}"[:500], "verified": False}
+            continue
+        rows[path] = {"first_s": seconds, "peak_bytes": peak, "verified": True}
         calls[path] = call
-    reference = results.get("builtin")
-    for path, result in results.items():
-        if not path.endswith("-1x1"):
-            rows[path]["agrees"] = None if reference is None else _agrees(backend, result, reference)
-    results.clear()
     for path, (median, runs) in race(calls, budget).items():
         rows[path].update(median_s=median, runs=runs)
     return [{"backend": backend.name, "size": name, "path": path, **row} for path, row in rows.items()]
@@ -117,19 +110,34 @@ def time_corr2d(backend, name, x_shape, k_shape, budget):
 def time_learning(backend, raw_cases, budget):
     from spec import cases
 
+    import numpy as np
+
+    from conformance.bench import verify
+
     rows = []
-    for layer, case_id in LEARN_CASES.items():
-        case = cases.parse(next(raw for raw in raw_cases if raw["id"] == case_id))
+    for form, case_id in LEARN_CASES.items():
+        raw = next(raw for raw in raw_cases if raw["id"] == case_id)
+        case = cases.parse(raw)
         args = {k: backend.asarray(v) if hasattr(v, "dtype") else v for k, v in case.inputs.items()}
         calls = {"eager": lambda: [float(l) for l in backend.learn(**args)[0]]}
         if backend.offers("compiled"):
             calls["compiled"] = lambda: [float(l) for l in backend.learn_compiled(**args)[0]]
         i = case.inputs
         calls["bare"] = backend.bare_loop(i["X"], i["Y"], i["K_init"], i["lr"], i["steps"])
-        first = {path: first_call(call)[0] for path, call in calls.items()}
-        for path, (median, runs) in race(calls, budget).items():
-            rows.append({"backend": backend.name, "layer": layer, "path": path, "steps": i["steps"],
-                         "first_s": first[path], "median_s": median, "runs": runs})
+        first, wrong = {}, {}
+        for path, call in list(calls.items()):
+            first[path], _, losses = first_call(call)
+            wrong[path] = verify.problem(backend, raw, {"losses": np.array(losses)})
+            if wrong[path]:  # a wrong result gets no timing
+                del calls[path]
+        timed = race(calls, budget)
+        for path in first:
+            row = {"backend": backend.name, "form": form, "path": path, "steps": i["steps"]}
+            if wrong[path]:
+                row.update(error=f"wrong result: {wrong[path]}"[:500], verified=False)
+            else:
+                row.update(first_s=first[path], median_s=timed[path][0], runs=timed[path][1], verified=True)
+            rows.append(row)
     return rows
 
 

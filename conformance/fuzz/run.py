@@ -23,12 +23,13 @@ import sys
 import time
 
 import numpy as np
-from hypothesis import HealthCheck, given, seed, settings, strategies as st
+from hypothesis import HealthCheck, example, given, seed, settings, strategies as st
 
 from conformance.fuzz import generate
 from conformance.fuzz.workers import Worker
 from conformance.harness.compare import compare
 from conformance.harness.judge import judge
+from conformance.harness.results import decode
 from conformance.harness.runner import run_case
 from spec import cases, reference, tolerance
 
@@ -67,9 +68,17 @@ FUZZ_SETTINGS = dict(database=None, deadline=None, print_blob=False,
                      suppress_health_check=list(HealthCheck))
 
 
-def fuzz_backends(workers, examples, seed_value, out, compiling_every=1):
-    """Run `examples` generated cases; on failure write the shrunk case to `out`. The
-    compiling paths run on one case in `compiling_every` (1: on every case)."""
+def threshold_cases():
+    """The large built-in cases, which cross every size threshold the backends declare
+    (tests/test_thresholds.py checks that they do): explicit examples of every run, through
+    every path, so that no run leaves a size regime to chance."""
+    return [raw for raw in cases.load() if cases.is_large(raw)]
+
+
+def fuzz_backends(workers, examples, seed_value, out, compiling_every=1, explicit=()):
+    """Run the `explicit` cases, then `examples` generated cases; on failure write the shrunk
+    case to `out`. The compiling paths run on every explicit case and on one generated case
+    in `compiling_every` (1: on every case)."""
     found, checked, known, compiled = {}, [0], [], [0]
 
     @settings(max_examples=examples, **FUZZ_SETTINGS)
@@ -87,6 +96,8 @@ def fuzz_backends(workers, examples, seed_value, out, compiling_every=1):
             found.update(raw=raw, problems=problems)  # the last failure Hypothesis runs is the smallest
         assert not problems, problems
 
+    for raw in reversed(explicit):  # run first, in order, before anything is generated
+        every_backend_agrees = example(raw, True)(every_backend_agrees)
     try:
         every_backend_agrees()
     except AssertionError:
@@ -95,7 +106,8 @@ def fuzz_backends(workers, examples, seed_value, out, compiling_every=1):
         for problem in found["problems"]:
             print(f"  {problem}")
         return 1
-    print(f"fuzz: {checked[0]} generated cases (seed {seed_value}), every backend agrees "
+    print(f"fuzz: {len(explicit)} large cases crossing every declared threshold and "
+          f"{checked[0] - len(explicit)} generated cases (seed {seed_value}), every backend agrees "
           f"and repeats itself bit for bit")
     if compiling_every > 1:
         every = sorted(w.name for w in workers if not w.compiles_every_path)
@@ -113,7 +125,7 @@ def _perturbed(result, fields, bounds, factor, rng):
     """The result with every finite element moved by factor * bound, in random directions."""
     moved = dict(result)
     for name in fields:
-        value = np.asarray(result[name], dtype=np.float64)
+        value = decode(result[name])
         sign = rng.choice([-1.0, 1.0], value.shape)
         with np.errstate(invalid="ignore"):
             moved[name] = np.where(np.isfinite(value), value + sign * factor * bounds[name], value).tolist()
@@ -138,13 +150,13 @@ def check_tolerance_policy(examples, seed_value):
         near = _perturbed(exact, case.outputs, bounds, 0.99, rng)
         assert not judge(near, exact, allowed, case.outputs, "the reference", "perturbed", raw["id"])[1], "a false alarm"
         counts["near"] += 1
-        finite = {f: np.where(np.isfinite(np.asarray(exact[f], np.float64)), bounds[f], 0)
+        finite = {f: np.where(np.isfinite(decode(exact[f])), bounds[f], 0)
                   for f in case.outputs}
         name = max(finite, key=lambda f: np.max(finite[f]))
         index = np.unravel_index(np.argmax(finite[name]), finite[name].shape)
         if finite[name][index] == 0:
             return  # every element is NaN or infinite: nothing finite to move
-        far = np.array(exact[name], dtype=np.float64)
+        far = decode(exact[name]).copy()
         far[index] += 10 * finite[name][index]
         assert judge({**exact, name: far.tolist()}, exact, allowed, case.outputs, "the reference", "perturbed", raw["id"])[1], \
             "a 10x error passed"
@@ -164,7 +176,8 @@ def main(args):
     try:
         for worker in workers:
             print(f"[fuzz] worker {worker.name}: {worker.versions['framework']}", file=sys.stderr)
-        status = fuzz_backends(workers, args.examples, args.seed, args.out, args.compiling_every)
+        status = fuzz_backends(workers, args.examples, args.seed, args.out, args.compiling_every,
+                               explicit=threshold_cases())
     finally:
         for worker in workers:
             worker.close()

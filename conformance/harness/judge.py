@@ -8,11 +8,12 @@ target that raises must be met by the same exception type.
 import numpy as np
 
 from conformance.harness.outcome import Failure, Mismatch
+from conformance.harness.results import decode
 
 
 def worst(got, want, tol, field=""):
     """Max abs error, and the Mismatch of the worst element beyond `tol` (or None)."""
-    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
+    got, want = decode(got), decode(want)
     if got.shape != want.shape:
         return np.inf, Mismatch(field, shape=(got.shape, want.shape))
     nan_mismatch = np.isnan(got) != np.isnan(want)
@@ -72,8 +73,7 @@ def ratio(result, target, tol, fields):
             continue
         if name not in result:
             return np.inf
-        got = np.asarray(result[name], np.float64)
-        want = np.asarray(target[name], np.float64)
+        got, want = decode(result[name]), decode(target[name])
         if got.shape != want.shape or (np.isnan(got) != np.isnan(want)).any():
             return np.inf
         error = np.where(np.isnan(want) | (got == want), 0.0, np.abs(got - want))

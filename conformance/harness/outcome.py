@@ -63,7 +63,8 @@ class Failure:
     """One disagreement. kind: "reference" (against the float64 reference), "expect"
     (against the case's expect), "pair" (two backends that each passed disagree),
     "raised" (one side raised, the other did not, or other types), "no-field", "missing"
-    (no result), "unknown-case" (a result for a case that is not there)."""
+    (no result), "unknown-case" (a result for a case that is not there), "broken-case"
+    (the reference raises on a case that does not expect an error)."""
 
     kind: str
     backend: str  # the column; "reference" where the reference misses the case's expect
@@ -86,6 +87,10 @@ class Failure:
         return f"{self.mismatch} (against {self.against})"
 
     def __str__(self):
+        if self.kind == "broken-case":
+            return (f"case {self.case} is broken: the reference raises {self.error['type']}: "
+                    f"{self.error['message']}; a case that means it declares "
+                    f'"expect": {{"error": "{self.error["type"]}"}}')
         if self.kind == "unknown-case":
             return f"backend {self.backend}: result for unknown case {self.case!r}"
         if self.kind == "pair":

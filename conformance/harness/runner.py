@@ -14,6 +14,7 @@ Backends without them write no "compiled" results, and `compare` has no column f
 
 import numpy as np
 
+from conformance.harness import results
 from spec import cases
 
 PATHS = {
@@ -48,8 +49,9 @@ def _outputs(backend, case, path):
     return {"losses": np.array([float(loss) for loss in losses]), "K": K, "bias": bias}
 
 
-def _to_list(backend, value):
-    return np.asarray(value if isinstance(value, np.ndarray) else backend.to_numpy(value)).tolist()
+def _encoded(backend, value):
+    """A result as the results file holds it (`conformance.harness.results.encode`)."""
+    return results.encode(value if isinstance(value, np.ndarray) else backend.to_numpy(value))
 
 
 def _parse(raw_case, parsed):
@@ -73,7 +75,7 @@ def run_case(backend, raw_case, path="fast", parsed=None):
         case = _parse(raw_case, parsed)
         with np.errstate(all="ignore"):  # NaN, inf and underflow are part of the contract
             outputs = _outputs(backend, case, path)
-        return {"id": case_id, **{f: _to_list(backend, outputs[f]) for f in case.outputs}}
+        return {"id": case_id, **{f: _encoded(backend, outputs[f]) for f in case.outputs}}
     except Exception as exc:  # one bad case never stops the others
         return {"id": case_id, "error": {"type": type(exc).__name__, "message": str(exc)}}
 

@@ -1,7 +1,7 @@
 """The idioms that differ between the frameworks: their names, in the guide's order, and the
 topics whose code shows them. Each backend states its own way of doing each one in its
 ``DECLARATION["idioms"]`` (snippets of its code and what to know about them), and
-`conformance.porting.guide` checks that every snippet occurs verbatim in the code of the
+`conformance.porting.sources` checks that every snippet occurs verbatim in the code of the
 idiom's topics in that backend's file, so the guide cannot drift from the backends.
 """
 

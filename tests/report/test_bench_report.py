@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from conformance.bench import run as bench
-from conformance.report import page as report
+from conformance.report import cli as report
 
 from test_report import PNG_SIGNATURE, dump_dom
 

@@ -23,14 +23,14 @@ from PIL import Image
 
 import backends
 from conformance.harness import results, runner
-from conformance.report import page as report
+from conformance.report import cli as report
 from spec import cases, reference
 
 CHROMIUM = pathlib.Path("/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--hide-scrollbars"]
-FAIL_RED = np.array([0xD3, 0x2F, 0x2F])  # td.fail's background in report.CSS
+FAIL_RED = np.array([0xD3, 0x2F, 0x2F])  # td.fail's background in conformance.report.render_html.CSS
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 

@@ -1,0 +1,336 @@
+"""PaddlePaddle backend: the lesson's Paddle code (dygraph), with autograd doing the backward
+pass.
+
+Layouts: Paddle's convolutions take NCHW input and OIHW (out, in, h, w) weights, the 4-D
+forms `spec.shapes` computes every pairing in. `nn.Conv2D` takes asymmetric padding itself,
+as [top, bottom, left, right], and multiplies the padded zeros (0 * inf is NaN there, as the
+contract says), so nothing is padded first; `F.pad`, which the fast form uses, takes
+[left, right, top, bottom], the last axis first.
+
+No compiled path: `paddle.jit.to_static` never beat the eager loop, not even with its program
+built once and reused (medians on the 2-core machine, paddle 3.3.1). The lesson's 10-step
+loop, learn-edge-custom: eager 3.5-3.8 ms; to_static's AST translation (full_graph=True)
+10-16 ms reusing the program of the same shape, 60-115 ms for each new shape (0.4-0.9 s for
+the first in a process). learn-edge-builtin: eager 2.0-2.2 ms; to_static 5.6-6.4 ms reused,
+20-32 ms for a new shape. The 6x8 corr2d: eager 80 us, to_static 0.9 ms a call after 50 ms
+of translation per shape. Its default, the bytecode translator SOT (full_graph=False),
+cannot trace the fast form (it finds no `Geometry.tap_window`, a frozen dataclass's method)
+and ran the built-in loop in 3.5-3.9 ms. Eager Paddle runs every built-in case on both
+paths in about 0.25 s; the conformance cases alone hold over a hundred shapes.
+"""
+
+import warnings
+
+import numpy as np
+
+# Paddle's C++-extension helper warns at import that no ccache is on the PATH (it would
+# only matter for building custom operators): kept out of every run's output.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="No ccache found", category=UserWarning)
+    import paddle
+import paddle.nn.functional as F  # noqa: E402
+from paddle import nn  # noqa: E402
+
+from spec.shapes import conv_geometry  # noqa: E402
+
+name = "paddle"
+
+DECLARATION = {
+    "framework": "PaddlePaddle",
+    "requirements": "requirements/paddle.txt",
+    "python": "3.11",
+    # Subnormal inputs and results are kept (measured: conv2d, with FLAGS_use_onednn too,
+    # einsum, products).
+    "flushes_subnormals": False,
+    # No environment: eager Paddle logs nothing (only to_static's executor writes glog lines)
+    # and reruns are bit-identical without a flag (FLAGS_cudnn_deterministic is for GPUs).
+    # No threads of its own: on the CPU it computes in one thread unless OMP_NUM_THREADS or
+    # MKL_NUM_THREADS say more (FLAGS_paddle_num_threads is read but changes nothing eager).
+    "layer_bases": ["paddle.nn.layer.layers.Layer", "paddle.nn.layer.conv.Conv2D"],
+    # Where the code changes form: every case runs on both sides of each (tests/test_thresholds.py).
+    "thresholds": [
+        {"name": "the input as it is, not F.pad, when nothing is padded", "measure": "padding",
+         "limit": 0, "ops": ["corr2d", "conv2d", "layer", "grad"]},
+        {"name": "one channel: a product per tap, else a matrix product over the channels",
+         "measure": "channel_pairs", "limit": 1, "ops": ["corr2d", "conv2d", "layer", "grad"]},
+    ],
+    # porting idioms (conformance/porting/idioms.py names them): its snippets, verbatim
+    "idioms": {
+        "stack and sum arrays": {
+            "snippets": ["paddle.stack([", "sum(_corr2d_single(x, k, g)"],
+            "note": "a list; Python's sum adds the channels",
+        },
+        "write one element": {
+            "snippets": ["Y[i, j] = (window * K).sum()"],
+            "note": "item assignment, recorded by autograd",
+        },
+        "contract the channels": {
+            "snippets": ["paddle.einsum(\"nchw,oc->nohw\", window, k[:, :, a, b])"],
+            "note": "one einsum per kernel offset",
+        },
+        "flip the kernel": {
+            "snippets": ["paddle.flip(K, axis=[-2, -1])"],
+        },
+        "layer class and weights": {
+            "snippets": [
+                "class Conv2D(nn.Layer):",
+                "self.weight = self.create_parameter(",
+            ],
+            "note": "create_parameter() makes and registers a parameter; a "
+                    "paddle.ParamAttr is only its description (name, initializer), not a "
+                    "parameter: assigning one registers nothing",
+        },
+        "forward pass": {
+            "snippets": [
+                "def forward(self, x):",
+                "corr2d(x, self.weight, **self.geometry)",
+            ],
+            "note": "the parameter is the tensor",
+        },
+        "default initializers": {
+            "snippets": [
+                "default_initializer=nn.initializer.Uniform(0.0, 1.0)",
+                "self.create_parameter([kernel_size[0] if len(kernel_size) == 4 else 1], is_bias=True)",
+            ],
+            "note": "Uniform(0.0, 1.0) is U[0, 1), the lesson's rand; create_parameter's "
+                    "own default is Xavier-uniform for a weight, zeros for a bias "
+                    "(is_bias=True); nn.Conv2D itself: Normal(0, sqrt(2 / (C_in*kh*kw))) "
+                    "(He-normal), zero bias",
+        },
+        "built-in layer": {
+            "snippets": [
+                "class BuiltinConv2D(nn.Conv2D):",
+                "super().__init__(g.k4[1], g.k4[0], g.k4[2:], stride=g.stride, dilation=g.dilation,",
+            ],
+            "note": "nn.Conv2D(in_channels, out_channels, kernel_size, stride=, "
+                    "padding=, dilation=, bias_attr=): bias_attr=False for no bias",
+        },
+        "input layout (NCHW/NHWC)": {
+            "snippets": ["x4 = x.reshape(self.geometry.x4)"],
+            "note": "NCHW: the layer takes spec.shapes' x4 as it is",
+        },
+        "weight layout (OIHW/HWIO), set in place": {
+            "snippets": ["layer.weight.set_value(K.reshape(g.k4))"],
+            "note": "OIHW; set_value() writes in place, outside the graph",
+        },
+        "padding": {
+            "snippets": ["padding=[*g.padding[0], *g.padding[1]]", "F.pad(x4, [left, right, top, bottom])"],
+            "note": "the layer pads asymmetrically itself, [top, bottom, left, right], "
+                    "multiplying the padded zeros (0 * inf is NaN); F.pad takes the last "
+                    "axis first",
+        },
+        "stride with dilation": {
+            "snippets": ["stride=g.stride, dilation=g.dilation"],
+            "note": "both at once",
+        },
+        "float64": {
+            "snippets": ["layer.to(dtype=weight.dtype)"],
+            "note": "layers are made float32 (the default dtype): .to(dtype=) converts "
+                    "their parameters in place",
+        },
+        "record gradients": {
+            "snippets": ["X.stop_gradient = False"],
+            "note": "stop_gradient where torch has requires_grad, the other way round: "
+                    "paddle.to_tensor() makes stop_gradient=True tensors, parameters "
+                    "have False",
+        },
+        "zero gradients": {
+            "snippets": ["net.clear_gradients()"],
+            "note": "needed: backward() adds to .grad; clear_gradients() calls each "
+                    "parameter's clear_grad()",
+        },
+        "backward on a non-scalar loss": {
+            "snippets": ["l.sum().backward()", "(layer(X) * G).sum().backward()"],
+            "note": "sum first, as in torch (a non-scalar tensor backpropagates ones)",
+        },
+        "read a gradient": {
+            "snippets": ["net.weight.grad", "X.grad"],
+            "note": "an attribute",
+        },
+        "update in place": {
+            "snippets": ["with paddle.no_grad():", "net.weight[:] -= lr * net.weight.grad"],
+            "note": "write into the parameter: `net.weight -= ...` would assign a plain "
+                    "Tensor, which a Layer refuses (TypeError)",
+        },
+        "loss as a Python float": {
+            "snippets": ["l.sum().item()"],
+        },
+        "compile the learning loop": {
+            "note": "no compiled path: paddle.jit.to_static ran the 10-step loop slower "
+                    "than the eager loop even reusing its program (10 ms against 3.5 ms "
+                    "for the custom layer, 5.6 ms against 2.0 ms for the built-in), after "
+                    "20-115 ms of translation per shape (measured, paddle 3.3.1 on the "
+                    "CPU)",
+        },
+    },
+}
+
+
+def versions():
+    return {"framework": f"paddle {paddle.__version__}"}
+
+
+def asarray(array):
+    return paddle.to_tensor(np.array(array))  # keeps the dtype; stop_gradient=True
+
+
+def to_numpy(tensor):
+    return tensor.detach().numpy()
+
+
+def _pad(x4, g):
+    """Zero-pad an NCHW tensor by ((top, bottom), (left, right)) (no copy when all are 0)."""
+    if not any(map(any, g.padding)):
+        return x4
+    (top, bottom), (left, right) = g.padding
+    return F.pad(x4, [left, right, top, bottom])
+
+
+def _corr2d_single(X, K, g):
+    """The lesson's corr2d on one padded channel, one output element at a time."""
+    Y = paddle.zeros(g.out4[2:], dtype=X.dtype)
+    for i in range(Y.shape[0]):
+        for j in range(Y.shape[1]):
+            window = X[g.output_window(i, j)]
+            Y[i, j] = (window * K).sum()
+    return Y
+
+
+def corr2d_loop(X, K, padding=0, stride=1, dilation=1):
+    """The lessons' loops: corr2d per channel, summed over input channels
+    (corr2d_multi_in), stacked over output channels (corr2d_multi_in_out) and the batch."""
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    X4, K4 = _pad(X.reshape(g.x4), g), K.reshape(g.k4)
+    Y = paddle.stack([
+        paddle.stack([sum(_corr2d_single(x, k, g) for x, k in zip(X4[n], K4[o]))
+                      for o in range(g.k4[0])])
+        for n in range(g.x4[0])
+    ])
+    return Y.reshape(g.out_shape)
+
+
+def corr2d(X, K, padding=0, stride=1, dilation=1):
+    """Sum over the kernel's offsets (a, b) of the strided input window times K[:, :, a, b]:
+    a product per offset (one channel) or a matrix product over the input channels."""
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    x, k = _pad(X.reshape(g.x4), g), K.reshape(g.k4)
+    Y = None
+    for a in range(g.k4[2]):
+        for b in range(g.k4[3]):
+            window = x[g.tap_window(a, b)]
+            if g.k4[:2] == (1, 1):
+                term = window * k[0, 0, a, b]
+            else:
+                term = paddle.einsum("nchw,oc->nohw", window, k[:, :, a, b])
+            Y = term if Y is None else Y + term
+    return Y.reshape(g.out_shape)
+
+
+class BuiltinConv2D(nn.Conv2D):
+    """Paddle's own nn.Conv2D, taking and giving the case's shapes instead of NCHW."""
+
+    def __init__(self, g, bias=True):
+        super().__init__(g.k4[1], g.k4[0], g.k4[2:], stride=g.stride, dilation=g.dilation,
+                         padding=[*g.padding[0], *g.padding[1]], bias_attr=None if bias else False)
+        self.geometry = g
+
+    def forward(self, x):
+        x4 = x.reshape(self.geometry.x4)
+        return super().forward(x4).reshape(self.geometry.out_shape)
+
+
+def corr2d_builtin(X, K, padding=0, stride=1, dilation=1):
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    layer = BuiltinConv2D(g, bias=False)
+    layer.to(dtype=X.dtype)
+    layer.weight.set_value(K.reshape(g.k4))
+    return layer(X)
+
+
+FORMS = {"fast": corr2d, "builtin": corr2d_builtin, "loop": corr2d_loop}
+
+
+def conv2d(X, K, padding=0, stride=1, dilation=1, form="fast"):
+    return FORMS[form](X, paddle.flip(K, axis=[-2, -1]), padding, stride, dilation)
+
+
+class Conv2D(nn.Layer):
+    """The lesson's Conv2D layer, grown to channels, padding, stride and dilation."""
+
+    def __init__(self, kernel_size, padding=0, stride=1, dilation=1):
+        super().__init__()
+        self.weight = self.create_parameter(
+            list(kernel_size), default_initializer=nn.initializer.Uniform(0.0, 1.0))
+        self.bias = self.create_parameter([kernel_size[0] if len(kernel_size) == 4 else 1], is_bias=True)
+        self.geometry = dict(padding=padding, stride=stride, dilation=dilation)
+
+    def forward(self, x):
+        g = conv_geometry(x.shape, self.weight.shape, **self.geometry)
+        return corr2d(x, self.weight, **self.geometry) + self.bias.reshape(g.bias_shape)
+
+
+def _layer(form, x_shape, weight, bias, geometry, use_bias=True):
+    """The custom Conv2D ("fast") or the built-in nn.Conv2D, with these parameters."""
+    if form == "builtin":
+        layer = BuiltinConv2D(conv_geometry(x_shape, weight.shape, **geometry), bias=use_bias)
+    else:
+        layer = Conv2D(tuple(weight.shape), **geometry)
+    layer.to(dtype=weight.dtype)
+    layer.weight.set_value(weight.reshape(layer.weight.shape))
+    if layer.bias is not None:
+        layer.bias.set_value(bias)
+    return layer
+
+
+def layer_forward(X, weight, bias, padding=0, stride=1, dilation=1, form="fast"):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+    return _layer(form, X.shape, weight, bias, geometry)(X)
+
+
+def grad(X, K, bias, G, padding=0, stride=1, dilation=1, form="fast"):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+    layer = _layer(form, X.shape, K, bias, geometry)
+    X = X.clone()
+    X.stop_gradient = False
+    (layer(X) * G).sum().backward()
+    return X.grad, layer.weight.grad.reshape(K.shape), layer.bias.grad
+
+
+def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+    # The lesson's nn.Conv2D(..., bias_attr=False) whenever no bias takes part.
+    use_bias = learn_bias or bool((bias != 0).any())
+    net = _layer(form, X.shape, K_init, bias, geometry, use_bias)
+    losses = []
+    for _ in range(steps):
+        Y_hat = net(X)
+        l = (Y_hat - Y) ** 2
+        net.clear_gradients()
+        l.sum().backward()
+        losses.append(l.sum().item())
+        with paddle.no_grad():
+            net.weight[:] -= lr * net.weight.grad
+            if learn_bias:
+                net.bias[:] -= lr * net.bias.grad
+    final_bias = net.bias.detach() if net.bias is not None else bias
+    return losses, net.weight.detach().reshape(K_init.shape), final_bias
+
+
+def bare_loop(X, Y, K, lr, steps):
+    """The lesson's loop bare, as a call: nn.Conv2D without bias (the bench's yardstick)."""
+    X, Y = paddle.to_tensor(X[None, None]), paddle.to_tensor(Y[None, None])
+
+    def run():
+        conv2d = nn.Conv2D(1, 1, kernel_size=K.shape, bias_attr=False)
+        conv2d.weight.set_value(K[None, None])
+        losses = []
+        for _ in range(steps):
+            Y_hat = conv2d(X)
+            l = (Y_hat - Y) ** 2
+            conv2d.clear_gradients()
+            l.sum().backward()
+            losses.append(l.sum().item())
+            with paddle.no_grad():
+                conv2d.weight[:] -= lr * conv2d.weight.grad
+        return losses
+    return run

@@ -1,0 +1,142 @@
+"""The benchmark's summary: the ratios its targets state, each target met or not, and the
+table printed at the end of a run (bench/results.json holds the same)."""
+
+import math
+
+from conformance.bench.work import LEARN_CASES, SIZES, floor_seconds, work
+
+def verification(document):
+    """(how many timed results were verified, every wrong one in words): a wrong result
+    fails the bench and is never timed."""
+    verified, wrong = 0, []
+    for name, doc in document["backends"].items():
+        for row in doc.get("corr2d", []) + doc.get("learn", []):
+            where = row.get("size") or f"the {row.get('form')} learning loop"
+            if row.get("verified") is False:
+                wrong.append(f"{name} {row['path']} at {where}: {row['error']}")
+            verified += row.get("verified") is True
+    return verified, wrong
+
+
+def summarize(document):
+    """Ratios and targets from the measurements (pure arithmetic: no timing here)."""
+    floor, ratios, targets = document["floor"], [], []
+
+    def target(what, backend, value, limit, unit=""):
+        targets.append({"target": what, "backend": backend, "value": value, "limit": limit,
+                        "met": value is not None and value <= limit, "unit": unit})
+
+    for name, doc in document["backends"].items():
+        if "error" in doc:
+            targets.append({"target": "worker ran", "backend": name, "met": False, "value": doc["error"]})
+            continue
+        by = {(r["size"], r["path"]): r for r in doc["corr2d"]}
+        for size in dict.fromkeys(r["size"] for r in doc["corr2d"]):
+            t = {path: by.get((size, path), {}).get("median_s")
+                 for path in ("loop", "fast", "builtin", "compiled")}
+            measured = {path: s for path, s in t.items()
+                        if s is not None and not by[size, path].get("estimated")}
+            w = work(*SIZES[size])
+            best = min(measured, key=measured.get) if measured else None
+            row = {"backend": name, "size": size, "floor_s": floor_seconds(w["bytes"], w["flops"], floor),
+                   "fast_over_native": _ratio(t["fast"], t["builtin"]),
+                   "compiled_over_native": _ratio(t["compiled"], t["builtin"]),
+                   "loop_over_fast": _ratio(t["loop"], t["fast"]), "best_path": best,
+                   "best_over_floor": None}
+            row["best_over_floor"] = _ratio(measured.get(best), row["floor_s"])
+            one_pass = by.get((size, "fast-1x1"), {}).get("median_s")
+            if one_pass is not None:  # kh*kw passes: what the fast form cannot go below
+                passes = one_pass * math.prod(SIZES[size][1])
+                row.update(fast_over_passes=_ratio(t["fast"], passes),
+                           passes_over_native=_ratio(passes, t["builtin"]),
+                           one_pass_over_floor=_ratio(one_pass, row["floor_s"]))
+            compiled_one = by.get((size, "compiled-1x1"), {}).get("median_s")
+            if compiled_one is not None:  # a one-tap compiled program: call, allocation, one pass
+                row["compiled_over_one_tap"] = _ratio(t["compiled"], compiled_one)
+            fast = by.get((size, "fast"), {})
+            if fast.get("peak_bytes") is not None:
+                in_out = w["input_bytes"] + w["output_bytes"]
+                row["fast_peak_over_in_out"] = (w["input_bytes"] + fast["peak_bytes"]) / in_out
+            ratios.append(row)
+            if size in ("256x256/3x3", "1024x1024/5x5"):
+                target(f"fast / native corr2d at {size}", name, row["fast_over_native"], 1.0, "x")
+            if size == "1024x1024/5x5":
+                target(f"best path ({best}) / floor at {size}", name, row["best_over_floor"], 3.0, "x")
+            if size == "4096x4096/5x5" and "fast_peak_over_in_out" in row:
+                target(f"fast path peak memory / (input + output) at {size}", name,
+                       row["fast_peak_over_in_out"], 3.0, "x")
+        learn = {(r["form"], r["path"]): r["median_s"] for r in doc["learn"] if "median_s" in r}
+        for form in LEARN_CASES:
+            if (form, "compiled") in learn:
+                target(f"10-step learning loop, compiled, {form} form", name,
+                       learn[form, "compiled"] * 1e3, 1.0, "ms")
+            target(f"10-step learning loop, eager / bare lesson loop, {form} form", name,
+                   _ratio(learn.get((form, "eager")), learn.get((form, "bare"))), 3.0, "x")
+        target("all built-in cases (cold) / framework import", name,
+               _ratio(doc["cases"]["cold_s"], doc["import_s"]), 1.5, "x")
+    document.update(ratios=ratios, targets=targets)
+    return document
+
+
+def _ratio(a, b):
+    return None if a is None or b is None else a / b
+
+
+def _fmt(seconds):
+    return "-" if seconds is None else f"{seconds * 1e3:.3g}"
+
+
+def _x(value):
+    return "-" if value is None else f"{value:.2f}x"
+
+
+def table(document):
+    lines = [f"floor: copy {document['floor']['copy_bytes_per_s'] / 1e9:.1f} GB/s (read + write), "
+             f"float32 matmul {document['floor']['matmul_flops_per_s'] / 1e9:.1f} GFLOP/s; "
+             "times are medians in ms; ~ marks an estimate"]
+    header = ["backend", "size", "loop", "fast", "native", "compiled", "floor", "fast/native", "best/floor",
+              "loop/fast", "taps*pass/native", "compiled/1-tap"]
+    rows = [header]
+    for ratio in document["ratios"]:
+        doc = document["backends"][ratio["backend"]]
+        cell = {}
+        for r in doc["corr2d"]:
+            if r["size"] == ratio["size"]:
+                value = "error" if "error" in r else _fmt(r.get("median_s"))
+                cell[r["path"]] = ("~" if r.get("estimated") else "") + value
+        rows.append([ratio["backend"], ratio["size"], cell.get("loop", "-"), cell.get("fast", "-"),
+                     cell.get("builtin", "-"), cell.get("compiled", "-"), _fmt(ratio["floor_s"]),
+                     _x(ratio["fast_over_native"]), _x(ratio["best_over_floor"]) + f" {ratio['best_path']}",
+                     _x(ratio["loop_over_fast"]), _x(ratio.get("passes_over_native")),
+                     _x(ratio.get("compiled_over_one_tap"))])
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    lines.append("taps*pass: kh*kw times the fast form with a 1x1 kernel (one offset's pass over the "
+                 "output); compiled/1-tap: against the compiled form with a 1x1 kernel (call, allocation, "
+                 "one pass)")
+    lines.append("learning loop (ms per 10 steps): form eager compiled bare | import s, all cases "
+                 "cold/warm s (cold per path) | tiny op, tiny compiled call ms | peak RSS MiB")
+    for name, doc in document["backends"].items():
+        if "error" in doc:
+            lines.append(f"{name}: {doc['error']}")
+            continue
+        learn = {(r["form"], r["path"]): r.get("median_s") for r in doc["learn"]}
+        parts = [f"{form} {_fmt(learn.get((form, 'eager')))} {_fmt(learn.get((form, 'compiled')))} "
+                 f"{_fmt(learn.get((form, 'bare')))}" for form in LEARN_CASES]
+        by_path = " ".join(f"{p} {t:.2f}" for p, t in doc["cases"]["cold_by_path_s"].items())
+        calls = doc["calls"]
+        lines.append(f"{name}: " + "; ".join(parts) + f" | import {doc['import_s']:.2f}, cases "
+                     f"{doc['cases']['cold_s']:.2f}/{doc['cases']['warm_s']:.2f} ({by_path}) | "
+                     f"{_fmt(calls.get('tiny_op_s'))} {_fmt(calls.get('tiny_compiled_call_s'))} | "
+                     f"peak {doc['peak_rss_bytes'] / 2**20:.0f}")
+    verified, wrong = verification(document)
+    lines.append(f"verified: {verified} timed results agree with the float64 reference within the derived "
+                 f"tolerance; {len(wrong)} wrong")
+    lines += [f"  WRONG {problem}" for problem in wrong]
+    lines.append("targets:")
+    for t in document["targets"]:
+        value = t["value"] if isinstance(t["value"], str) else (
+            "-" if t["value"] is None else f"{t['value']:.2f}{t.get('unit', '')}")
+        lines.append(f"  {'met    ' if t['met'] else 'NOT MET'} {t['backend']}: {t['target']}: {value}"
+                     + (f" (limit {t['limit']}{t.get('unit', '')})" if "limit" in t else ""))
+    return "\n".join(lines)

@@ -1,0 +1,47 @@
+"""The page's blocks as index.md: the same content as index.html, the plots linked as the
+PNG files beside it. Markdown has no colors: a mark before a cell's text stands in for the
+styles that matter at a glance, and failing cells are bold."""
+
+from conformance.report.blocks import Figure, Heading, Items, Para, Table, as_cell
+
+MARK = {"fail": "❌ ", "failing": "❌ ", "near": "⚠️ ", "known": "ℹ️ ", "skipped": "⏸ "}
+BOLD = ("fail", "case failing")
+
+
+def _text(text):
+    """Text that cannot break a table row."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _cell(cell):
+    cell = as_cell(cell)
+    # A style may name several things ("case failing"): the last is the one to mark.
+    text = MARK.get(cell.style.split()[-1] if cell.style else "", "") + cell.text
+    if cell.style in BOLD:
+        text = f"**{text}**"
+    return _text(text + (f" ({cell.note})" if cell.note else ""))
+
+
+def _table(block):
+    lines = ["| " + " | ".join(map(_cell, block.header)) + " |",
+             "|" + " --- |" * len(block.header)]
+    lines += ["| " + " | ".join(map(_cell, row)) + " |" for row in block.rows]
+    return "\n".join(lines)
+
+
+def _block(block):
+    if isinstance(block, Heading):
+        return "#" * block.level + " " + block.text
+    if isinstance(block, Para):
+        return f"**{block.text}**" if "verdict" in block.style else block.text
+    if isinstance(block, Items):
+        return "\n".join(f"- {item}" for item in block.items)
+    if isinstance(block, Table):
+        return _table(block)
+    if isinstance(block, Figure):
+        return f"![{block.caption}]({block.file.name})\n\n{block.caption}"
+    raise TypeError(f"not a page block: {block!r}")
+
+
+def render(blocks):
+    return "\n\n".join(map(_block, blocks)) + "\n"

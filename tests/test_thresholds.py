@@ -1,0 +1,142 @@
+"""Every size regime of every fast path is verified: each backend declares the thresholds at
+which its code changes form (`backends.contract`: "thresholds"), the built-in cases reach
+both sides of each, and a bug planted past a threshold turns the comparison red.
+
+The coverage tests read declarations and cases only, so they hold every registered backend
+in every session; the planted-bug tests edit the chosen backend's own code.
+"""
+
+import ast
+import inspect
+import re
+import textwrap
+
+import pytest
+
+import backends
+from conformance.harness.compare import compare
+from conformance.harness.runner import run_cases
+from planting import messages
+from spec import cases
+
+DTYPES = ("float32", "float64")
+# A module constant with one of these words in its name is a size the code switches at.
+SIZE_CONSTANT = re.compile(r"BLOCK|THRESHOLD|LIMIT|CUTOFF")
+
+
+def _parsed():
+    found = []
+    for raw in cases.load():
+        try:
+            found.append((raw, cases.parse(raw)))
+        except Exception:
+            continue  # a case that raises reaches no form
+    return found
+
+
+PARSED = _parsed()
+THRESHOLDS = [(d, t) for d in backends.declarations() for t in d.thresholds]
+
+
+def _channel_kinds(threshold):
+    """The channel kinds a threshold must be crossed with: both, unless its `when` fixes one
+    (or it is the switch between them)."""
+    if threshold.measure == "channel_pairs":
+        return [("", lambda g: True)]
+    low, high = threshold.when.get("channel_pairs", (None, None))
+    kinds = [("one channel", lambda g: g.measure("channel_pairs") == 1),
+             ("channels", lambda g: g.measure("channel_pairs") > 1)]
+    return [(name, test) for name, test in kinds
+            if (name == "one channel" and (low is None or low <= 1)) or (name == "channels" and (high is None or high > 1))]
+
+
+@pytest.mark.parametrize("declaration, threshold", THRESHOLDS,
+                         ids=[f"{d.name}: {t.name}" for d, t in THRESHOLDS])
+def test_the_builtin_cases_reach_both_sides_of_every_declared_threshold(declaration, threshold):
+    limit = declaration.limit(threshold)
+    missing = []
+    for op in threshold.ops:
+        for dtype in DTYPES:
+            for kind, is_kind in _channel_kinds(threshold):
+                measured = [case.geometry.measure(threshold.measure) for raw, case in PARSED
+                            if case.op == op and case.dtype == dtype and is_kind(case.geometry)
+                            and threshold.applies(op, case.geometry)]
+                for side, reached in (("at or below", any(m <= limit for m in measured)),
+                                      ("above", any(m > limit for m in measured))):
+                    if not reached:
+                        missing.append(f"{op} {dtype} {kind} {side} {threshold.measure} = {limit}")
+    assert not missing, f"{declaration.name}: no built-in case for {missing}"
+
+
+@pytest.mark.parametrize("name", backends.names())
+def test_every_size_constant_is_a_declared_threshold(name):
+    """A blocking without a declared threshold is a path no case is known to reach."""
+    declaration = backends.declaration(name)
+    tree = ast.parse(declaration.path.read_text())
+    constants = {node.id for stmt in tree.body if isinstance(stmt, ast.Assign)
+                 for target in stmt.targets for node in ast.walk(target)
+                 if isinstance(node, ast.Name) and SIZE_CONSTANT.search(node.id)}
+    declared = {t.limit for t in declaration.thresholds if isinstance(t.limit, str)}
+    assert constants <= declared, f"{declaration.path}: size constants {sorted(constants - declared)} " \
+                                  "are no declared threshold's limit"
+
+
+# Bugs planted past a threshold: one line of the function a threshold names, changed the way
+# a slip would change it. Each must be caught on the cases above the threshold, and only there.
+BLOCK_BUGS = {
+    "each block after the first drops its last element": (
+        "stop = min(start + step, span)", "stop = min(start + step, span) - (start > 0)"),
+    "the last block is lost": (
+        "for start in range(0, span, step):", "for start in range(0, max(span - step, 1), step):"),
+}
+
+
+def _planted(monkeypatch, backend, function, old, new):
+    source = textwrap.dedent(inspect.getsource(getattr(backend.module, function)))
+    assert old in source, f"{function} no longer holds {old!r}: update the planted bug"
+    namespace = dict(vars(backend.module))
+    exec(compile(source.replace(old, new), f"<planted {function}>", "exec"), namespace)
+    monkeypatch.setattr(backend.module, function, namespace[function])
+
+
+def _blocked(declaration):
+    return [t for t in declaration.thresholds if t.code and isinstance(t.limit, str)]
+
+
+@pytest.mark.parametrize("bug", sorted(BLOCK_BUGS))
+def test_a_bug_past_a_block_threshold_is_caught_there_and_only_there(backend, monkeypatch, bug):
+    blocked = _blocked(backend.declaration)
+    if not blocked:
+        pytest.skip(f"{backend.name} declares no blocks")
+    old, new = BLOCK_BUGS[bug]
+    for threshold in blocked:
+        limit = backend.declaration.limit(threshold)
+        chosen = [raw for raw, case in PARSED if threshold.applies(case.op, case.geometry)]
+        above = {raw["id"] for raw, case in PARSED if raw in chosen
+                 and case.geometry.measure(threshold.measure) > limit}
+        assert above, threshold.name
+        with monkeypatch.context() as patch:
+            _planted(patch, backend, threshold.code, old, new)
+            planted = {"backend": "planted", "results": run_cases(backend, chosen)}
+        caught = {failure.case for failure in compare([planted], chosen).failures}
+        assert caught == above, (threshold.name, sorted(caught ^ above), messages(compare([planted], chosen))[:3])
+
+
+def test_a_bug_in_the_flat_forms_wrapped_columns_is_caught(backend, monkeypatch):
+    """The flat form computes rows as wide as the padded input and crops the columns that
+    wrap around; cropping one column off is caught by every stride-1 case it runs."""
+    flat = [t for t in backend.declaration.thresholds if t.code and t.measure == "stride"]
+    if not flat:
+        pytest.skip(f"{backend.name} has no flat form")
+    source = inspect.getsource(getattr(backend.module, "_corr2d_flat"))
+    crop = re.search(r"\[\.\.\., :ow\]|end=ow\)", source)
+    assert crop, "the flat form's crop moved: update the planted bug"
+    wrong = "[..., 1 : ow + 1]" if crop.group() == "[..., :ow]" else "end=ow + 1)"
+    with monkeypatch.context() as patch:
+        namespace = dict(vars(backend.module))
+        exec(textwrap.dedent(source).replace(crop.group(), wrong), namespace)
+        patch.setattr(backend.module, "_corr2d_flat", namespace["_corr2d_flat"])
+        chosen = [raw for raw, case in PARSED if case.op == "corr2d" and flat[0].applies("corr2d", case.geometry)
+                  and case.geometry.measure("stride") == 1 and not cases.is_large(raw)]
+        planted = {"backend": "planted", "results": run_cases(backend, chosen)}
+    assert not compare([planted], chosen).ok
