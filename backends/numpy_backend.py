@@ -17,9 +17,9 @@ DECLARATION = {
     "framework": "NumPy",
     "requirements": "requirements/numpy.txt",
     "python": "3.11",
+    "capabilities": ["fork_after_import"],  # check forks its children after the import
     "flushes_subnormals": False,
     "layer_bases": ["builtins.object", "builtins.object"],
-    "capabilities": ["fork_after_import"],  # check forks its children after the import
     # Where the code changes form: every case runs on both sides of each (tests/test_thresholds.py).
     "thresholds": [
         {"name": "the flat form: at stride 1 each tap's window is one run of the flattened input",

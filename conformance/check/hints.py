@@ -28,7 +28,7 @@ HINTS = {
     "dropped-bias": "the bias is dropped: the output is the cross-correlation alone",
     "double-bias": "the bias is added twice",
     "input-shaped-weight": "the weight took the input's shape {shape}, not the kernel size {kernel}: "
-                           "it is built from the first input (Keras passes build() the input's shape)",
+                           "it is made from the first input (a build() that receives the input's shape)",
     "not-a-parameter": "the {which} is a plain {kind}, not a parameter of the layer: it computes the forward "
                        "pass but the framework neither lists nor trains it",
 }
