@@ -139,3 +139,27 @@ def project(session):
     rule that no framework is named outside backends/."""
     session.install("-r", "requirements/project.txt")
     session.run("python", "-m", "pytest", "tests/project", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def check(session):
+    """python -m conformance check TARGET... --backend NAME in NAME's pinned environment, with
+    check's own tools (requirements/check.txt, installed --no-deps: they change none of its
+    pins); kept in .nox/check-NAME and rebuilt when either file changes. --install PKG goes
+    to a throwaway overlay on it, never into it. Not a default session: it needs targets."""
+    args = list(session.posargs)
+    names = [a.split("=", 1)[1] for a in args if a.startswith("--backend=")]
+    names += [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--backend"]
+    if not names and "--merge" not in args:
+        session.error(f"nox -s check -- TARGET... --backend NAME, NAME one of {', '.join(backends.names())}")
+    declaration = backends.declaration(names[0] if names else "numpy")
+    location = pathlib.Path(".nox", f"check-{declaration.name}")
+    pins = pathlib.Path(declaration.main.requirements).read_text() + pathlib.Path("requirements/check.txt").read_text()
+    stamp, python = location / "pins.txt", location / "bin" / "python"
+    if not stamp.exists() or stamp.read_text() != pins:
+        session.run("python", "-m", "venv", "--clear", str(location))
+        session.run(str(python), "-m", "pip", "install", "--quiet", "-r", declaration.main.requirements, external=True)
+        session.run(str(python), "-m", "pip", "install", "--quiet", "--no-deps", "-r", "requirements/check.txt",
+                    external=True)
+        stamp.write_text(pins)
+    session.run(str(python), "-m", "conformance", "check", *args, external=True, env=declaration.environment)

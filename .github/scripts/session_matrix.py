@@ -15,6 +15,7 @@ import sys
 # Sessions without a job of their own, and why.
 NOT_RUN = {
     "matrix": "it reruns every backend session; the report job compares their results instead",
+    "check": "it checks the targets given after --; tests/check runs in every backend's session",
 }
 
 
