@@ -31,6 +31,9 @@ HINTS = {
                            "it is made from the first input (a build() that receives the input's shape)",
     "not-a-parameter": "the {which} is a plain {kind}, not a parameter of the layer: it computes the forward "
                        "pass but the framework neither lists nor trains it",
+    "no-array": "the {which} is a {kind}, not a parameter: it describes one (a name, an initializer) but holds "
+                "no array to compute with or train; make the parameter itself (create_parameter, Parameter, "
+                "add_weight, params.get)",
 }
 
 
@@ -92,6 +95,8 @@ def for_layer(info, X_shape):
     shape = tuple(info.get("weight_shape") or ())
     if info.get("problem") == "weight-shape" and shape == tuple(X_shape):
         return HINTS["input-shaped-weight"].format(shape=shape, kernel=kernel)
+    if info.get("problem") == "not-a-parameter":
+        return HINTS["no-array"].format(which="weight", kind=info.get("weight_type", "object"))
     for which, key in (("weight", "registered"), ("bias", "bias_registered")):
         if info.get(key) is False:
             return HINTS["not-a-parameter"].format(which=which, kind=info.get(f"{which}_type", "tensor"))

@@ -77,7 +77,9 @@ def judge(call, result):
     verdict["notes"] += extra.get("notes", [])
     problem = _layer_problem(extra, case)
     if problem:
-        return {**verdict, "status": "fail", "kind": "a weight or bias of the wrong shape", "detail": problem,
+        kind = "a weight that is not a parameter" if extra.get("problem") == "not-a-parameter" else \
+            "a weight or bias of the wrong shape"
+        return {**verdict, "status": "fail", "kind": kind, "detail": problem,
                 "hint": hints.for_layer(extra, case.inputs["X"].shape)}
     expected = _expected(json.dumps(raw, sort_keys=True))
     tol = tolerance.versus_reference(case)

@@ -86,6 +86,17 @@ def _install(python, package, constraints, notes, log):
                  f"dependencies; kept the environment's {', '.join(kept) or 'packages'}")
 
 
+def _missing_tools(python, folder):
+    """requirements/check.txt less what the environment has already (its own pin wins)."""
+    lines = [line.strip() for line in TOOLS.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    code = ("import sys, importlib.metadata as m\nfor n in sys.argv[1:]:\n    try: m.version(n)\n"
+            "    except m.PackageNotFoundError: print(n)")
+    missing = set(_run([python, "-c", code, *[_name(line) for line in lines]]).stdout.split())
+    path = folder / "tools.txt"
+    path.write_text("".join(f"{line}\n" for line in lines if _name(line) in missing))
+    return path
+
+
 def ensure(python, packages, say=print):
     """(the Python the children run, notes): `python` itself when it has the tools and
     nothing is to be installed, else an overlay's."""
@@ -112,7 +123,8 @@ def ensure(python, packages, say=print):
     constraints = folder / "constraints.txt"
     constraints.write_text("\n".join(line for line in freeze if "==" in line and not line.startswith("-e")) + "\n")
     notes, log = [], []
-    if tools and _pip(overlay_python, "--no-deps", "-c", constraints, "-r", TOOLS, log=log).returncode != 0:
+    if tools and _pip(overlay_python, "--no-deps", "-c", constraints, "-r", _missing_tools(python, folder),
+                      log=log).returncode != 0:
         raise OverlayError(f"cannot install check's tools ({TOOLS}): {log[-1]}")
     for package in packages:
         _install(overlay_python, package, constraints, notes, log)

@@ -161,6 +161,18 @@ def _not_a_parameter(records):
     hint(rec, "Conv2D", "not a parameter of the layer")
 
 
+def _chapter_paddle(rec):
+    assert rec["status"] == "PASS" and rec["tab"] == "paddle"
+    passes_all(rec, "corr2d")
+    passes_all(rec, "Conv2D")
+
+
+def _param_attr(records):
+    rec = records[str(PLANTED / "paddle_weight_param_attr.py")]
+    passes_all(rec, "corr2d")
+    hint(rec, "Conv2D", "is a ParamAttr, not a parameter")
+
+
 # backend -> [(test id, targets, options, assertions)]
 ENTRIES = {
     "numpy": [
@@ -186,6 +198,10 @@ ENTRIES = {
     ],
     "jax": [
         ("chapter", [CHAPTER], [], _chapter(_chapter_jax)),
+    ],
+    "paddle": [
+        ("chapter", [CHAPTER], [], _chapter(_chapter_paddle)),
+        ("planted-param-attr", [PLANTED / "paddle_weight_param_attr.py"], [], _param_attr),
     ],
 }
 SEED004_WITHOUT_ASSERT = _seed004_without_assert
