@@ -45,7 +45,7 @@ def _load(job, channel, backend):
     os.chdir(folder)
     sys.path.insert(0, folder)
     sys.argv = [path]
-    shell = execute.make_shell(tempfile.mkdtemp(prefix="check-ipython-"))
+    shell = execute.make_shell(os.environ.get("IPYTHONDIR") or tempfile.mkdtemp(prefix="check-ipython-"))
     shell.user_ns.update(__file__=path, __name__="__main__")
     if tab:
         _chapter_tab(shell.user_ns, tab)

@@ -25,6 +25,10 @@ def make_shell(ipython_dir):
     from IPython.core.interactiveshell import InteractiveShell
     from traitlets.config import Config
 
+    if InteractiveShell.initialized():  # made by the fork server before it forked this child
+        shell = InteractiveShell.instance()
+        sys.modules["__main__"] = shell.user_module
+        return shell
     config = Config()
     config.HistoryManager.enabled = False
     config.InteractiveShell.colors = "nocolor"

@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 
 from conformance.check import hints
-from conformance.check.plan import describe_inputs
+from conformance.check.plan import describe_inputs, parsed
 from conformance.harness.judge import worst
 from conformance.harness.runner import run_case
 from spec import cases, reference, tolerance
@@ -32,6 +32,15 @@ EVENTS = {"hang": "hung", "crash": "crashed", "memory": "ran out of memory"}
 def _expected(raw_json):
     raw = json.loads(raw_json)
     return run_case(reference, raw)
+
+
+_TOLERANCES = {}
+
+
+def _tolerance(case):
+    if id(case) not in _TOLERANCES:
+        _TOLERANCES[id(case)] = (case, tolerance.versus_reference(case))
+    return _TOLERANCES[id(case)][1]
 
 
 def _error(error):
@@ -60,7 +69,7 @@ def _layer_problem(extra, case):
 def judge(call, result):
     """One call's verdict: {"subject", "case", "status", "detail", "hint", "notes", "inputs"}."""
     raw = call["case"]
-    case = cases.parse(raw)
+    case = parsed(raw)
     verdict = {"subject": call["subject"], "role": call["role"], "case": raw["id"], "inputs": describe_inputs(case),
                "status": "pass", "detail": "", "hint": None, "notes": []}
     if result is None:
@@ -81,8 +90,7 @@ def judge(call, result):
             "a weight or bias of the wrong shape"
         return {**verdict, "status": "fail", "kind": kind, "detail": problem,
                 "hint": hints.for_layer(extra, case.inputs["X"].shape)}
-    expected = _expected(json.dumps(raw, sort_keys=True))
-    tol = tolerance.versus_reference(case)
+    expected, tol = _expected(json.dumps(raw, sort_keys=True)), _tolerance(case)
     outputs = result.get("outputs", {})
     for field in case.outputs:
         description = outputs.get(field)

@@ -10,10 +10,28 @@ axis). Only lesson-sized cases run: the suite's large cases exist for its own fa
 Every case of the op that does not run is listed with its reason, and never counted.
 """
 
+import json
+
 import numpy as np
 
 from conformance.check.roles import GEOMETRY, ROLES, learn_arguments
 from spec import cases, shapes
+
+_PARSED = {}  # id(raw case) -> (raw, parsed case or the exception): every target plans the same cases
+
+
+def parsed(raw):
+    """spec.cases.parse(raw), once per case object (raises what it raised)."""
+    if id(raw) not in _PARSED:
+        try:
+            _PARSED[id(raw)] = (raw, cases.parse(raw))
+        except Exception as exc:
+            _PARSED[id(raw)] = (raw, exc)
+    result = _PARSED[id(raw)][1]
+    if isinstance(result, Exception):
+        raise result
+    return result
+
 
 # A lesson-sized case: at most this many multiply-adds (over all steps of a learning loop).
 LESSON_SIZE = 200_000
@@ -72,7 +90,7 @@ def why_not(raw, subject, parameters):
         return ("expect an input error: rejecting bad input is the suite's contract (spec/contract.py), "
                 "not the lesson's", f"expects {expect['error']}")
     try:
-        case = cases.parse(raw)
+        case = parsed(raw)
     except Exception as exc:
         return "are not valid cases", f"{type(exc).__name__}: {exc}"
     kernel = case.inputs.get("K", case.inputs.get("weight", case.inputs.get("K_init")))
@@ -104,7 +122,18 @@ def why_not(raw, subject, parameters):
     return None
 
 
+_PLANS = {}
+
+
 def plan(subjects, raw_cases):
+    """`plan_of`, once per set of subjects (a class's submissions define the same ones)."""
+    key = (json.dumps(subjects, sort_keys=True), id(raw_cases))
+    if key not in _PLANS:
+        _PLANS[key] = plan_of(subjects, raw_cases)
+    return _PLANS[key]
+
+
+def plan_of(subjects, raw_cases):
     """(calls, not_applicable): one call per (subject, case) that applies, in order; one
     {"subject", "case", "group", "reason"} per case of the subject's op that does not."""
     calls, not_applicable = [], []
@@ -121,7 +150,7 @@ def plan(subjects, raw_cases):
                 not_applicable.append({"subject": subject["name"], "case": raw["id"], "group": reason[0],
                                        "reason": reason[1]})
                 continue
-            case = cases.parse(raw)
+            case = parsed(raw)
             geometry = {name: lesson_form(name, getattr(case.geometry, name)) for name in GEOMETRY if name in names}
             calls.append({"i": len(calls), "subject": subject["name"], "role": role.name, "case": raw,
                           "geometry": geometry, **({"arguments": arguments} if arguments else {})})

@@ -168,6 +168,8 @@ class _Attempt:
                 else:
                     for message in self.reader.feed(data):
                         self._handle(message)
+            if self.phase == "done" and not open_fds:
+                return None  # finished and gone: its exit status adds nothing
             status = self.process.poll()
             if status is not None and self.pipes.messages not in open_fds:
                 if self.pipes.output in open_fds:  # a grandchild may hold stdout open

@@ -26,6 +26,9 @@ def _preload(backend_name):
     import IPython.core.interactiveshell  # noqa: F401
     import nbformat  # noqa: F401
 
+    import tempfile
+
+    execute.make_shell(tempfile.mkdtemp(prefix="check-ipython-"))  # each child gets a copy, empty
     backend = backends.load(backend_name)
     backend.to_numpy(backend.corr2d(backend.asarray(np.ones((3, 3), np.float32)),
                                     backend.asarray(np.ones((2, 2), np.float32))))
