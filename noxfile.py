@@ -129,7 +129,7 @@ def bench(session):
     Not a default session: timings belong on a quiet machine, not in the test run.
     Arguments after -- go to `python -m conformance bench` (e.g. --sizes 256x256/3x3).
     bench/index.html shows the results as a chart and the targets as a table."""
-    session.install("-r", "requirements/report.txt")  # numpy.txt's pins plus matplotlib
+    session.install("-r", "requirements/report.txt", "-r", "requirements/peers.txt")  # + OpenCV, SciPy
     session.run("python", "-m", "conformance", "bench", *_workers(session, "requirements/report.txt"),
                 "--out", "bench/results.json", *session.posargs)
     session.run("python", "-m", "conformance", "report", "--bench", "bench/results.json", "--out", "bench")

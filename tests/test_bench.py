@@ -86,7 +86,7 @@ def test_summary_ratios_and_targets():
     assert small["loop_over_fast"] == pytest.approx(42)
     targets = {t["target"]: t for t in document["targets"]}
     assert not targets["fast / native corr2d at 1024x1024/5x5"]["met"]
-    assert not targets["all built-in cases (cold) / framework import"]["met"]  # 2.0x > 1.5x
+    assert not targets["all lesson-sized built-in cases (cold) / framework import"]["met"]  # 2.0x > 1.5x
     eager = targets["10-step learning loop, eager / bare lesson loop, fast form"]
     assert eager["value"] == pytest.approx(4.0) and not eager["met"]
     assert "Traceback" not in bench.table(document)
@@ -166,3 +166,24 @@ def test_a_target_is_met_only_when_its_upper_quartile_meets_it():
     target = next(t for t in bench.summarize(document)["targets"]
                   if t["target"] == "fast / native corr2d at 1024x1024/5x5")
     assert target["met"] and target["q3"] == pytest.approx(0.95)
+
+
+def test_the_peers_are_verified_like_the_backends_and_a_missing_one_says_so(monkeypatch):
+    from conformance.bench import peers
+
+    def missing():
+        raise ImportError("No module named 'nothing'")
+
+    from spec import reference
+
+    monkeypatch.setattr(peers, "PEERS", {
+        "right": lambda: lambda X, K: reference.corr2d(X, K).astype(X.dtype),
+        "zero": lambda: lambda X, K: np.zeros((X.shape[0] - K.shape[0] + 1, X.shape[1] - K.shape[1] + 1), X.dtype),
+        "absent": missing,
+    })
+    rows = {row["peer"]: row for row in peers.time_peers(["64x64/3x3"], budget=0)}
+    assert rows["right"]["verified"] and rows["right"]["median_s"] > 0
+    assert rows["zero"]["verified"] is False and "median_s" not in rows["zero"]
+    assert rows["absent"]["error"].startswith("not installed") and "requirements/peers.txt" in rows["absent"]["error"]
+    verified, wrong = bench.verification({"backends": {}, "peers": list(rows.values())})
+    assert verified == 1 and len(wrong) == 1 and wrong[0].startswith("zero peer at 64x64/3x3: wrong result")

@@ -10,13 +10,18 @@ def verification(document):
     """(how many timed results were verified, every wrong one in words): a wrong result
     fails the bench and is never timed."""
     verified, wrong = 0, []
-    for name, doc in document["backends"].items():
-        for row in doc.get("corr2d", []) + doc.get("learn", []):
-            where = row.get("size") or f"the {row.get('form')} learning loop"
-            if row.get("verified") is False:
-                wrong.append(f"{name} {row['path']} at {where}: {row['error']}")
-            verified += row.get("verified") is True
+    rows = [(name, row) for name, doc in document["backends"].items()
+            for row in doc.get("corr2d", []) + doc.get("learn", [])]
+    for name, row in rows + [(row["peer"], {**row, "path": "peer"}) for row in document.get("peers", [])]:
+        where = row.get("size") or f"the {row.get('form')} learning loop"
+        if row.get("verified") is False:
+            wrong.append(f"{name} {row['path']} at {where}: {row['error']}")
+        verified += row.get("verified") is True
     return verified, wrong
+
+
+# The peer a compiled path must not be slower than.
+PEER_TARGET = "opencv filter2D"
 
 
 def quartiles(a, b=None, scale=1.0):
@@ -47,6 +52,7 @@ def summarize(document):
         targets.append({"target": what, "backend": backend, "value": median, "q1": q1, "q3": q3,
                         "limit": limit, "met": q3 is not None and q3 <= limit, "unit": unit})
 
+    peers = {(r["peer"], r["size"]): r for r in document.get("peers", []) if "median_s" in r}
     for name, doc in document["backends"].items():
         if "error" in doc:
             targets.append({"target": "worker ran", "backend": name, "met": False, "value": doc["error"]})
@@ -85,6 +91,12 @@ def summarize(document):
             if size == "1024x1024/5x5":
                 target(f"best path ({best}) / floor at {size}", name,
                        quartiles(by.get((size, best)), scale=row["floor_s"]) if best else None, 3.0, "x")
+            if size == "1024x1024/5x5" and "compiled" in measured:  # where a compiler exists
+                target(f"compiled / floor at {size}", name,
+                       quartiles(by.get((size, "compiled")), scale=row["floor_s"]), 2.0, "x")
+                peer = peers.get((PEER_TARGET, size))
+                target(f"best path ({best}) / {PEER_TARGET} at {size}", name,
+                       quartiles(by.get((size, best)), scale=peer["median_s"]) if peer else None, 1.0, "x")
             if size == "4096x4096/5x5" and "fast_peak_over_in_out" in row:
                 target(f"fast path peak memory / (input + output) at {size}", name,
                        row["fast_peak_over_in_out"], 3.0, "x")
@@ -95,7 +107,7 @@ def summarize(document):
                        quartiles(learn[form, "compiled"], scale=1e-3), 1.0, "ms")
             target(f"10-step learning loop, eager / bare lesson loop, {form} form", name,
                    quartiles(learn.get((form, "eager")), learn.get((form, "bare"))), 3.0, "x")
-        target("all built-in cases (cold) / framework import", name,
+        target("all lesson-sized built-in cases (cold) / framework import", name,
                _ratio(doc["cases"]["cold_s"], doc["import_s"]), 1.5, "x")
     document.update(ratios=ratios, targets=targets)
     return document
@@ -152,6 +164,9 @@ def table(document):
                      f"{doc['cases']['cold_s']:.2f}/{doc['cases']['warm_s']:.2f} ({by_path}) | "
                      f"{_fmt(calls.get('tiny_op_s'))} {_fmt(calls.get('tiny_compiled_call_s'))} | "
                      f"peak {doc['peak_rss_bytes'] / 2**20:.0f}")
+    for row in document.get("peers", []):
+        timing = _fmt(row.get("median_s")) if "median_s" in row else row["error"]
+        lines.append(f"peer {row['peer']}" + (f" at {row['size']}" if "size" in row else "") + f": {timing} ms")
     verified, wrong = verification(document)
     lines.append(f"verified: {verified} timed results agree with the float64 reference within the derived "
                  f"tolerance; {len(wrong)} wrong")
