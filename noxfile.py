@@ -65,13 +65,18 @@ def _chromium(session):
                     env={"DEBIAN_FRONTEND": "noninteractive"})
 
 
-@nox.session(python=PYTHON, requires=[env.session for env in MAIN])
+@nox.session(python=PYTHON)
 def matrix(session):
-    """The main job: compare every backend's results, write report/ and check it in Chromium.
+    """The main job: every backend's cases, each in its pinned environment, compared; report/
+    written and checked in Chromium. It runs no test suite (the test command does): each
+    backend's cases run in a worker environment of its pins, built once and kept.
 
     compare judges every backend against the reference and each other; report/ holds
     index.html, index.md and the learning plots."""
     session.install("-r", "requirements/report.txt")  # numpy.txt's pins plus matplotlib
+    for env, python in zip(MAIN, _worker_pythons(session, "requirements/report.txt")):
+        session.run(python, "-m", "conformance", "run", "--backend", env.session, "--out", env.results,
+                    external=True)
     results = [env.results for env in MAIN]
     # The page matters most when backends disagree: write it first, let compare decide.
     session.run("python", "-m", "conformance", "report", *results, "--out", "report",
@@ -96,11 +101,16 @@ def _worker_environment(session, env):
     return python
 
 
+def _worker_pythons(session, installed):
+    """The Python of every backend's main environment: this session's own where the session
+    installed the same requirements, a worker environment elsewhere."""
+    return [f"{session.bin}/python" if env.requirements == installed else str(_worker_environment(session, env))
+            for env in MAIN]
+
+
 def _workers(session, installed):
-    """--python=NAME=PYTHON for every backend's main environment: this session's own Python
-    where the session installed the same requirements, a worker environment elsewhere."""
-    return [f"--python={env.session}={session.bin}/python" if env.requirements == installed
-            else f"--python={env.session}={_worker_environment(session, env)}" for env in MAIN]
+    """--python=NAME=PYTHON for every backend's main environment (the fuzz and bench workers)."""
+    return [f"--python={env.session}={python}" for env, python in zip(MAIN, _worker_pythons(session, installed))]
 
 
 @nox.session(python=PYTHON)
@@ -119,7 +129,7 @@ def bench(session):
     Not a default session: timings belong on a quiet machine, not in the test run.
     Arguments after -- go to `python -m conformance bench` (e.g. --sizes 256x256/3x3).
     bench/index.html shows the results as a chart and the targets as a table."""
-    session.install("-r", "requirements/report.txt")  # numpy.txt's pins plus matplotlib
+    session.install("-r", "requirements/report.txt", "-r", "requirements/peers.txt")  # + OpenCV, SciPy
     session.run("python", "-m", "conformance", "bench", *_workers(session, "requirements/report.txt"),
                 "--out", "bench/results.json", *session.posargs)
     session.run("python", "-m", "conformance", "report", "--bench", "bench/results.json", "--out", "bench")

@@ -34,6 +34,16 @@ from spec.shapes import Geometry, conv_geometry  # noqa: E402
 # float64 case into float32. (With it, jnp.zeros & co. default to float64: pass dtypes.)
 jax.config.update("jax_enable_x64", True)
 
+# Compile once, not every run: XLA keeps every program it compiles in a user cache folder
+# outside the checkout, so reruns and fresh clones on one machine (CI's too) load them
+# instead of compiling. The minimums are lowered so that these small programs, compiled in
+# well under the default second, are kept too. A cached program is the same program: the
+# results stay bit-identical.
+CACHE = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "convsuite", "jax")
+jax.config.update("jax_compilation_cache_dir", CACHE)
+jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
 name = "jax"
 
 DECLARATION = {

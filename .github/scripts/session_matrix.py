@@ -14,7 +14,7 @@ import sys
 
 # Sessions without a job of their own, and why.
 NOT_RUN = {
-    "matrix": "it reruns every backend session; the report job compares their results instead",
+    "matrix": "it runs every backend's cases again; the report job compares the session jobs' results instead",
     "check": "it checks the targets given after --; tests/check runs in every backend's session",
 }
 

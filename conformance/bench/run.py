@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 
+from conformance.bench.peers import PEERS, time_peers
 from conformance.bench.summary import summarize, table, verification
 from conformance.bench.work import LOOP_LIMIT, SIZES, best_floor, measure_floor, work
 from conformance.harness.environment import ROOT, worker_environment
@@ -96,6 +97,8 @@ def main(args):
         document["backends"][name] = run_worker(name, python, sizes, args.budget)
         if "error" not in document["backends"][name]:
             _estimate_loops(document["backends"][name])
+    print("[bench] peers: " + ", ".join(PEERS), file=sys.stderr)
+    document["peers"] = time_peers(sizes, args.budget)
     document["floor"] = best_floor(before, measure_floor(args.copy_mib, args.matmul_n))
     summarize(document)
     out = pathlib.Path(args.out)
