@@ -11,7 +11,6 @@ here: the user's code runs in this process and could change anything in it.
 import numpy as np
 
 from conformance.check.layers import run as run_layer
-from conformance.check.roles import learn_arguments
 from spec import cases
 
 
@@ -95,5 +94,3 @@ def run(call, namespace, backend, to_tensor):
                 outputs["losses"] = _losses(outputs["losses"])
     return {field: describe(value, backend, root) for field, value in outputs.items()}, extra
 
-
-__all__ = ["run", "describe", "learn_arguments"]

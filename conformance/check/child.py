@@ -113,5 +113,3 @@ def boot():
     token, message_fd, control_fd = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     main(token, message_fd, control_fd)
 
-
-__all__ = ["boot", "main", "roles"]

@@ -15,7 +15,7 @@ import json
 import numpy as np
 
 from conformance.check.roles import GEOMETRY, ROLES, learn_arguments
-from spec import cases, shapes
+from spec import cases
 
 _PARSED = {}  # id(raw case) -> (raw, parsed case or the exception): every target plans the same cases
 
@@ -156,5 +156,3 @@ def plan_of(subjects, raw_cases):
                           "geometry": geometry, **({"arguments": arguments} if arguments else {})})
     return calls, not_applicable
 
-
-__all__ = ["plan", "describe_inputs", "lesson_form", "shapes"]
