@@ -13,7 +13,10 @@ The backends, their requirements, Pythons and variant environments come from
 framework): a new backend needs no change here.
 """
 
+import concurrent.futures
+import os
 import pathlib
+import subprocess
 import sys
 
 import nox
@@ -74,9 +77,9 @@ def matrix(session):
     compare judges every backend against the reference and each other; report/ holds
     index.html, index.md and the learning plots."""
     session.install("-r", "requirements/report.txt")  # numpy.txt's pins plus matplotlib
-    for env, python in zip(MAIN, _worker_pythons(session, "requirements/report.txt")):
-        session.run(python, "-m", "conformance", "run", "--backend", env.session, "--out", env.results,
-                    external=True)
+    pythons = _worker_pythons(session, "requirements/report.txt")
+    _run_side_by_side(session, [[python, "-m", "conformance", "run", "--backend", env.session, "--out", env.results]
+                                for env, python in zip(MAIN, pythons)])
     results = [env.results for env in MAIN]
     # The page matters most when backends disagree: write it first, let compare decide.
     session.run("python", "-m", "conformance", "report", *results, "--out", "report",
@@ -85,6 +88,24 @@ def matrix(session):
     _chromium(session)
     session.run("python", "-m", "pytest", "tests/report", "--report-dir", "report",
                 *[f"--report-results={path}" for path in results])
+
+
+def _run_side_by_side(session, commands):
+    """Run the commands as many at a time as there are cores (each a process of its own, most
+    of whose time is Python and compiling, not arithmetic), print each one's output when it
+    ends, and fail the session naming every command that failed."""
+    def run(command):
+        return command, subprocess.run(command, capture_output=True, text=True)
+
+    failed = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for command, done in pool.map(run, commands):
+            session.log(" ".join(command[1:]) + f" (exit {done.returncode})")
+            print(done.stdout + done.stderr[-4000:], end="")
+            if done.returncode:
+                failed.append(" ".join(command))
+    if failed:
+        session.error(f"failed: {'; '.join(failed)}")
 
 
 def _worker_environment(session, env):

@@ -34,13 +34,16 @@ class Judged:
     def __init__(self, raw):
         self.id = raw["id"]
         self.raw = raw
-        self.expected = _reference_result(json.dumps(raw, sort_keys=True))
+        reference_result = _reference_result(json.dumps(raw, sort_keys=True))
         try:
             self.case = cases.parse(raw)
         except Exception:  # the reference raised it too; judge by error type only
             self.case = None
         case = self.case
         self.fields = case.outputs if case else ()
+        # Decoded once per case: a large field is judged against the reference, the expect and
+        # every other column, and its deflated bytes would be inflated each time.
+        self.expected = _decoded(reference_result, self.fields)
         self.ref_tol = tolerance.versus_reference(case) if case else {}
         self.pair_tol = tolerance.between_backends(case) if case else {}
         self.target, self.target_tol = _expectation(case) if case else (_raw_expectation(raw), {})
@@ -102,13 +105,14 @@ def documented_difference(j, name, result):
     """Judgement 2: the documented difference that accounts for every problem of a failing
     column, or None."""
     for known in differences.matching(name, j.case) if j.case else ():
-        excused = known.excused(_decoded(result, j.fields), _decoded(j.expected, j.fields))
+        excused = known.excused(result, j.expected)
         if not judge(excused, j.expected, j.ref_tol, j.fields, "", name, j.id)[1]:
             return Known(name, j.id, known.name, known.why)
     return None
 
 
 def _decoded(result, fields):
+    """The result with its array fields as float64 arrays (`results.decode`), once."""
     return {**result, **{f: decode(result[f]) for f in fields if f in result}}
 
 
@@ -154,6 +158,8 @@ def _judge_case(j, columns, outcome):
         if result is not None and "not_applicable" in result:  # `check`: the target takes no such case
             outcome.cells[j.id, name] = Cell("not-applicable")
             continue
+        if result is not None:  # one case of every column at a time, decoded once
+            result = _decoded(result, j.fields)
         if result is None:
             outcome.cells[j.id, name] = Cell("missing")
             outcome.failures.append(Failure("missing", name, j.id))
