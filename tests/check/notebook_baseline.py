@@ -1,4 +1,4 @@
-# The baseline of the README's notebook timing (README-check.md): python notebook_baseline.py NOTEBOOK MODULE
+# The baseline of the README's notebook timing (README.md): python notebook_baseline.py NOTEBOOK MODULE
 """Import the framework and execute the notebook's cells as IPython runs them (errors allowed):
 the baseline a notebook check is measured against."""
 import sys, time, os
