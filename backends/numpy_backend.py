@@ -20,6 +20,9 @@ DECLARATION = {
     "capabilities": ["fork_after_import"],  # check forks its children after the import
     "flushes_subnormals": False,
     "layer_bases": ["builtins.object", "builtins.object"],
+    # corr2d_compiled and learn_compiled: Numba kernels (backends/numba_kernels.py)
+    "capabilities": ["compiled"],
+    "threads": ["NUMBA_NUM_THREADS"],
     # Where the code changes form: every case runs on both sides of each (tests/test_thresholds.py).
     "thresholds": [
         {"name": "the flat form: at stride 1 each tap's window is one run of the flattened input",
@@ -33,6 +36,10 @@ DECLARATION = {
         {"name": "output blocks of the flat form, channels", "measure": "flat_span_by_channels",
          "limit": "CHANNELS_BLOCK", "ops": ["corr2d", "conv2d", "layer"], "when": {"stride": [1, 1], "channel_pairs": [2, None]},
          "code": "_corr2d_flat"},
+        {"name": "the compiled path: the padded input as it is at stride 1, else its columns split "
+                 "into stride phases", "measure": "stride", "limit": 1, "ops": ["corr2d", "conv2d", "learn"]},
+        {"name": "the compiled learning loop: the input as it is, not np.pad, when nothing is padded",
+         "measure": "padding", "limit": 0, "ops": ["learn"]},
     ],
     # porting idioms (conformance/porting/idioms.py names them): its snippets, verbatim
     "idioms": {
@@ -123,7 +130,11 @@ DECLARATION = {
             "snippets": ["float(np.sum(residual**2))"],
         },
         "compile the learning loop": {
-            "note": "nothing to compile: the fast form is whole-array NumPy already",
+            "snippets": ["_kernels().learn(x, offsets, rows, target, weights, b, dtype.type(lr), learn_bias, losses)"],
+            "note": "Numba compiles the whole loop (backends/numba_kernels.py, "
+                    "@njit(parallel=True, cache=True)): forward, loss, the gradient "
+                    "written by hand and the update in one call, output rows spread "
+                    "over the cores by prange",
         },
     },
 }
@@ -378,3 +389,61 @@ def bare_loop(X, Y, K, lr, steps):
             k -= lr * np.einsum("ijab,ij->ab", windows, 2 * residual)
         return losses
     return run
+
+
+# The compiled path: Numba (backends/numba_kernels.py), imported on first use, since only
+# this path needs it and other backends' environments import this module without it.
+def _kernels():
+    from backends import numba_kernels
+
+    return numba_kernels
+
+
+def _compiled_input(X, g, dtype):
+    """The padded input as the kernels read it, each image flattened, with every tap's
+    offset from an output row's start and every output row's start. At stride 1 that is the
+    padded input as it is; otherwise its columns are split into stride phases (phase p holds
+    columns p, p + sw, ...), so that a tap's products along an output row still read one
+    contiguous run, the only kind of loop the compiler vectorizes."""
+    x = _padded(X.astype(dtype, copy=False), g)
+    (sh, sw), (dh, dw), (c, kh, kw) = g.stride, g.dilation, (g.x4[1],) + g.k4[2:]
+    n, _, h, w = x.shape
+    columns = -(-w // sw)  # per phase
+    if g.stride != (1, 1):
+        x = np.pad(x, ((0, 0), (0, 0), (0, 0), (0, columns * sw - w)))
+        x = x.reshape(n, c, h, columns, sw).transpose(0, 1, 2, 4, 3)
+    width = columns * sw  # of one row, its phases side by side
+    offsets = np.array([channel * h * width + a * dh * width + (b * dw) % sw * columns + b * dw // sw
+                        for channel in range(c) for a in range(kh) for b in range(kw)], dtype=np.int64)
+    rows = np.arange(g.out4[2], dtype=np.int64) * sh * width
+    return np.ascontiguousarray(x).reshape(n, -1), offsets, rows
+
+
+def corr2d_compiled(X, K, padding=0, stride=1, dilation=1):
+    """The fast form compiled: a Numba kernel, output rows spread over the cores, each row
+    summed tap by tap in cache (backends/numba_kernels.py)."""
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    dtype = np.result_type(X, K)
+    x, offsets, rows = _compiled_input(X, g, dtype)
+    Y = np.empty(g.out4, dtype=dtype)
+    _kernels().corr2d(x, offsets, rows, np.ascontiguousarray(K, dtype=dtype).reshape(g.k4[0], -1), Y)
+    return Y.reshape(g.out_shape)
+
+
+FORMS["compiled"] = corr2d_compiled
+
+
+def learn_compiled(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1):
+    """The same loop with every step in one compiled call: the forward pass, the loss, its
+    gradient written out by hand (as Conv2D.backward computes it) and the update. One loop
+    for both forms: the built-in layer computes the lesson's Conv2D's map."""
+    g = conv_geometry(X.shape, K_init.shape, padding, stride, dilation)
+    dtype = np.result_type(X, K_init)
+    x, offsets, rows = _compiled_input(X, g, dtype)
+    weights = np.array(K_init, dtype=dtype).reshape(g.k4[0], -1)
+    b = np.zeros(K_init.shape[0] if K_init.ndim == 4 else 1, dtype=dtype)
+    b[...] = bias
+    losses = np.empty(steps, dtype=dtype)
+    target = np.ascontiguousarray(Y, dtype=dtype).reshape(g.out4)
+    _kernels().learn(x, offsets, rows, target, weights, b, dtype.type(lr), learn_bias, losses)
+    return [float(loss) for loss in losses], weights.reshape(K_init.shape), b

@@ -101,11 +101,11 @@ def test_a_numpy_worker_runs_end_to_end(tmp_path):
     assert done.returncode == 0, done.stderr
     document = json.loads(out.read_text())
     numpy = document["backends"]["numpy"]
-    assert {r["path"] for r in numpy["corr2d"]} == {"loop", "fast", "builtin", "fast-1x1"}  # no "compiled"
+    assert {r["path"] for r in numpy["corr2d"]} == {"loop", "fast", "builtin", "compiled", "fast-1x1", "compiled-1x1"}
     assert all(r["verified"] for r in numpy["corr2d"] + numpy["learn"])  # every timed result checked
     assert {(r["form"], r["path"]) for r in numpy["learn"]} == {
-        (form, path) for form in ("builtin", "fast") for path in ("eager", "bare")}
-    assert set(numpy["cases"]["cold_by_path_s"]) == {"fast", "builtin"}
+        (form, path) for form in ("builtin", "fast") for path in ("eager", "compiled", "bare")}
+    assert set(numpy["cases"]["cold_by_path_s"]) == {"fast", "builtin", "compiled"}
     assert numpy["import_s"] > 0 and numpy["peak_rss_bytes"] > 0
     assert document["floor"]["copy_bytes_per_s"] > 0 and document["ratios"] and document["targets"]
     assert "fast/native" in done.stdout

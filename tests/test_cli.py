@@ -43,7 +43,7 @@ def test_compare_prints_the_matrix_and_exits_zero_when_all_agree(numpy_results):
 
     done = conformance("compare", str(numpy_results))
     assert done.returncode == 0, done.stdout
-    assert done.stdout.splitlines()[1].split() == ["case", "reference", "numpy", "numpy:builtin"]
+    assert done.stdout.splitlines()[1].split() == ["case", "reference", "numpy", "numpy:builtin", "numpy:compiled"]
     assert "corr2d-lesson-3x3" in done.stdout
     assert done.stdout.rstrip().endswith(f"1 backend(s) ran {len(cases.load())} cases and agree")
 
