@@ -42,6 +42,20 @@ jit = numba.njit(cache=True)
 parallel = numba.njit(cache=True, parallel=True)
 
 
+def call(kernel, parallel, *args):
+    """kernel(*args), its prange loops spread over every thread or (parallel False) run on
+    this one: a small problem costs less than waking the others (numpy_backend's
+    PARALLEL_LIMIT). Numba's thread count is per calling thread, so this changes no other's."""
+    if parallel:
+        return kernel(*args)
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        return kernel(*args)
+    finally:
+        numba.set_num_threads(threads)
+
+
 @jit
 def _taps8(out, window, offsets, weights, q, first):
     """out (+)= the products of taps q..q+7, added to it left to right."""

@@ -40,6 +40,8 @@ DECLARATION = {
                  "into stride phases", "measure": "stride", "limit": 1, "ops": ["corr2d", "conv2d", "learn"]},
         {"name": "the compiled learning loop: the input as it is, not np.pad, when nothing is padded",
          "measure": "padding", "limit": 0, "ops": ["learn"]},
+        {"name": "the compiled path: one thread up to PARALLEL_LIMIT outputs, every core above",
+         "measure": "outputs", "limit": "PARALLEL_LIMIT", "ops": ["corr2d", "conv2d", "learn"]},
     ],
     # porting idioms (conformance/porting/idioms.py names them): its snippets, verbatim
     "idioms": {
@@ -130,7 +132,7 @@ DECLARATION = {
             "snippets": ["float(np.sum(residual**2))"],
         },
         "compile the learning loop": {
-            "snippets": ["_kernels().learn(x, offsets, rows, target, weights, b, dtype.type(lr), learn_bias, losses)"],
+            "snippets": ["_compiled_call(g, _kernels().learn, x, offsets, rows, target, weights, b, dtype.type(lr), learn_bias, losses)"],
             "note": "Numba compiles the whole loop (backends/numba_kernels.py, "
                     "@njit(parallel=True, cache=True)): forward, loss, the gradient "
                     "written by hand and the update in one call, output rows spread "
@@ -399,6 +401,16 @@ def _kernels():
     return numba_kernels
 
 
+# Outputs up to which a compiled kernel runs on one thread: waking the other threads costs
+# about 10 us a parallel loop (the 10-step learning loop has 30 of them: 0.28 ms on two
+# threads, 0.05 ms on one), more than they save below this (256x256 by 3x3: 52 us on one).
+PARALLEL_LIMIT = 1 << 16
+
+
+def _compiled_call(g, kernel, *args):
+    return _kernels().call(kernel, g.measure("outputs") > PARALLEL_LIMIT, *args)
+
+
 def _compiled_input(X, g, dtype):
     """The padded input as the kernels read it, each image flattened, with every tap's
     offset from an output row's start and every output row's start. At stride 1 that is the
@@ -426,7 +438,7 @@ def corr2d_compiled(X, K, padding=0, stride=1, dilation=1):
     dtype = np.result_type(X, K)
     x, offsets, rows = _compiled_input(X, g, dtype)
     Y = np.empty(g.out4, dtype=dtype)
-    _kernels().corr2d(x, offsets, rows, np.ascontiguousarray(K, dtype=dtype).reshape(g.k4[0], -1), Y)
+    _compiled_call(g, _kernels().corr2d, x, offsets, rows, np.ascontiguousarray(K, dtype=dtype).reshape(g.k4[0], -1), Y)
     return Y.reshape(g.out_shape)
 
 
@@ -445,5 +457,5 @@ def learn_compiled(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, s
     b[...] = bias
     losses = np.empty(steps, dtype=dtype)
     target = np.ascontiguousarray(Y, dtype=dtype).reshape(g.out4)
-    _kernels().learn(x, offsets, rows, target, weights, b, dtype.type(lr), learn_bias, losses)
+    _compiled_call(g, _kernels().learn, x, offsets, rows, target, weights, b, dtype.type(lr), learn_bias, losses)
     return [float(loss) for loss in losses], weights.reshape(K_init.shape), b

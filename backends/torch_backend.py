@@ -4,9 +4,16 @@ Layouts: torch convolutions take NCHW input and OIHW (out, in, h, w) weights, th
 `spec.shapes` computes every pairing in. `nn.Conv2d` pads symmetrically only; asymmetric
 padding goes through `F.pad` first.
 
-No compiled path: `torch.compile` (inductor) took 29 s to compile the 6x8 corr2d and 3.7 s
-for each new shape on the 2-core machine, and ran it no faster than eager; `torch.jit` is
-deprecated. The conformance cases alone hold over a hundred shapes.
+No compiled path: `torch.compile(fullgraph=True)` (inductor) does not pay at the large sizes,
+compiling included (torch 2.13 on the 2-core machine, medians of runs in turns, inductor's
+cache empty; the script, run with the torch environment's Python, is in issue 15's closing
+note). The fast corr2d at 1024x1024/5x5: 14-20 s to compile, then 6.2-13.9 ms a call against
+2.2-6.7 ms eager. The lesson's loop cannot be one graph around its Conv2D (Dynamo refuses the
+`nn.Parameter()` constructor); written functionally (`torch.func.grad_and_value` per step)
+its 10 steps at 1024x1024/5x5 took 334 s to compile and ran no faster (2.2 s against 0.80 s).
+Only lesson-sized loops gain: learn-edge-custom in 0.21-0.33 ms against 3.1-3.3 ms eager,
+after 6.8-7.2 s of compiling (1.0 s from a warm cache) for each new shape, and the
+conformance cases alone hold over a hundred shapes. `torch.jit` is deprecated.
 """
 
 import numpy as np
@@ -132,9 +139,10 @@ DECLARATION = {
             "snippets": ["l.sum().item()"],
         },
         "compile the learning loop": {
-            "note": "no compiled path: torch.compile took about 29 s to compile the "
-                    "10-step loop here and ran it no faster than the eager loop "
-                    "(measured, torch 2.13 on the CPU)",
+            "note": "no compiled path: torch.compile(fullgraph=True) cannot trace the "
+                    "loop around its nn.Parameter; written with torch.func it took 7 s "
+                    "to compile per shape (334 s at 1024x1024) and ran no faster at the "
+                    "large sizes (measured, torch 2.13 on the CPU)",
         },
     },
 }
