@@ -203,10 +203,10 @@ def _corr2d_single(X, K, g):
     return Y
 
 
-def corr2d_loop(X, K, padding=0, stride=1, dilation=1):
+def corr2d_loop(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
     """The lessons' loops: corr2d per channel, summed over input channels
     (corr2d_multi_in), stacked over output channels (corr2d_multi_in_out) and the batch."""
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)
     X4, K4 = _pad(X.reshape(g.x4), g), K.reshape(g.k4)
     Y = jnp.stack([
         jnp.stack([sum(_corr2d_single(x, k, g) for x, k in zip(X4[n], K4[o]))
@@ -216,9 +216,9 @@ def corr2d_loop(X, K, padding=0, stride=1, dilation=1):
     return Y.reshape(g.out_shape)
 
 
-def corr2d(X, K, padding=0, stride=1, dilation=1):
+def corr2d(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
     """Sum over the kernel's offsets (a, b) of the strided input window times K[:, :, a, b]."""
-    return _corr2d(X, K, conv_geometry(X.shape, K.shape, padding, stride, dilation))
+    return _corr2d(X, K, conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode))
 
 
 # Compiled once per geometry (static: a Geometry is hashable). Run op by op, each offset's
@@ -253,8 +253,8 @@ class BuiltinConv2D(nn.Conv):
         return jnp.transpose(y, (0, 3, 1, 2)).reshape(g.out_shape)
 
 
-def corr2d_builtin(X, K, padding=0, stride=1, dilation=1):
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+def corr2d_builtin(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)
     kernel = _oihw_to_hwio(K.reshape(g.k4))
     return BuiltinConv2D.of(g, use_bias=False).apply({"params": {"kernel": kernel}}, X)
 
@@ -265,8 +265,8 @@ corr2d_compiled = corr2d
 FORMS = {"fast": corr2d, "builtin": corr2d_builtin, "loop": corr2d_loop, "compiled": corr2d_compiled}
 
 
-def conv2d(X, K, padding=0, stride=1, dilation=1, form="fast"):
-    return FORMS[form](X, jnp.flip(K, axis=(-2, -1)), padding, stride, dilation)
+def conv2d(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form="fast"):
+    return FORMS[form](X, jnp.flip(K, axis=(-2, -1)), padding, stride, dilation, groups, padding_mode)
 
 
 class Conv2D(nn.Module):
@@ -307,14 +307,16 @@ def _weight(form, params, shape):
     return params["weight"]
 
 
-def layer_forward(X, weight, bias, padding=0, stride=1, dilation=1, form="fast"):
-    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+def layer_forward(X, weight, bias, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form="fast"):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                    padding_mode=padding_mode)
     layer, params = _layer(form, X.shape, weight, bias, geometry)
     return layer.apply({"params": params}, X)
 
 
-def grad(X, K, bias, G, padding=0, stride=1, dilation=1, form="fast"):
-    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+def grad(X, K, bias, G, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form="fast"):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                    padding_mode=padding_mode)
     layer, params = _layer(form, X.shape, K, bias, geometry)
     # The vector-Jacobian product with G is the gradient of sum(G * layer(X)).
     _, pullback = jax.vjp(lambda x, p: layer.apply({"params": p}, x), X, params)
@@ -345,8 +347,9 @@ def _learning(X, K_init, form, bias, learn_bias, geometry):
     return form, net, params, learned
 
 
-def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1):
-    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                    padding_mode=padding_mode)
     form, net, params, learned = _learning(X, K_init, form, bias, learn_bias, geometry)
     step = _step(net, X, Y, lr, learned)
     losses = []
@@ -356,10 +359,11 @@ def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, 
     return losses, _weight(form, params, K_init.shape), params.get("bias", bias)
 
 
-def learn_compiled(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1):
+def learn_compiled(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
     """The same steps, all of them in one jitted `lax.scan`: compiled once per layer, shapes,
     geometry and step count, then one call runs the loop."""
-    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+    geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                    padding_mode=padding_mode)
     form, net, params, learned = _learning(X, K_init, form, bias, learn_bias, geometry)
     params, losses = _scan(net, learned, steps, X, Y, lr, params)
     return [float(l) for l in losses], _weight(form, params, K_init.shape), params.get("bias", bias)

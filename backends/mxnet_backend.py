@@ -195,10 +195,10 @@ def _corr2d_single(X, K, g):
     return Y
 
 
-def corr2d_loop(X, K, padding=0, stride=1, dilation=1):
+def corr2d_loop(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
     """The lessons' loops: corr2d per channel, summed over input channels
     (corr2d_multi_in), stacked over output channels (corr2d_multi_in_out) and the batch."""
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)
     X4, K4 = _pad(X.reshape(g.x4), g), K.reshape(g.k4)
     Y = nd.stack(*[
         nd.stack(*[nd.add_n(*[_corr2d_single(X4[n, c], K4[o, c], g) for c in range(g.x4[1])])
@@ -208,9 +208,9 @@ def corr2d_loop(X, K, padding=0, stride=1, dilation=1):
     return Y.reshape(g.out_shape)
 
 
-def corr2d(X, K, padding=0, stride=1, dilation=1):
+def corr2d(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
     """Sum over the kernel's offsets (a, b) of the strided input window times K[:, :, a, b]."""
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)
     x, k = X.reshape(g.x4), K.reshape(g.k4)
     if g.k4[:2] == (1, 1) and g.stride == (1, 1) and not autograd.is_recording():
         return _corr2d_flat(_pad(x, g) if any(map(any, g.padding)) else x, k, g).reshape(g.out_shape)
@@ -283,9 +283,9 @@ class _Function(nn.HybridBlock):
         return self.function(F, *inputs)
 
 
-def corr2d_compiled(X, K, padding=0, stride=1, dilation=1):
+def corr2d_compiled(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
     """The fast form hybridized: one symbol graph per shape and geometry, run as a cached op."""
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)  # bad input raises here
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)  # bad input raises here
     key = ("corr2d", X.shape, K.shape, X.dtype, g.padding, g.stride, g.dilation)
     forward = lambda F, x, k: _corr2d(F, x.reshape(g.x4), k.reshape(g.k4), g).reshape(g.out_shape)
     return _compiled(key, lambda: _Function(forward))(X, K)
@@ -307,27 +307,28 @@ class BuiltinConv2D(nn.Conv2D):
         return super().forward(x4).reshape(self.geometry.out_shape)
 
 
-def corr2d_builtin(X, K, padding=0, stride=1, dilation=1):
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+def corr2d_builtin(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)
     return _initialized(BuiltinConv2D(g, use_bias=False), K, None)(X)
 
 
 FORMS = {"fast": corr2d, "builtin": corr2d_builtin, "loop": corr2d_loop, "compiled": corr2d_compiled}
 
 
-def conv2d(X, K, padding=0, stride=1, dilation=1, form="fast"):
+def conv2d(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form="fast"):
     rows, cols = K.ndim - 2, K.ndim - 1  # nd.flip takes no negative axes
-    return FORMS[form](X, nd.flip(nd.flip(K, axis=rows), axis=cols), padding, stride, dilation)
+    return FORMS[form](X, nd.flip(nd.flip(K, axis=rows), axis=cols), padding, stride, dilation, groups, padding_mode)
 
 
 class Conv2D(nn.Block):
     """The lesson's Conv2D block, grown to channels, padding, stride and dilation."""
 
-    def __init__(self, kernel_size, padding=0, stride=1, dilation=1, **kwargs):
+    def __init__(self, kernel_size, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", **kwargs):
         super().__init__(**kwargs)
         self.weight = self.params.get("weight", shape=kernel_size)
         self.bias = self.params.get("bias", shape=(kernel_size[0] if len(kernel_size) == 4 else 1,))
-        self.geometry = dict(padding=padding, stride=stride, dilation=dilation)
+        self.geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                             padding_mode=padding_mode)
 
     def forward(self, x):
         g = conv_geometry(x.shape, self.weight.shape, **self.geometry)
@@ -369,13 +370,15 @@ def _layer(form, x_shape, weight, bias, geometry, use_bias=True):
     return _initialized(layer, weight, bias)
 
 
-def layer_forward(X, weight, bias, padding=0, stride=1, dilation=1, form="fast"):
-    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+def layer_forward(X, weight, bias, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form="fast"):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                    padding_mode=padding_mode)
     return _layer(form, X.shape, weight, bias, geometry)(X)
 
 
-def grad(X, K, bias, G, padding=0, stride=1, dilation=1, form="fast"):
-    layer = _layer(form, X.shape, K, bias, dict(padding=padding, stride=stride, dilation=dilation))
+def grad(X, K, bias, G, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form="fast"):
+    layer = _layer(form, X.shape, K, bias, dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                    padding_mode=padding_mode))
     X = X.copy()
     X.attach_grad()
     with autograd.record():
@@ -384,8 +387,9 @@ def grad(X, K, bias, G, padding=0, stride=1, dilation=1, form="fast"):
     return X.grad, layer.weight.grad().reshape(K.shape), layer.bias.grad()
 
 
-def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1, compiled=False):
-    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", compiled=False):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                    padding_mode=padding_mode)
     # The lesson's nn.Conv2D(..., use_bias=False) whenever no bias takes part.
     use_bias = learn_bias or bool(bias.asnumpy().any())
     if compiled:
@@ -408,7 +412,7 @@ def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, 
     return losses, conv.weight.data().reshape(K_init.shape), final_bias
 
 
-def learn_compiled(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1):
+def learn_compiled(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
     """The same loop on a hybridized layer and loss: forward and backward run as one cached
     graph per step (see `_hybridized_loss`)."""
     return learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding, stride, dilation, compiled=True)

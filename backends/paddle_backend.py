@@ -189,10 +189,10 @@ def _corr2d_single(X, K, g):
     return Y
 
 
-def corr2d_loop(X, K, padding=0, stride=1, dilation=1):
+def corr2d_loop(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
     """The lessons' loops: corr2d per channel, summed over input channels
     (corr2d_multi_in), stacked over output channels (corr2d_multi_in_out) and the batch."""
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)
     X4, K4 = _pad(X.reshape(g.x4), g), K.reshape(g.k4)
     Y = paddle.stack([
         paddle.stack([sum(_corr2d_single(x, k, g) for x, k in zip(X4[n], K4[o]))
@@ -202,10 +202,10 @@ def corr2d_loop(X, K, padding=0, stride=1, dilation=1):
     return Y.reshape(g.out_shape)
 
 
-def corr2d(X, K, padding=0, stride=1, dilation=1):
+def corr2d(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
     """Sum over the kernel's offsets (a, b) of the strided input window times K[:, :, a, b]:
     a product per offset (one channel) or a matrix product over the input channels."""
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)
     x, k = _pad(X.reshape(g.x4), g), K.reshape(g.k4)
     Y = None
     for a in range(g.k4[2]):
@@ -232,8 +232,8 @@ class BuiltinConv2D(nn.Conv2D):
         return super().forward(x4).reshape(self.geometry.out_shape)
 
 
-def corr2d_builtin(X, K, padding=0, stride=1, dilation=1):
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+def corr2d_builtin(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)
     layer = BuiltinConv2D(g, bias=False)
     layer.to(dtype=X.dtype)
     layer.weight.set_value(K.reshape(g.k4))
@@ -243,19 +243,20 @@ def corr2d_builtin(X, K, padding=0, stride=1, dilation=1):
 FORMS = {"fast": corr2d, "builtin": corr2d_builtin, "loop": corr2d_loop}
 
 
-def conv2d(X, K, padding=0, stride=1, dilation=1, form="fast"):
-    return FORMS[form](X, paddle.flip(K, axis=[-2, -1]), padding, stride, dilation)
+def conv2d(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form="fast"):
+    return FORMS[form](X, paddle.flip(K, axis=[-2, -1]), padding, stride, dilation, groups, padding_mode)
 
 
 class Conv2D(nn.Layer):
     """The lesson's Conv2D layer, grown to channels, padding, stride and dilation."""
 
-    def __init__(self, kernel_size, padding=0, stride=1, dilation=1):
+    def __init__(self, kernel_size, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
         super().__init__()
         self.weight = self.create_parameter(
             list(kernel_size), default_initializer=nn.initializer.Uniform(0.0, 1.0))
         self.bias = self.create_parameter([kernel_size[0] if len(kernel_size) == 4 else 1], is_bias=True)
-        self.geometry = dict(padding=padding, stride=stride, dilation=dilation)
+        self.geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                             padding_mode=padding_mode)
 
     def forward(self, x):
         g = conv_geometry(x.shape, self.weight.shape, **self.geometry)
@@ -275,13 +276,15 @@ def _layer(form, x_shape, weight, bias, geometry, use_bias=True):
     return layer
 
 
-def layer_forward(X, weight, bias, padding=0, stride=1, dilation=1, form="fast"):
-    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+def layer_forward(X, weight, bias, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form="fast"):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                    padding_mode=padding_mode)
     return _layer(form, X.shape, weight, bias, geometry)(X)
 
 
-def grad(X, K, bias, G, padding=0, stride=1, dilation=1, form="fast"):
-    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+def grad(X, K, bias, G, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form="fast"):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                    padding_mode=padding_mode)
     layer = _layer(form, X.shape, K, bias, geometry)
     X = X.clone()
     X.stop_gradient = False
@@ -289,8 +292,9 @@ def grad(X, K, bias, G, padding=0, stride=1, dilation=1, form="fast"):
     return X.grad, layer.weight.grad.reshape(K.shape), layer.bias.grad
 
 
-def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1):
-    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                    padding_mode=padding_mode)
     # The lesson's nn.Conv2D(..., bias_attr=False) whenever no bias takes part.
     use_bias = learn_bias or bool((bias != 0).any())
     net = _layer(form, X.shape, K_init, bias, geometry, use_bias)

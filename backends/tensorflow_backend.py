@@ -186,10 +186,10 @@ def _corr2d_single(X, K, g):
     return tf.convert_to_tensor(Y)
 
 
-def corr2d_loop(X, K, padding=0, stride=1, dilation=1):
+def corr2d_loop(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
     """The lessons' loops: corr2d per channel, summed over input channels
     (corr2d_multi_in), stacked over output channels (corr2d_multi_in_out) and the batch."""
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)
     X4, K4 = _pad(tf.reshape(X, g.x4), g), tf.reshape(K, g.k4)
     Y = tf.stack([
         tf.stack([tf.add_n([_corr2d_single(X4[n, c], K4[o, c], g) for c in range(g.x4[1])])
@@ -199,10 +199,10 @@ def corr2d_loop(X, K, padding=0, stride=1, dilation=1):
     return tf.reshape(Y, g.out_shape)
 
 
-def corr2d(X, K, padding=0, stride=1, dilation=1):
+def corr2d(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
     """Sum over the kernel's offsets (a, b) of the strided input window times K[:, :, a, b]:
     a product per offset (one channel) or a matrix product over the input channels."""
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)
     x, k = _pad(tf.reshape(X, g.x4), g), tf.reshape(K, g.k4)
     Y = None
     for a in range(g.k4[2]):
@@ -228,10 +228,10 @@ def _compiled(key, build, *args):
     return _COMPILED[key](*args)
 
 
-def corr2d_compiled(X, K, padding=0, stride=1, dilation=1):
+def corr2d_compiled(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
     """The fast form compiled by XLA (`tf.function(jit_compile=True)`): the offsets' products
     and sums fuse into one loop over the output, with no window ever stored."""
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)  # bad input raises here
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)  # bad input raises here
     geometry = dict(padding=g.padding, stride=g.stride, dilation=g.dilation)
     key = ("corr2d", tuple(X.shape), tuple(K.shape), X.dtype.name, *geometry.values())
     return _compiled(key, lambda: tf.function(lambda X, K: corr2d(X, K, **geometry),
@@ -268,8 +268,8 @@ class BuiltinConv2D(keras.layers.Conv2D):
         return self.kernel
 
 
-def corr2d_builtin(X, K, padding=0, stride=1, dilation=1):
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+def corr2d_builtin(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)
     layer = BuiltinConv2D(g, use_bias=False, dtype=X.dtype.name)
     layer.set_weights_from(K, None)
     return layer(X)
@@ -278,17 +278,18 @@ def corr2d_builtin(X, K, padding=0, stride=1, dilation=1):
 FORMS = {"fast": corr2d, "builtin": corr2d_builtin, "loop": corr2d_loop, "compiled": corr2d_compiled}
 
 
-def conv2d(X, K, padding=0, stride=1, dilation=1, form="fast"):
-    return FORMS[form](X, tf.reverse(K, axis=[-2, -1]), padding, stride, dilation)
+def conv2d(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form="fast"):
+    return FORMS[form](X, tf.reverse(K, axis=[-2, -1]), padding, stride, dilation, groups, padding_mode)
 
 
 class Conv2D(keras.layers.Layer):
     """The lesson's Conv2D as a Keras layer, grown to channels, padding, stride, dilation."""
 
-    def __init__(self, kernel_size, padding=0, stride=1, dilation=1, **kwargs):
+    def __init__(self, kernel_size, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", **kwargs):
         super().__init__(**kwargs)
         self.kernel_size = tuple(kernel_size)
-        self.geometry = dict(padding=padding, stride=stride, dilation=dilation)
+        self.geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                             padding_mode=padding_mode)
 
     def build(self, input_shape):
         channels = self.kernel_size[0] if len(self.kernel_size) == 4 else 1
@@ -317,13 +318,15 @@ def _layer(form, x_shape, weight, bias, geometry, use_bias=True):
     return layer
 
 
-def layer_forward(X, weight, bias, padding=0, stride=1, dilation=1, form="fast"):
-    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+def layer_forward(X, weight, bias, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form="fast"):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                    padding_mode=padding_mode)
     return _layer(form, X.shape, weight, bias, geometry)(X)
 
 
-def grad(X, K, bias, G, padding=0, stride=1, dilation=1, form="fast"):
-    layer = _layer(form, X.shape, K, bias, dict(padding=padding, stride=stride, dilation=dilation))
+def grad(X, K, bias, G, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form="fast"):
+    layer = _layer(form, X.shape, K, bias, dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                    padding_mode=padding_mode))
     with tf.GradientTape() as tape:
         tape.watch(X)
         y = layer(X) * G
@@ -331,8 +334,9 @@ def grad(X, K, bias, G, padding=0, stride=1, dilation=1, form="fast"):
     return dX, tf.reshape(dK if form == "fast" else tf.transpose(dK, (3, 2, 0, 1)), K.shape), db
 
 
-def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1):
-    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                    padding_mode=padding_mode)
     # The lesson's Conv2D(..., use_bias=False) whenever no bias takes part.
     use_bias = learn_bias or bool(np.any(bias))
     net = _layer(form, X.shape, K_init, bias, geometry, use_bias)
@@ -355,11 +359,12 @@ def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, 
     return losses, tf.reshape(weight, K_init.shape), final_bias
 
 
-def learn_compiled(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1):
+def learn_compiled(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
     """The same loop with its step compiled by XLA: the layer is built once per shape and
     geometry, and one compiled call sets the initial weights and runs every step (a while
     loop around the step), so Python and TensorFlow's per-call dispatch run once, not per step."""
-    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+    geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                    padding_mode=padding_mode)
     use_bias = learn_bias or bool(np.any(bias))
     g = conv_geometry(X.shape, K_init.shape, **geometry)
     key = ("learn", form, tuple(X.shape), tuple(K_init.shape), X.dtype.name, g.padding, g.stride,
