@@ -11,6 +11,8 @@ The compiled path (`corr2d_compiled`, `learn_compiled`) is `tf.function(jit_comp
 XLA fuses the fast form into one loop, and runs the whole learning loop in one call.
 """
 
+import logging
+
 import numpy as np
 import tensorflow as tf
 import keras
@@ -182,6 +184,17 @@ DECLARATION = {
 
 # Bit-identical reruns: TensorFlow picks nondeterministic kernels unless told not to.
 tf.config.experimental.enable_op_determinism()
+
+
+class _NotRetracingWarnings(logging.Filter):
+    """Keras 3 compiles every grouped convolution as a new XLA function, one per call, and
+    TensorFlow warns, after a few, that it retraces: by design here, so kept out of the logs."""
+
+    def filter(self, record):
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+tf.get_logger().addFilter(_NotRetracingWarnings())
 
 
 def versions():
