@@ -132,7 +132,7 @@ DECLARATION = {
         },
         "padding modes": {
             "snippets": [
-                "_PAD_MODES = {\"zeros\": \"constant\", \"reflect\": \"reflect\", \"replicate\": \"edge\", \"circular\": \"wrap\"}",
+                "\"replicate\": \"edge\", \"circular\": \"wrap\"}",
                 "return g.padding_mode.upper()",
             ],
             "note": "jnp.pad has NumPy's modes (edge, wrap); nn.Conv's padding=\"CIRCULAR\" "
@@ -402,7 +402,8 @@ def _learning(X, K_init, form, bias, learn_bias, geometry):
     return form, net, params, learned
 
 
-def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
+def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1, groups=1,
+          padding_mode="zeros"):
     geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
                     padding_mode=padding_mode)
     form, net, params, learned = _learning(X, K_init, form, bias, learn_bias, geometry)
@@ -414,7 +415,8 @@ def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, 
     return losses, _weight(form, params, K_init.shape), params.get("bias", bias)
 
 
-def learn_compiled(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
+def learn_compiled(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1, groups=1,
+                   padding_mode="zeros"):
     """The same steps, all of them in one jitted `lax.scan`: compiled once per layer, shapes,
     geometry and step count, then one call runs the loop."""
     geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,

@@ -93,7 +93,7 @@ DECLARATION = {
         },
         "padding modes": {
             "snippets": [
-                "_PAD_MODES = {\"zeros\": \"constant\", \"reflect\": \"reflect\", \"replicate\": \"edge\", \"circular\": \"wrap\"}",
+                "\"replicate\": \"edge\", \"circular\": \"wrap\"}",
                 "np.add.at(gathered, (slice(None),) * axis + (padded_indices(n, before, after, g.padding_mode),), dx)",
             ],
             "note": "np.pad's modes under other names: edge, wrap; no autograd: the "

@@ -129,7 +129,7 @@ DECLARATION = {
         },
         "padding modes": {
             "snippets": ["return top, g.padding_mode, False",
-                         "_PAD_MODES = {\"zeros\": \"constant\", \"reflect\": \"reflect\", \"replicate\": \"replicate\", \"circular\": \"circular\"}"],
+                         "_PAD_MODES = {\"zeros\": \"constant\""],
             "note": "nn.Conv2D(padding_mode=) has all four, under the spec's names, but "
                     "takes one int of padding for all four sides (TypeError otherwise, "
                     "\"SAME\" too); else F.pad(mode=) first, zeros as \"constant\"",

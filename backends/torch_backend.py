@@ -103,7 +103,7 @@ DECLARATION = {
         },
         "padding modes": {
             "snippets": ["padding_mode=g.padding_mode",
-                         "_PAD_MODES = {\"zeros\": \"constant\", \"reflect\": \"reflect\", \"replicate\": \"replicate\", \"circular\": \"circular\"}"],
+                         "_PAD_MODES = {\"zeros\": \"constant\""],
             "note": "nn.Conv2d(padding_mode=) has all four, under the spec's names, but "
                     "pads symmetrically; F.pad(mode=) has them too, zeros as \"constant\"; "
                     "reflect needs padding below the input size, circular no larger "

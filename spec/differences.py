@@ -34,7 +34,8 @@ class Difference:
             got = np.asarray(result[name], dtype=np.float64)
             want = np.asarray(expected[name], dtype=np.float64)
             if got.shape == want.shape:
-                allowed = (np.isnan(got) & ~np.isnan(want)) if self.gives == "nan" else (~np.isnan(got) & np.isnan(want))
+                nan_got, nan_wanted = np.isnan(got), np.isnan(want)
+                allowed = nan_got & ~nan_wanted if self.gives == "nan" else ~nan_got & nan_wanted
                 result[name] = np.where(allowed, want, got).tolist()
         return result
 

@@ -29,6 +29,16 @@ def torch_same_refuses_stride():
         nn.Conv2d(1, 1, 3, stride=2, padding="same")
 
 
+def torch_reflects_less_than_the_input():
+    import torch
+    import torch.nn.functional as F
+
+    row = torch.arange(1.0, 4.0).reshape(1, 1, 1, 3)
+    with pytest.raises(RuntimeError, match="Padding size should be less than"):
+        F.pad(row, (3, 0, 0, 0), mode="reflect")
+    assert F.pad(row, (3, 0, 0, 0), mode="circular").flatten().tolist() == [1, 2, 3, 1, 2, 3]
+
+
 def torch_same_pads_after():
     import torch
     from torch import nn
@@ -48,6 +58,15 @@ def tensorflow_refuses_grouped_gradients_on_the_cpu():
         y = tf.nn.conv2d(x, k, 1, "VALID")
     with pytest.raises(tf.errors.InvalidArgumentError, match="grouped convolutions are not supported on CPU"):
         tape.gradient(y, x)
+
+
+def tensorflow_symmetric_is_not_replicate_and_reflect_is_less_than_the_input():
+    import tensorflow as tf
+
+    row = tf.constant([[1.0, 2.0, 3.0, 4.0]])
+    assert tf.pad(row, [[0, 0], [2, 1]], mode="SYMMETRIC").numpy().tolist() == [[2, 1, 1, 2, 3, 4, 4]]
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        tf.pad(row, [[0, 0], [4, 0]], mode="REFLECT")
 
 
 def keras_same_pads_after():
@@ -80,7 +99,8 @@ def flax_same_pads_after_and_skips_the_padding():
     # special-inf-kernel-same: the zero padded after the last column times the infinite tap
     x = jnp.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], jnp.float32)[None, :, :, None]
     k = jnp.array([[1.0, np.inf]], jnp.float32)[:, :, None, None]
-    last = np.asarray(nn.Conv(1, (1, 2), padding="SAME", use_bias=False).apply({"params": {"kernel": k}}, x))[0, :, 2, 0]
+    y = nn.Conv(1, (1, 2), padding="SAME", use_bias=False).apply({"params": {"kernel": k}}, x)
+    last = np.asarray(y)[0, :, 2, 0]
     assert np.isfinite(last).all()  # IEEE, and the spec, give NaN
 
 
@@ -121,8 +141,9 @@ def paddle_same_pads_after():
 
 FACTS = {
     "numpy": [numpy_symmetric_is_not_reflect],
-    "torch": [torch_same_refuses_stride, torch_same_pads_after],
-    "tensorflow": [tensorflow_refuses_grouped_gradients_on_the_cpu, keras_same_pads_after],
+    "torch": [torch_same_refuses_stride, torch_reflects_less_than_the_input, torch_same_pads_after],
+    "tensorflow": [tensorflow_refuses_grouped_gradients_on_the_cpu,
+                   tensorflow_symmetric_is_not_replicate_and_reflect_is_less_than_the_input, keras_same_pads_after],
     "mxnet": [mxnet_pad_has_no_wrap_and_reflects_less_than_the_input],
     "jax": [flax_same_pads_after_and_skips_the_padding],
     "paddle": [paddle_same_drops_the_dilation, paddle_padding_modes_take_one_padding, paddle_same_pads_after],

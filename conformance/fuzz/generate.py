@@ -1,9 +1,10 @@
 """Hypothesis strategies that write ordinary cases (dicts in the case format).
 
 Shapes, geometry (padding explicit or by name, stride, dilation, groups, padding modes),
-dtypes and the kind of values are drawn by Hypothesis (so it can shrink them); the values themselves come from a NumPy generator seeded by a drawn integer. Values
-stay where the contract holds: products and sums within the dtype's range (no overflow),
-learning rates that keep the loop from diverging.
+dtypes and the kind of values are drawn by Hypothesis (so it can shrink them); the values
+themselves come from a NumPy generator seeded by a drawn integer. Values stay where the
+contract holds: products and sums within the dtype's range (no overflow), learning rates
+that keep the loop from diverging.
 """
 
 import numpy as np
