@@ -2,9 +2,9 @@
 the facts it declares about itself (``DECLARATION``), read without importing its framework.
 
 Every backend module offers the same names (as Keras 3 does across its backends); X, K and
-the result are framework tensors, geometry is padding=, stride=, dilation= (`spec.shapes`),
-and `form` is "fast" (the vectorized corr2d and the lesson's Conv2D), "builtin" (the
-framework's own conv layer) or "loop" (the lesson's loops).
+the result are framework tensors, geometry is padding=, stride=, dilation=, groups=,
+padding_mode= (`spec.shapes`), and `form` is "fast" (the vectorized corr2d and the lesson's
+Conv2D), "builtin" (the framework's own conv layer) or "loop" (the lesson's loops).
 
 The declaration is a literal dict near the top of the module, so that `ast.literal_eval`
 reads it from the source: nox builds the backend's environment, the fuzzer and the bench

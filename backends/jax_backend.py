@@ -5,7 +5,10 @@ out) kernels, so the 4-D NCHW/OIHW forms of `spec.shapes` are transposed on the 
 out; it takes stride with dilation. Its explicit padding is not used: XLA's convolution
 skips the padded positions instead of multiplying their zeros, so an infinite kernel tap
 over the padding gives a finite number where the contract (IEEE: 0 * inf) gives NaN. The
-input is padded by `jnp.pad` first, as Keras' ZeroPadding2D does in the TensorFlow backend.
+input is padded by `jnp.pad` first, as Keras' ZeroPadding2D does in the TensorFlow backend,
+for "same" too (flax's "SAME" splits the padding as the spec does, and skips it likewise);
+in the other padding modes by `jnp.pad`'s, or by flax's own "CIRCULAR" and "REFLECT" where
+they pad as much (the kernel's span less 1, the extra one after: "same" at stride 1).
 JAX arrays are immutable: the loop form writes `Y = Y.at[i, j].set(...)`, and a flax
 module holds no state, its parameters are a dict passed to `apply` and updated functionally.
 
@@ -101,7 +104,7 @@ DECLARATION = {
         "built-in layer": {
             "snippets": [
                 "class BuiltinConv2D(nn.Conv):",
-                "return cls(features=g.k4[0], kernel_size=g.k4[2:], strides=g.stride, padding=\"VALID\",",
+                "return cls(features=g.k4[0], kernel_size=g.k4[2:], strides=g.stride, padding=_flax_padding(g),",
             ],
             "note": "nn.Conv(features, kernel_size, strides=, padding=, "
                     "kernel_dilation=, use_bias=): no in_channels, the input brings "
@@ -109,7 +112,7 @@ DECLARATION = {
         },
         "input layout (NCHW/NHWC)": {
             "snippets": [
-                "jnp.transpose(_pad(x.reshape(g.x4), g), (0, 2, 3, 1))",
+                "jnp.transpose(x4, (0, 2, 3, 1))",
                 "jnp.transpose(y, (0, 3, 1, 2))",
             ],
             "note": "NHWC: transpose (0, 2, 3, 1) in and (0, 3, 1, 2) out",
@@ -123,9 +126,32 @@ DECLARATION = {
                     "to apply()",
         },
         "padding": {
-            "snippets": ["jnp.pad(x4, ((0, 0), (0, 0)) + g.padding)", "padding=\"VALID\""],
+            "snippets": ["jnp.pad(x4, ((0, 0), (0, 0)) + g.padding, mode=_PAD_MODES[g.padding_mode])",
+                         "return \"VALID\""],
             "note": "jnp.pad first, (before, after) per axis: nn.Conv's own padding "
                     "skips the padded positions, so 0 * inf there gives no NaN",
+        },
+        "groups": {
+            "snippets": ["feature_group_count=g.groups"],
+            "note": "nn.Conv(features, kernel_size, feature_group_count=G) (lax: "
+                    "conv_general_dilated's feature_group_count): its kernel is (kh, kw, "
+                    "C_in/G, C_out)",
+        },
+        "\"same\" padding": {
+            "note": "padding=\"SAME\" splits as Keras does, the extra row and column at "
+                    "the bottom and right, with stride and dilation too, but skips the "
+                    "padded positions as explicit padding does (an infinite tap there "
+                    "gives no NaN): spec.shapes' explicit padding, jnp.pad first",
+        },
+        "padding modes": {
+            "snippets": [
+                "\"replicate\": \"edge\", \"circular\": \"wrap\"}",
+                "return g.padding_mode.upper()",
+            ],
+            "note": "jnp.pad has NumPy's modes (edge, wrap); nn.Conv's padding=\"CIRCULAR\" "
+                    "and \"REFLECT\" pad ((k_d - 1) // 2, k_d // 2), k_d the dilated kernel's "
+                    "span, whatever the stride: used where that is the padding; no "
+                    "replicate",
         },
         "stride with dilation": {
             "snippets": ["strides=g.stride", "kernel_dilation=g.dilation"],
@@ -193,9 +219,13 @@ def wait(tensor):
     return tensor.block_until_ready()
 
 
+# The padding modes as jnp.pad (NumPy's np.pad) calls them.
+_PAD_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
 def _pad(x4, g):
-    """Zero-pad an NCHW array by ((top, bottom), (left, right))."""
-    return jnp.pad(x4, ((0, 0), (0, 0)) + g.padding)
+    """Pad an NCHW array by ((top, bottom), (left, right)) in the geometry's padding mode."""
+    return jnp.pad(x4, ((0, 0), (0, 0)) + g.padding, mode=_PAD_MODES[g.padding_mode])
 
 
 def _oihw_to_hwio(K4):
@@ -216,22 +246,23 @@ def _corr2d_single(X, K, g):
     return Y
 
 
-def corr2d_loop(X, K, padding=0, stride=1, dilation=1):
+def corr2d_loop(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
     """The lessons' loops: corr2d per channel, summed over input channels
-    (corr2d_multi_in), stacked over output channels (corr2d_multi_in_out) and the batch."""
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    (corr2d_multi_in), stacked over output channels (corr2d_multi_in_out) and the batch;
+    each output channel sums over its group's input channels only."""
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)
     X4, K4 = _pad(X.reshape(g.x4), g), K.reshape(g.k4)
     Y = jnp.stack([
-        jnp.stack([sum(_corr2d_single(x, k, g) for x, k in zip(X4[n], K4[o]))
+        jnp.stack([sum(_corr2d_single(x, k, g) for x, k in zip(X4[n, g.input_channels(o)], K4[o]))
                    for o in range(g.k4[0])])
         for n in range(g.x4[0])
     ])
     return Y.reshape(g.out_shape)
 
 
-def corr2d(X, K, padding=0, stride=1, dilation=1):
+def corr2d(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
     """Sum over the kernel's offsets (a, b) of the strided input window times K[:, :, a, b]."""
-    return _corr2d(X, K, conv_geometry(X.shape, K.shape, padding, stride, dilation))
+    return _corr2d(X, K, conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode))
 
 
 # Compiled once per geometry (static: a Geometry is hashable). Run op by op, each offset's
@@ -239,12 +270,21 @@ def corr2d(X, K, padding=0, stride=1, dilation=1):
 @partial(jax.jit, static_argnums=2)
 def _corr2d(X, K, g):
     x, k = _pad(X.reshape(g.x4), g), K.reshape(g.k4)
-    Y = jnp.zeros(g.out4, dtype=X.dtype)
+    if g.groups == 1:
+        return _corr2d_padded(x, k, g).reshape(g.out_shape)
+    # group by group, each on its own input channels; their output channels side by side
+    parts = [_corr2d_padded(x[:, inputs], k[outputs], g.one_group) for inputs, outputs in g.group_slices]
+    return jnp.concatenate(parts, axis=1).reshape(g.out_shape)
+
+
+def _corr2d_padded(x, k, g):
+    """One group's (N, C_out, H', W') output from its padded NCHW input and OIHW kernel."""
+    Y = jnp.zeros(g.out4, dtype=x.dtype)
     for a in range(g.k4[2]):
         for b in range(g.k4[3]):
             window = x[g.tap_window(a, b)]
             Y = Y + jnp.einsum("nchw,oc->nohw", window, k[:, :, a, b])
-    return Y.reshape(g.out_shape)
+    return Y
 
 
 class BuiltinConv2D(nn.Conv):
@@ -256,18 +296,29 @@ class BuiltinConv2D(nn.Conv):
 
     @classmethod
     def of(cls, g, use_bias=True):
-        # padding="VALID": __call__ pads with zeros that take part in the products.
-        return cls(features=g.k4[0], kernel_size=g.k4[2:], strides=g.stride, padding="VALID",
-                   kernel_dilation=g.dilation, use_bias=use_bias, geometry=g)
+        return cls(features=g.k4[0], kernel_size=g.k4[2:], strides=g.stride, padding=_flax_padding(g),
+                   kernel_dilation=g.dilation, feature_group_count=g.groups, use_bias=use_bias, geometry=g)
 
     def __call__(self, x):
         g = self.geometry
-        y = super().__call__(jnp.transpose(_pad(x.reshape(g.x4), g), (0, 2, 3, 1)))  # -> NHWC
+        x4 = x.reshape(g.x4)
+        if self.padding == "VALID":  # padded here, with zeros that take part in the products
+            x4 = _pad(x4, g)
+        y = super().__call__(jnp.transpose(x4, (0, 2, 3, 1)))  # -> NHWC
         return jnp.transpose(y, (0, 3, 1, 2)).reshape(g.out_shape)
 
 
-def corr2d_builtin(X, K, padding=0, stride=1, dilation=1):
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+def _flax_padding(g):
+    """nn.Conv's own "CIRCULAR" or "REFLECT" where it pads as the geometry does (the dilated
+    kernel's span less 1, the extra one after, whatever the stride), else "VALID"."""
+    spans = [(k - 1) * d + 1 for k, d in zip(g.k4[2:], g.dilation)]
+    if g.padding_mode in ("circular", "reflect") and g.padding == tuple(((s - 1) // 2, s // 2) for s in spans):
+        return g.padding_mode.upper()
+    return "VALID"
+
+
+def corr2d_builtin(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)
     kernel = _oihw_to_hwio(K.reshape(g.k4))
     return BuiltinConv2D.of(g, use_bias=False).apply({"params": {"kernel": kernel}}, X)
 
@@ -278,17 +329,20 @@ corr2d_compiled = corr2d
 FORMS = {"fast": corr2d, "builtin": corr2d_builtin, "loop": corr2d_loop, "compiled": corr2d_compiled}
 
 
-def conv2d(X, K, padding=0, stride=1, dilation=1, form="fast"):
-    return FORMS[form](X, jnp.flip(K, axis=(-2, -1)), padding, stride, dilation)
+def conv2d(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form="fast"):
+    return FORMS[form](X, jnp.flip(K, axis=(-2, -1)), padding, stride, dilation, groups, padding_mode)
 
 
 class Conv2D(nn.Module):
-    """The lesson's Conv2D module, grown to channels, padding, stride and dilation."""
+    """The lesson's Conv2D module, grown to channels, padding, stride, dilation, groups and
+    padding modes."""
 
     kernel_size: tuple
     padding: object = 0
     stride: object = 1
     dilation: object = 1
+    groups: int = 1
+    padding_mode: str = "zeros"
 
     def setup(self):
         channels = self.kernel_size[0] if len(self.kernel_size) == 4 else 1
@@ -297,7 +351,8 @@ class Conv2D(nn.Module):
         self.bias = self.param("bias", nn.initializers.zeros, (channels,))
 
     def __call__(self, x):
-        geometry = dict(padding=self.padding, stride=self.stride, dilation=self.dilation)
+        geometry = dict(padding=self.padding, stride=self.stride, dilation=self.dilation, groups=self.groups,
+                        padding_mode=self.padding_mode)
         g = conv_geometry(x.shape, self.kernel_size, **geometry)
         return corr2d(x, self.weight, **geometry) + self.bias.reshape(g.bias_shape)
 
@@ -320,14 +375,16 @@ def _weight(form, params, shape):
     return params["weight"]
 
 
-def layer_forward(X, weight, bias, padding=0, stride=1, dilation=1, form="fast"):
-    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+def layer_forward(X, weight, bias, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form="fast"):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                    padding_mode=padding_mode)
     layer, params = _layer(form, X.shape, weight, bias, geometry)
     return layer.apply({"params": params}, X)
 
 
-def grad(X, K, bias, G, padding=0, stride=1, dilation=1, form="fast"):
-    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+def grad(X, K, bias, G, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form="fast"):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                    padding_mode=padding_mode)
     layer, params = _layer(form, X.shape, K, bias, geometry)
     # The vector-Jacobian product with G is the gradient of sum(G * layer(X)).
     _, pullback = jax.vjp(lambda x, p: layer.apply({"params": p}, x), X, params)
@@ -358,8 +415,10 @@ def _learning(X, K_init, form, bias, learn_bias, geometry):
     return form, net, params, learned
 
 
-def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1):
-    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1, groups=1,
+          padding_mode="zeros"):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                    padding_mode=padding_mode)
     form, net, params, learned = _learning(X, K_init, form, bias, learn_bias, geometry)
     step = _step(net, X, Y, lr, learned)
     losses = []
@@ -369,10 +428,12 @@ def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, 
     return losses, _weight(form, params, K_init.shape), params.get("bias", bias)
 
 
-def learn_compiled(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1):
+def learn_compiled(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1, groups=1,
+                   padding_mode="zeros"):
     """The same steps, all of them in one jitted `lax.scan`: compiled once per layer, shapes,
     geometry and step count, then one call runs the loop."""
-    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+    geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                    padding_mode=padding_mode)
     form, net, params, learned = _learning(X, K_init, form, bias, learn_bias, geometry)
     params, losses = _scan(net, learned, steps, X, Y, lr, params)
     return [float(l) for l in losses], _weight(form, params, K_init.shape), params.get("bias", bias)

@@ -1,8 +1,10 @@
 """MXNet Gluon backend: the lesson's MXNet code, recorded with autograd.
 
 Layouts: Gluon's Conv2D takes NCHW input and OIHW (out, in, h, w) weights, the 4-D forms
-`spec.shapes` computes every pairing in. It pads symmetrically only; asymmetric padding goes
-through `nd.pad` first. MXNet 1.9.1 uses `np.bool`, an alias NumPy 1.24 removed: with
+`spec.shapes` computes every pairing in. It pads symmetrically only, and with zeros only;
+asymmetric padding and the other padding modes go through `pad` first (reflect and edge:
+it has no wrap-around, so circular padding is the input tiled three times and cut). It has
+no "same": spec.shapes' explicit padding. MXNet 1.9.1 uses `np.bool`, an alias NumPy 1.24 removed: with
 NumPy 1.23 it is there; with a newer NumPy < 2 (Python 3.12 has no wheel of 1.23) it is
 restored below.
 
@@ -130,12 +132,33 @@ DECLARATION = {
         },
         "padding": {
             "snippets": [
-                "padding=symmetric or (0, 0)",
-                "x4.pad(mode=\"constant\", pad_width=(0, 0, 0, 0, top, bottom, left, right))",
+                "padding=symmetric if own else (0, 0)",
+                "x4.pad(mode=_PAD_MODES[g.padding_mode], pad_width=(0, 0, 0, 0, top, bottom, left, right))",
             ],
             "note": "the layer pads symmetrically only; else pad first (the fluent "
                     "method works on nd and sym alike): 4-D or 5-D arrays, a flat "
                     "(before, after) per axis",
+        },
+        "groups": {
+            "snippets": ["groups=g.groups, in_channels=g.x4[1]"],
+            "note": "nn.Conv2D(channels, kernel_size, groups=G, in_channels=C_in): its "
+                    "weight is (C_out, C_in/G, kh, kw); the fast form computes group by "
+                    "group (F.slice_axis, F.concat)",
+        },
+        "\"same\" padding": {
+            "note": "none: Gluon's Conv2D takes numbers only; spec.shapes resolves "
+                    "\"same\" to explicit padding, the extra row and column at the bottom "
+                    "and right (SAME_UPPER), asymmetric then: pad first",
+        },
+        "padding modes": {
+            "snippets": [
+                "_PAD_MODES = {\"zeros\": \"constant\", \"reflect\": \"reflect\", \"replicate\": \"edge\"}",
+                "rows = x4.tile(reps=(1, 1, 3, 1)).slice_axis(axis=2, begin=h - top, end=2 * h + bottom)",
+            ],
+            "note": "the layer pads zeros only; pad(mode=) has reflect and edge "
+                    "(replicate), no circular: the input tiled three times and cut "
+                    "(tile and slice_axis, fluent on nd and sym alike); reflect needs "
+                    "padding below the input size (MXNetError otherwise)",
         },
         "stride with dilation": {
             "snippets": ["strides=g.stride, dilation=g.dilation"],
@@ -207,10 +230,19 @@ def wait(tensor):
     return tensor
 
 
+# The padding modes as `pad` calls them; it has no circular mode.
+_PAD_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge"}
+
+
 def _pad(x4, g):
-    """Zero-pad an NCHW array by ((top, bottom), (left, right))."""
+    """Pad an NCHW array (nd or sym: fluent methods only) by ((top, bottom), (left, right))
+    in the geometry's padding mode."""
     (top, bottom), (left, right) = g.padding
-    return x4.pad(mode="constant", pad_width=(0, 0, 0, 0, top, bottom, left, right))  # nd or sym
+    if g.padding_mode == "circular":  # three copies side by side, cut to the wrapped-around rows and columns
+        h, w = g.x4[2:]
+        rows = x4.tile(reps=(1, 1, 3, 1)).slice_axis(axis=2, begin=h - top, end=2 * h + bottom)
+        return rows.tile(reps=(1, 1, 1, 3)).slice_axis(axis=3, begin=w - left, end=2 * w + right)
+    return x4.pad(mode=_PAD_MODES[g.padding_mode], pad_width=(0, 0, 0, 0, top, bottom, left, right))
 
 
 def _corr2d_single(X, K, g):
@@ -223,22 +255,24 @@ def _corr2d_single(X, K, g):
     return Y
 
 
-def corr2d_loop(X, K, padding=0, stride=1, dilation=1):
+def corr2d_loop(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
     """The lessons' loops: corr2d per channel, summed over input channels
-    (corr2d_multi_in), stacked over output channels (corr2d_multi_in_out) and the batch."""
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    (corr2d_multi_in), stacked over output channels (corr2d_multi_in_out) and the batch;
+    each output channel sums over its group's input channels only."""
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)
     X4, K4 = _pad(X.reshape(g.x4), g), K.reshape(g.k4)
     Y = nd.stack(*[
-        nd.stack(*[nd.add_n(*[_corr2d_single(X4[n, c], K4[o, c], g) for c in range(g.x4[1])])
+        nd.stack(*[nd.add_n(*[_corr2d_single(X4[n, g.input_channels(o).start + c], K4[o, c], g)
+                               for c in range(g.k4[1])])
                    for o in range(g.k4[0])])
         for n in range(g.x4[0])
     ])
     return Y.reshape(g.out_shape)
 
 
-def corr2d(X, K, padding=0, stride=1, dilation=1):
+def corr2d(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
     """Sum over the kernel's offsets (a, b) of the strided input window times K[:, :, a, b]."""
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)
     x, k = X.reshape(g.x4), K.reshape(g.k4)
     if g.k4[:2] == (1, 1) and g.stride == (1, 1) and not autograd.is_recording():
         return _corr2d_flat(_pad(x, g) if any(map(any, g.padding)) else x, k, g).reshape(g.out_shape)
@@ -271,8 +305,19 @@ def _corr2d_flat(x, k, g):
 def _corr2d(F, x, k, g):
     """The fast form on NCHW `x` and OIHW `k`, in `F` = nd (eagerly) or sym (hybridized):
     each window times its tap, (C_out, C_in) times (C_in, N*H'*W'), added by one BLAS call
-    (`linalg.gemm`: alpha*A*B + beta*C) per offset."""
+    (`linalg.gemm`: alpha*A*B + beta*C) per offset; group by group."""
     x = _pad(x, g) if any(map(any, g.padding)) else x
+    if g.groups == 1:
+        return _corr2d_padded(F, x, k, g)
+    # group by group, each on its own input channels; their output channels side by side
+    parts = [_corr2d_padded(F, F.slice_axis(x, axis=1, begin=inputs.start, end=inputs.stop),
+                            F.slice_axis(k, axis=0, begin=outputs.start, end=outputs.stop), g.one_group)
+             for inputs, outputs in g.group_slices]
+    return F.concat(*parts, dim=1)
+
+
+def _corr2d_padded(F, x, k, g):
+    """One group's (N, C_out, H', W') output from its padded NCHW input and OIHW kernel."""
     (n, c_in), (c_out, oh, ow) = g.x4[:2], g.out4[1:]
     Y = None
     for a in range(g.k4[2]):
@@ -311,10 +356,10 @@ class _Function(nn.HybridBlock):
         return self.function(F, *inputs)
 
 
-def corr2d_compiled(X, K, padding=0, stride=1, dilation=1):
+def corr2d_compiled(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
     """The fast form hybridized: one symbol graph per shape and geometry, run as a cached op."""
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)  # bad input raises here
-    key = ("corr2d", X.shape, K.shape, X.dtype, g.padding, g.stride, g.dilation)
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)  # bad input raises here
+    key = ("corr2d", X.shape, K.shape, X.dtype, g)
     forward = lambda F, x, k: _corr2d(F, x.reshape(g.x4), k.reshape(g.k4), g).reshape(g.out_shape)
     return _compiled(key, lambda: _Function(forward))(X, K)
 
@@ -324,9 +369,12 @@ class BuiltinConv2D(nn.Conv2D):
 
     def __init__(self, g, use_bias=True):
         symmetric = g.symmetric_padding
+        # the layer pads with zeros, the same on both sides
+        own = symmetric is not None and (g.padding_mode == "zeros" or symmetric == (0, 0))
         super().__init__(g.k4[0], kernel_size=g.k4[2:], strides=g.stride, dilation=g.dilation,
-                         padding=symmetric or (0, 0), in_channels=g.k4[1], use_bias=use_bias)
-        self.geometry, self.pads_first = g, symmetric is None
+                         padding=symmetric if own else (0, 0), groups=g.groups, in_channels=g.x4[1],
+                         use_bias=use_bias)
+        self.geometry, self.pads_first = g, not own
 
     def forward(self, x):
         x4 = x.reshape(self.geometry.x4)
@@ -335,27 +383,29 @@ class BuiltinConv2D(nn.Conv2D):
         return super().forward(x4).reshape(self.geometry.out_shape)
 
 
-def corr2d_builtin(X, K, padding=0, stride=1, dilation=1):
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+def corr2d_builtin(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)
     return _initialized(BuiltinConv2D(g, use_bias=False), K, None)(X)
 
 
 FORMS = {"fast": corr2d, "builtin": corr2d_builtin, "loop": corr2d_loop, "compiled": corr2d_compiled}
 
 
-def conv2d(X, K, padding=0, stride=1, dilation=1, form="fast"):
+def conv2d(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form="fast"):
     rows, cols = K.ndim - 2, K.ndim - 1  # nd.flip takes no negative axes
-    return FORMS[form](X, nd.flip(nd.flip(K, axis=rows), axis=cols), padding, stride, dilation)
+    return FORMS[form](X, nd.flip(nd.flip(K, axis=rows), axis=cols), padding, stride, dilation, groups, padding_mode)
 
 
 class Conv2D(nn.Block):
-    """The lesson's Conv2D block, grown to channels, padding, stride and dilation."""
+    """The lesson's Conv2D block, grown to channels, padding, stride, dilation, groups and
+    padding modes."""
 
-    def __init__(self, kernel_size, padding=0, stride=1, dilation=1, **kwargs):
+    def __init__(self, kernel_size, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", **kwargs):
         super().__init__(**kwargs)
         self.weight = self.params.get("weight", shape=kernel_size)
         self.bias = self.params.get("bias", shape=(kernel_size[0] if len(kernel_size) == 4 else 1,))
-        self.geometry = dict(padding=padding, stride=stride, dilation=dilation)
+        self.geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                             padding_mode=padding_mode)
 
     def forward(self, x):
         g = conv_geometry(x.shape, self.weight.shape, **self.geometry)
@@ -397,13 +447,15 @@ def _layer(form, x_shape, weight, bias, geometry, use_bias=True):
     return _initialized(layer, weight, bias)
 
 
-def layer_forward(X, weight, bias, padding=0, stride=1, dilation=1, form="fast"):
-    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+def layer_forward(X, weight, bias, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form="fast"):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                    padding_mode=padding_mode)
     return _layer(form, X.shape, weight, bias, geometry)(X)
 
 
-def grad(X, K, bias, G, padding=0, stride=1, dilation=1, form="fast"):
-    layer = _layer(form, X.shape, K, bias, dict(padding=padding, stride=stride, dilation=dilation))
+def grad(X, K, bias, G, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form="fast"):
+    layer = _layer(form, X.shape, K, bias, dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                    padding_mode=padding_mode))
     X = X.copy()
     X.attach_grad()
     with autograd.record():
@@ -412,8 +464,10 @@ def grad(X, K, bias, G, padding=0, stride=1, dilation=1, form="fast"):
     return X.grad, layer.weight.grad().reshape(K.shape), layer.bias.grad()
 
 
-def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1, compiled=False):
-    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1, groups=1,
+          padding_mode="zeros", compiled=False):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                    padding_mode=padding_mode)
     # The lesson's nn.Conv2D(..., use_bias=False) whenever no bias takes part.
     use_bias = learn_bias or bool(bias.asnumpy().any())
     if compiled:
@@ -436,10 +490,12 @@ def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, 
     return losses, conv.weight.data().reshape(K_init.shape), final_bias
 
 
-def learn_compiled(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1):
+def learn_compiled(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1, groups=1,
+                   padding_mode="zeros"):
     """The same loop on a hybridized layer and loss: forward and backward run as one cached
     graph per step (see `_hybridized_loss`)."""
-    return learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding, stride, dilation, compiled=True)
+    return learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding, stride, dilation, groups, padding_mode,
+                 compiled=True)
 
 
 class _Loss(nn.HybridBlock):
@@ -457,7 +513,7 @@ def _hybridized_loss(form, x_shape, weight, bias, geometry, use_bias):
     """Gluon's nn.Conv2D or the custom layer's fast form, and the loss, hybridized: built
     once per shape and geometry, its parameters set anew on every call."""
     g = conv_geometry(x_shape, weight.shape, **geometry)
-    key = ("learn", form, x_shape, weight.shape, weight.dtype, g.padding, g.stride, g.dilation, use_bias)
+    key = ("learn", form, x_shape, weight.shape, weight.dtype, g, use_bias)
     net = lambda: BuiltinConv2D(g, use_bias) if form == "builtin" else _HybridConv2D(g, weight.shape)
     loss = _compiled(key, lambda: _Loss(_initialized(net(), weight, bias)))
     loss.net.weight.set_data(weight.reshape(loss.net.weight.shape))

@@ -9,7 +9,7 @@ one matrix product, the way frameworks without a direct convolution kernel compu
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from spec.shapes import conv_geometry
+from spec.shapes import conv_geometry, padded_indices
 
 name = "numpy"
 
@@ -83,24 +83,46 @@ DECLARATION = {
             "note": "U[0, 1), the lesson's rand; bias zeros",
         },
         "built-in layer": {
-            "snippets": ["rows = _im2col(X, g) @ K.reshape(g.k4[0], -1).T"],
+            "snippets": ["rows = _im2col(X, g) @ _grouped_kernel(K, g).transpose(0, 2, 1)"],
             "note": "no conv layer: im2col and one matrix product",
         },
         "input layout (NCHW/NHWC)": {
-            "snippets": ["return rows.reshape(n, oh, ow, c_out).transpose(0, 3, 1, 2)"],
+            "snippets": ["return rows.transpose(1, 0, 2).reshape(n, oh, ow, c_out).transpose(0, 3, 1, 2)"],
             "note": "NCHW; the im2col product comes out channels-last and is "
                     "transposed back",
         },
         "weight layout (OIHW/HWIO), set in place": {
             "snippets": [
                 "layer.weight[...] = weight",
-                "kernel = self.weight.reshape(c_out, -1)",
+                "return K.reshape(g.groups, g.k4[0] // g.groups, -1)",
             ],
-            "note": "OIHW; im2col flattens it to (C_out, C_in*kh*kw)",
+            "note": "OIHW; im2col flattens it to (G, C_out/G, (C_in/G)*kh*kw)",
         },
         "padding": {
-            "snippets": ["np.pad(X.reshape(g.x4), ((0, 0), (0, 0)) + g.padding)"],
+            "snippets": ["np.pad(X.reshape(g.x4), ((0, 0), (0, 0)) + g.padding, mode=_PAD_MODES[g.padding_mode])"],
             "note": "(before, after) per axis",
+        },
+        "groups": {
+            "snippets": [
+                "rows.reshape(rows.shape[0], g.groups, -1).transpose(1, 0, 2)",
+                "_im2col(X, g) @ _grouped_kernel(K, g).transpose(0, 2, 1)",
+            ],
+            "note": "one matrix product per group (a batched matmul of each group's "
+                    "windows and kernel rows); the fast form computes group by group and "
+                    "concatenates",
+        },
+        "\"same\" padding": {
+            "note": "none of its own: spec.shapes resolves \"same\" to explicit padding, "
+                    "the extra row and column at the bottom and right (SAME_UPPER)",
+        },
+        "padding modes": {
+            "snippets": [
+                "\"replicate\": \"edge\", \"circular\": \"wrap\"}",
+                "np.add.at(gathered, (slice(None),) * axis + (padded_indices(n, before, after, g.padding_mode),), dx)",
+            ],
+            "note": "np.pad's modes under other names: edge, wrap; no autograd: the "
+                    "backward pass adds each padded position's gradient onto the element "
+                    "it copies",
         },
         "stride with dilation": {
             "snippets": ["[:, :, ::sh, ::sw, ::dh, ::dw]"],
@@ -154,15 +176,27 @@ def to_numpy(array):
     return np.asarray(array)
 
 
+# The padding modes as np.pad calls them.
+_PAD_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
 def _padded(X, g):
     if not any(map(any, g.padding)):
         return X.reshape(g.x4)  # a view: np.pad would copy even with nothing to add
-    return np.pad(X.reshape(g.x4), ((0, 0), (0, 0)) + g.padding)
+    return np.pad(X.reshape(g.x4), ((0, 0), (0, 0)) + g.padding, mode=_PAD_MODES[g.padding_mode])
 
 
-def _cropped(x, g):
-    (top, bottom), (left, right) = g.padding
-    return x[:, :, top : x.shape[2] - bottom, left : x.shape[3] - right]
+def _unpadded(dx, g):
+    """The input's gradient from the padded input's: the border cropped off (zeros), or added
+    onto the elements it copies (the other modes), axis by axis."""
+    if g.padding_mode == "zeros":
+        (top, bottom), (left, right) = g.padding
+        return dx[:, :, top : dx.shape[2] - bottom, left : dx.shape[3] - right]
+    for axis, n, (before, after) in zip((2, 3), g.x4[2:], g.padding):
+        gathered = np.zeros(dx.shape[:axis] + (n,) + dx.shape[axis + 1 :], dtype=dx.dtype)
+        np.add.at(gathered, (slice(None),) * axis + (padded_indices(n, before, after, g.padding_mode),), dx)
+        dx = gathered
+    return dx
 
 
 def _corr2d_single(X, K, g):
@@ -175,13 +209,14 @@ def _corr2d_single(X, K, g):
     return Y
 
 
-def corr2d_loop(X, K, padding=0, stride=1, dilation=1):
+def corr2d_loop(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
     """The lessons' loops: corr2d per channel, summed over input channels
-    (corr2d_multi_in), stacked over output channels (corr2d_multi_in_out) and the batch."""
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    (corr2d_multi_in), stacked over output channels (corr2d_multi_in_out) and the batch;
+    each output channel sums over its group's input channels only."""
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)
     X4, K4 = _padded(X, g), K.reshape(g.k4)
     Y = np.stack([
-        np.stack([sum(_corr2d_single(x, k, g) for x, k in zip(X4[n], K4[o]))
+        np.stack([sum(_corr2d_single(x, k, g) for x, k in zip(X4[n, g.input_channels(o)], K4[o]))
                   for o in range(g.k4[0])])
         for n in range(g.x4[0])
     ])
@@ -194,18 +229,27 @@ def corr2d_loop(X, K, padding=0, stride=1, dilation=1):
 BLOCK, CHANNELS_BLOCK = 1 << 15, 1 << 20
 
 
-def corr2d(X, K, padding=0, stride=1, dilation=1):
+def corr2d(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
     """Sum over the kernel's offsets of the strided input window times K[:, :, a, b],
     accumulated in place: the windows stay views (gathering them would take kh*kw copies
     of the input)."""
-    return _corr2d(X, K, conv_geometry(X.shape, K.shape, padding, stride, dilation))
+    return _corr2d(X, K, conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode))
 
 
 def _corr2d(X, K, g):
     x, k = _padded(X, g), K.reshape(g.k4)
+    if g.groups == 1:
+        return _corr2d_padded(x, k, g).reshape(g.out_shape)
+    # group by group, each on its own input channels; their output channels side by side
+    parts = [_corr2d_padded(x[:, inputs], k[outputs], g.one_group) for inputs, outputs in g.group_slices]
+    return np.concatenate(parts, axis=1).reshape(g.out_shape)
+
+
+def _corr2d_padded(x, k, g):
+    """One group's (N, C_out, H', W') output from its padded NCHW input and OIHW kernel."""
     if g.stride == (1, 1):
-        return _corr2d_flat(np.ascontiguousarray(x), k, g).reshape(g.out_shape)
-    Y = np.zeros(g.out4, dtype=np.result_type(X, K))
+        return _corr2d_flat(np.ascontiguousarray(x), k, g)
+    Y = np.zeros(g.out4, dtype=np.result_type(x, k))
     product = np.empty_like(Y)
     for a in range(g.k4[2]):
         for b in range(g.k4[3]):
@@ -215,7 +259,7 @@ def _corr2d(X, K, g):
             else:
                 np.einsum("nchw,oc->nohw", window, k[:, :, a, b], out=product)
             Y += product
-    return Y.reshape(g.out_shape)
+    return Y
 
 
 def _corr2d_flat(x, k, g):
@@ -248,40 +292,49 @@ def _corr2d_flat(x, k, g):
 
 
 def _im2col(X, g):
-    """The (N*H'*W', C*kh*kw) matrix of windows, from a strided view copied once."""
+    """The (G, N*H'*W', (C/G)*kh*kw) matrices of windows, one per group, from a strided view
+    copied once."""
     (sh, sw), (dh, dw), (c, kh, kw) = g.stride, g.dilation, (g.x4[1],) + g.k4[2:]
     span = ((kh - 1) * dh + 1, (kw - 1) * dw + 1)
     view = sliding_window_view(_padded(X, g), span, axis=(2, 3))[:, :, ::sh, ::sw, ::dh, ::dw]
-    return view.transpose(0, 2, 3, 1, 4, 5).reshape(-1, c * kh * kw)
+    rows = view.transpose(0, 2, 3, 1, 4, 5).reshape(-1, c * kh * kw)
+    return rows.reshape(rows.shape[0], g.groups, -1).transpose(1, 0, 2)
+
+
+def _grouped_kernel(K, g):
+    """The OIHW kernel as (G, C_out/G, (C/G)*kh*kw): each group's output channels' rows."""
+    return K.reshape(g.groups, g.k4[0] // g.groups, -1)
 
 
 def _nchw(rows, g):
-    """(N*H'*W', C_out) product rows back to (N, C_out, H', W')."""
+    """(G, N*H'*W', C_out/G) product rows back to (N, C_out, H', W')."""
     n, c_out, oh, ow = g.out4
-    return rows.reshape(n, oh, ow, c_out).transpose(0, 3, 1, 2)
+    return rows.transpose(1, 0, 2).reshape(n, oh, ow, c_out).transpose(0, 3, 1, 2)
 
 
-def corr2d_builtin(X, K, padding=0, stride=1, dilation=1):
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
-    rows = _im2col(X, g) @ K.reshape(g.k4[0], -1).T
+def corr2d_builtin(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)
+    rows = _im2col(X, g) @ _grouped_kernel(K, g).transpose(0, 2, 1)
     return _nchw(rows, g).reshape(g.out_shape)
 
 
 FORMS = {"fast": corr2d, "builtin": corr2d_builtin, "loop": corr2d_loop}
 
 
-def conv2d(X, K, padding=0, stride=1, dilation=1, form="fast"):
-    return FORMS[form](X, np.flip(K, axis=(-2, -1)), padding, stride, dilation)
+def conv2d(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form="fast"):
+    return FORMS[form](X, np.flip(K, axis=(-2, -1)), padding, stride, dilation, groups, padding_mode)
 
 
 class Conv2D:
     """The lesson's Conv2D layer, with the backward pass NumPy cannot derive for us."""
 
-    def __init__(self, kernel_size, padding=0, stride=1, dilation=1, dtype="float32", seed=None):
+    def __init__(self, kernel_size, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros",
+                 dtype="float32", seed=None):
         rng = np.random.default_rng(seed)
         self.weight = rng.uniform(size=kernel_size).astype(dtype)
         self.bias = np.zeros(kernel_size[0] if len(kernel_size) == 4 else 1, dtype=dtype)
-        self.geometry = dict(padding=padding, stride=stride, dilation=dilation)
+        self.geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                             padding_mode=padding_mode)
         # Whether backward() returns dX: autograd skips the gradient of an input that needs
         # none, and so does this layer when the loop only learns the kernel.
         self.input_grad = True
@@ -304,45 +357,49 @@ class Conv2D:
     def backward(self, grad_y):
         """Store weight and bias gradients of sum(grad_y * y); return the input gradient.
         Offset by offset, as forward: dK[:, :, a, b] contracts G with the window offset (a, b)
-        read, and G times K[:, :, a, b] is added back onto that window of dX."""
+        read, and G times K[:, :, a, b] is added back onto that window of dX; group by group,
+        each group's output channels with its own input channels."""
         g = self._geometry(self._x)
         G, x, k = grad_y.reshape(g.out4), _padded(self._x, g), self.weight.reshape(g.k4)
         dk = np.empty(g.k4, dtype=np.result_type(G, x))
         dx = np.zeros(x.shape, dtype=grad_y.dtype) if self.input_grad else None
-        for a in range(g.k4[2]):
-            for b in range(g.k4[3]):
-                window = g.tap_window(a, b)
-                dk[:, :, a, b] = np.einsum("nohw,nchw->oc", G, x[window])
-                if dx is not None:
-                    dx[window] += np.einsum("nohw,oc->nchw", G, k[:, :, a, b])
+        for inputs, outputs in g.group_slices:
+            for a in range(g.k4[2]):
+                for b in range(g.k4[3]):
+                    window = g.tap_window(a, b)
+                    dk[outputs, :, a, b] = np.einsum("nohw,nchw->oc", G[:, outputs], x[:, inputs][window])
+                    if dx is not None:
+                        dx[:, inputs][window] += np.einsum("nohw,oc->nchw", G[:, outputs], k[outputs, :, a, b])
         self.weight_grad = dk.reshape(self.weight.shape)
         self.bias_grad = G.sum(axis=(0, 2, 3))
-        return None if dx is None else _cropped(dx, g).reshape(self._x.shape)
+        return None if dx is None else _unpadded(dx, g).reshape(self._x.shape)
 
 
 class BuiltinConv2D(Conv2D):
-    """The same layer computed as im2col and matrix products, forward and backward."""
+    """The same layer computed as im2col and matrix products (one per group), forward and
+    backward."""
 
     def _corr2d(self, x):
         g = self._geometry(x)
         self._columns = _im2col(x, g)  # kept for the backward pass, as frameworks keep them
-        return _nchw(self._columns @ self.weight.reshape(g.k4[0], -1).T, g).reshape(g.out_shape)
+        return _nchw(self._columns @ _grouped_kernel(self.weight, g).transpose(0, 2, 1), g).reshape(g.out_shape)
 
     def backward(self, grad_y):
         g = self._geometry(self._x)
         n, c_out, oh, ow = g.out4
-        G = grad_y.reshape(g.out4).transpose(0, 2, 3, 1).reshape(-1, c_out)
-        kernel = self.weight.reshape(c_out, -1)
-        self.weight_grad = (G.T @ self._columns).reshape(self.weight.shape)
-        self.bias_grad = G.sum(axis=0)
+        G4 = grad_y.reshape(g.out4)
+        G = G4.transpose(0, 2, 3, 1).reshape(-1, g.groups, c_out // g.groups).transpose(1, 0, 2)
+        kernel = _grouped_kernel(self.weight, g)
+        self.weight_grad = (G.transpose(0, 2, 1) @ self._columns).reshape(self.weight.shape)
+        self.bias_grad = G4.sum(axis=(0, 2, 3))
         if not self.input_grad:
             return None
-        columns = (G @ kernel).reshape(n, oh, ow, *g.k4[1:]).transpose(0, 3, 1, 2, 4, 5)
+        columns = (G @ kernel).transpose(1, 0, 2).reshape(n, oh, ow, g.x4[1], *g.k4[2:]).transpose(0, 3, 1, 2, 4, 5)
         dx = np.zeros(g.x4[:2] + _padded(self._x, g).shape[2:], dtype=grad_y.dtype)
         for a in range(g.k4[2]):  # col2im: each column back to its window
             for b in range(g.k4[3]):
                 dx[g.tap_window(a, b)] += columns[..., a, b]
-        return _cropped(dx, g).reshape(self._x.shape)
+        return _unpadded(dx, g).reshape(self._x.shape)
 
 
 def _layer(form, weight, bias, geometry):
@@ -352,19 +409,22 @@ def _layer(form, weight, bias, geometry):
     return layer
 
 
-def layer_forward(X, weight, bias, padding=0, stride=1, dilation=1, form="fast"):
-    return _layer(form, weight, bias, dict(padding=padding, stride=stride, dilation=dilation))(X)
+def layer_forward(X, weight, bias, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form="fast"):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups, padding_mode=padding_mode)
+    return _layer(form, weight, bias, geometry)(X)
 
 
-def grad(X, K, bias, G, padding=0, stride=1, dilation=1, form="fast"):
-    layer = _layer(form, K, bias, dict(padding=padding, stride=stride, dilation=dilation))
+def grad(X, K, bias, G, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form="fast"):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups, padding_mode=padding_mode)
+    layer = _layer(form, K, bias, geometry)
     layer(X)
     dX = layer.backward(G)
     return dX, layer.weight_grad, layer.bias_grad
 
 
-def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1):
-    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1, groups=1,
+          padding_mode="zeros"):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups, padding_mode=padding_mode)
     net = _layer(form, K_init, bias, geometry)
     net.input_grad = False  # X is data: only the kernel (and bias) learn
     losses = []

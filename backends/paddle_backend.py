@@ -5,7 +5,9 @@ Layouts: Paddle's convolutions take NCHW input and OIHW (out, in, h, w) weights,
 forms `spec.shapes` computes every pairing in. `nn.Conv2D` takes asymmetric padding itself,
 as [top, bottom, left, right], and multiplies the padded zeros (0 * inf is NaN there, as the
 contract says), so nothing is padded first; `F.pad`, which the fast form uses, takes
-[left, right, top, bottom], the last axis first.
+[left, right, top, bottom], the last axis first. Its padding modes take one padding for all
+four sides, and its padding="SAME" drops the dilation (it pads and convolves as if the
+kernel were not dilated): elsewhere `F.pad` pads first, or the padding is explicit.
 
 No compiled path: `paddle.jit.to_static` never beat the eager loop, not even with its program
 built once and reused (medians on the 2-core machine, paddle 3.3.1). The lesson's 10-step
@@ -100,7 +102,7 @@ DECLARATION = {
         "built-in layer": {
             "snippets": [
                 "class BuiltinConv2D(nn.Conv2D):",
-                "super().__init__(g.k4[1], g.k4[0], g.k4[2:], stride=g.stride, dilation=g.dilation,",
+                "super().__init__(g.x4[1], g.k4[0], g.k4[2:], stride=g.stride, dilation=g.dilation, padding=padding,",
             ],
             "note": "nn.Conv2D(in_channels, out_channels, kernel_size, stride=, "
                     "padding=, dilation=, bias_attr=): bias_attr=False for no bias",
@@ -114,10 +116,30 @@ DECLARATION = {
             "note": "OIHW; set_value() writes in place, outside the graph",
         },
         "padding": {
-            "snippets": ["padding=[*g.padding[0], *g.padding[1]]", "F.pad(x4, [left, right, top, bottom])"],
+            "snippets": ["return [top, bottom, left, right], \"zeros\", False",
+                         "F.pad(x4, [left, right, top, bottom], mode=_PAD_MODES[g.padding_mode])"],
             "note": "the layer pads asymmetrically itself, [top, bottom, left, right], "
                     "multiplying the padded zeros (0 * inf is NaN); F.pad takes the last "
                     "axis first",
+        },
+        "groups": {
+            "snippets": ["groups=g.groups"],
+            "note": "nn.Conv2D(in_channels, out_channels, kernel_size, groups=G): its "
+                    "weight is (C_out, C_in/G, kh, kw)",
+        },
+        "\"same\" padding": {
+            "snippets": ["return \"SAME\", \"zeros\", False  # its \"SAME\" would drop a dilation"],
+            "note": "padding=\"SAME\" (or \"VALID\") splits as Keras does, the extra row and "
+                    "column at the bottom and right, but drops the dilation: it convolves "
+                    "as if the kernel were not dilated (same output size, wrong numbers, no "
+                    "error); dilated, spec.shapes' explicit padding",
+        },
+        "padding modes": {
+            "snippets": ["return top, g.padding_mode, False",
+                         "_PAD_MODES = {\"zeros\": \"constant\""],
+            "note": "nn.Conv2D(padding_mode=) has all four, under the spec's names, but "
+                    "takes one int of padding for all four sides (TypeError otherwise, "
+                    "\"SAME\" too); else F.pad(mode=) first, zeros as \"constant\"",
         },
         "stride with dilation": {
             "snippets": ["stride=g.stride, dilation=g.dilation"],
@@ -178,12 +200,17 @@ def to_numpy(tensor):
     return tensor.detach().numpy()
 
 
+# The padding modes as F.pad calls them (nn.Conv2D's padding_mode takes the spec's names).
+_PAD_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
+
+
 def _pad(x4, g):
-    """Zero-pad an NCHW tensor by ((top, bottom), (left, right)) (no copy when all are 0)."""
+    """Pad an NCHW tensor by ((top, bottom), (left, right)) in the geometry's padding mode
+    (no copy when all are 0)."""
     if not any(map(any, g.padding)):
         return x4
     (top, bottom), (left, right) = g.padding
-    return F.pad(x4, [left, right, top, bottom])
+    return F.pad(x4, [left, right, top, bottom], mode=_PAD_MODES[g.padding_mode])
 
 
 def _corr2d_single(X, K, g):
@@ -196,24 +223,34 @@ def _corr2d_single(X, K, g):
     return Y
 
 
-def corr2d_loop(X, K, padding=0, stride=1, dilation=1):
+def corr2d_loop(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
     """The lessons' loops: corr2d per channel, summed over input channels
-    (corr2d_multi_in), stacked over output channels (corr2d_multi_in_out) and the batch."""
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    (corr2d_multi_in), stacked over output channels (corr2d_multi_in_out) and the batch;
+    each output channel sums over its group's input channels only."""
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)
     X4, K4 = _pad(X.reshape(g.x4), g), K.reshape(g.k4)
     Y = paddle.stack([
-        paddle.stack([sum(_corr2d_single(x, k, g) for x, k in zip(X4[n], K4[o]))
+        paddle.stack([sum(_corr2d_single(x, k, g) for x, k in zip(X4[n, g.input_channels(o)], K4[o]))
                       for o in range(g.k4[0])])
         for n in range(g.x4[0])
     ])
     return Y.reshape(g.out_shape)
 
 
-def corr2d(X, K, padding=0, stride=1, dilation=1):
+def corr2d(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
     """Sum over the kernel's offsets (a, b) of the strided input window times K[:, :, a, b]:
     a product per offset (one channel) or a matrix product over the input channels."""
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)
     x, k = _pad(X.reshape(g.x4), g), K.reshape(g.k4)
+    if g.groups == 1:
+        return _corr2d_padded(x, k, g).reshape(g.out_shape)
+    # group by group, each on its own input channels; their output channels side by side
+    parts = [_corr2d_padded(x[:, inputs], k[outputs], g.one_group) for inputs, outputs in g.group_slices]
+    return paddle.concat(parts, axis=1).reshape(g.out_shape)
+
+
+def _corr2d_padded(x, k, g):
+    """One group's (N, C_out, H', W') output from its padded NCHW input and OIHW kernel."""
     Y = None
     for a in range(g.k4[2]):
         for b in range(g.k4[3]):
@@ -223,24 +260,41 @@ def corr2d(X, K, padding=0, stride=1, dilation=1):
             else:
                 term = paddle.einsum("nchw,oc->nohw", window, k[:, :, a, b])
             Y = term if Y is None else Y + term
-    return Y.reshape(g.out_shape)
+    return Y
+
+
+def _layer_padding(g):
+    """nn.Conv2D's padding= and padding_mode= for the geometry, and whether F.pad pads first."""
+    (top, bottom), (left, right) = g.padding
+    if g.padding_name == "valid":
+        return "VALID", "zeros", False
+    if g.padding_name == "same" and g.padding_mode == "zeros" and g.dilation == (1, 1):
+        return "SAME", "zeros", False  # its "SAME" would drop a dilation
+    if g.padding_mode == "zeros":
+        return [top, bottom, left, right], "zeros", False
+    if top == bottom == left == right:  # its padding modes take one padding for all sides
+        return top, g.padding_mode, False
+    return 0, "zeros", True
 
 
 class BuiltinConv2D(nn.Conv2D):
     """Paddle's own nn.Conv2D, taking and giving the case's shapes instead of NCHW."""
 
     def __init__(self, g, bias=True):
-        super().__init__(g.k4[1], g.k4[0], g.k4[2:], stride=g.stride, dilation=g.dilation,
-                         padding=[*g.padding[0], *g.padding[1]], bias_attr=None if bias else False)
+        padding, padding_mode, self.pads_first = _layer_padding(g)
+        super().__init__(g.x4[1], g.k4[0], g.k4[2:], stride=g.stride, dilation=g.dilation, padding=padding,
+                         groups=g.groups, padding_mode=padding_mode, bias_attr=None if bias else False)
         self.geometry = g
 
     def forward(self, x):
         x4 = x.reshape(self.geometry.x4)
+        if self.pads_first:
+            x4 = _pad(x4, self.geometry)
         return super().forward(x4).reshape(self.geometry.out_shape)
 
 
-def corr2d_builtin(X, K, padding=0, stride=1, dilation=1):
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+def corr2d_builtin(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)
     layer = BuiltinConv2D(g, bias=False)
     layer.to(dtype=X.dtype)
     layer.weight.set_value(K.reshape(g.k4))
@@ -250,19 +304,21 @@ def corr2d_builtin(X, K, padding=0, stride=1, dilation=1):
 FORMS = {"fast": corr2d, "builtin": corr2d_builtin, "loop": corr2d_loop}
 
 
-def conv2d(X, K, padding=0, stride=1, dilation=1, form="fast"):
-    return FORMS[form](X, paddle.flip(K, axis=[-2, -1]), padding, stride, dilation)
+def conv2d(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form="fast"):
+    return FORMS[form](X, paddle.flip(K, axis=[-2, -1]), padding, stride, dilation, groups, padding_mode)
 
 
 class Conv2D(nn.Layer):
-    """The lesson's Conv2D layer, grown to channels, padding, stride and dilation."""
+    """The lesson's Conv2D layer, grown to channels, padding, stride, dilation, groups and
+    padding modes."""
 
-    def __init__(self, kernel_size, padding=0, stride=1, dilation=1):
+    def __init__(self, kernel_size, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
         super().__init__()
         self.weight = self.create_parameter(
             list(kernel_size), default_initializer=nn.initializer.Uniform(0.0, 1.0))
         self.bias = self.create_parameter([kernel_size[0] if len(kernel_size) == 4 else 1], is_bias=True)
-        self.geometry = dict(padding=padding, stride=stride, dilation=dilation)
+        self.geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                             padding_mode=padding_mode)
 
     def forward(self, x):
         g = conv_geometry(x.shape, self.weight.shape, **self.geometry)
@@ -282,13 +338,15 @@ def _layer(form, x_shape, weight, bias, geometry, use_bias=True):
     return layer
 
 
-def layer_forward(X, weight, bias, padding=0, stride=1, dilation=1, form="fast"):
-    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+def layer_forward(X, weight, bias, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form="fast"):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                    padding_mode=padding_mode)
     return _layer(form, X.shape, weight, bias, geometry)(X)
 
 
-def grad(X, K, bias, G, padding=0, stride=1, dilation=1, form="fast"):
-    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+def grad(X, K, bias, G, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form="fast"):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                    padding_mode=padding_mode)
     layer = _layer(form, X.shape, K, bias, geometry)
     X = X.clone()
     X.stop_gradient = False
@@ -296,8 +354,10 @@ def grad(X, K, bias, G, padding=0, stride=1, dilation=1, form="fast"):
     return X.grad, layer.weight.grad.reshape(K.shape), layer.bias.grad
 
 
-def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1):
-    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1, groups=1,
+          padding_mode="zeros"):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                    padding_mode=padding_mode)
     # The lesson's nn.Conv2D(..., bias_attr=False) whenever no bias takes part.
     use_bias = learn_bias or bool((bias != 0).any())
     net = _layer(form, X.shape, K_init, bias, geometry, use_bias)

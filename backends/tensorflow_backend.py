@@ -11,11 +11,13 @@ The compiled path (`corr2d_compiled`, `learn_compiled`) is `tf.function(jit_comp
 XLA fuses the fast form into one loop, and runs the whole learning loop in one call.
 """
 
+import logging
+
 import numpy as np
 import tensorflow as tf
 import keras
 
-from spec.shapes import conv_geometry
+from spec.shapes import conv_geometry, padded_indices
 
 name = "tensorflow"
 
@@ -89,7 +91,7 @@ DECLARATION = {
         },
         "input layout (NCHW/NHWC)": {
             "snippets": [
-                "tf.transpose(tf.reshape(x, g.x4), (0, 2, 3, 1))",
+                "tf.transpose(x4, (0, 2, 3, 1))",
                 "tf.transpose(y, (0, 3, 1, 2))",
             ],
             "note": "NHWC: transpose (0, 2, 3, 1) in and (0, 3, 1, 2) out",
@@ -104,11 +106,38 @@ DECLARATION = {
         },
         "padding": {
             "snippets": [
-                "keras.layers.ZeroPadding2D(g.padding, dtype=self.dtype_policy)",
-                "tf.pad(x4, ((0, 0), (0, 0)) + g.padding)",
+                "keras.layers.ZeroPadding2D(zeros, dtype=self.dtype_policy)",
+                "tf.pad(x4, ((0, 0), (0, 0)) + g.padding, mode=",
             ],
             "note": "Conv2D pads only 'valid' or 'same': a ZeroPadding2D layer in "
                     "front; tf.pad takes (before, after) per axis",
+        },
+        "groups": {
+            "snippets": ["groups=g.groups"],
+            "note": "Conv2D(filters, kernel_size, groups=G): its kernel is (kh, kw, C_in/G, "
+                    "C_out); TensorFlow's CPU kernels compute a grouped convolution but "
+                    "refuse its gradients (tf.nn.conv2d: InvalidArgumentError, \"Gradients "
+                    "for grouped convolutions are not supported on CPU\"), so Keras 3 "
+                    "compiles every grouped convolution with XLA on the CPU (one compile "
+                    "per shape)",
+        },
+        "\"same\" padding": {
+            "snippets": ["padding=\"same\" if self.own_same else \"valid\""],
+            "note": "padding=\"same\" puts the extra row and column at the bottom and "
+                    "right (SAME_UPPER); with stride and dilation both above 1 (refused), "
+                    "spec.shapes' explicit padding at stride 1; in float32 it leaves the "
+                    "padded positions out, so an infinite kernel tap there gives no NaN "
+                    "(spec/differences.py)",
+        },
+        "padding modes": {
+            "snippets": [
+                "mode=\"CONSTANT\" if g.padding_mode == \"zeros\" else \"REFLECT\"",
+                "x4 = tf.gather(x4, padded_indices(n, before, after, g.padding_mode), axis=axis)",
+            ],
+            "note": "Keras has none, and tf.pad only CONSTANT, REFLECT and SYMMETRIC (the "
+                    "edge repeated, then mirrored: replicate only for padding 1): replicate "
+                    "and circular gather the rows and columns each padded position copies; "
+                    "the gather's gradient adds them back",
         },
         "stride with dilation": {
             "snippets": [
@@ -172,6 +201,17 @@ def seed(value):
     tf.random.set_seed(value)
 
 
+class _NotRetracingWarnings(logging.Filter):
+    """Keras 3 compiles every grouped convolution as a new XLA function, one per call, and
+    TensorFlow warns, after a few, that it retraces: by design here, so kept out of the logs."""
+
+    def filter(self, record):
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+tf.get_logger().addFilter(_NotRetracingWarnings())
+
+
 def versions():
     return {"framework": f"tensorflow {tf.__version__}, keras {keras.__version__}"}
 
@@ -185,10 +225,17 @@ def to_numpy(tensor):
 
 
 def _pad(x4, g):
-    """Zero-pad an NCHW tensor by ((top, bottom), (left, right)) (no copy when all are 0)."""
+    """Pad an NCHW tensor by ((top, bottom), (left, right)) in the geometry's padding mode
+    (no copy when all are 0). tf.pad has zeros and reflect; its SYMMETRIC repeats the edge
+    and then mirrors, which is replicate only for padding 1, so replicate and circular
+    gather the rows and columns spec.shapes says each padded position copies."""
     if not any(map(any, g.padding)):
         return x4
-    return tf.pad(x4, ((0, 0), (0, 0)) + g.padding)
+    if g.padding_mode in ("zeros", "reflect"):
+        return tf.pad(x4, ((0, 0), (0, 0)) + g.padding, mode="CONSTANT" if g.padding_mode == "zeros" else "REFLECT")
+    for axis, n, (before, after) in zip((2, 3), g.x4[2:], g.padding):
+        x4 = tf.gather(x4, padded_indices(n, before, after, g.padding_mode), axis=axis)
+    return x4
 
 
 def _corr2d_single(X, K, g):
@@ -201,24 +248,35 @@ def _corr2d_single(X, K, g):
     return tf.convert_to_tensor(Y)
 
 
-def corr2d_loop(X, K, padding=0, stride=1, dilation=1):
+def corr2d_loop(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
     """The lessons' loops: corr2d per channel, summed over input channels
-    (corr2d_multi_in), stacked over output channels (corr2d_multi_in_out) and the batch."""
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    (corr2d_multi_in), stacked over output channels (corr2d_multi_in_out) and the batch;
+    each output channel sums over its group's input channels only."""
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)
     X4, K4 = _pad(tf.reshape(X, g.x4), g), tf.reshape(K, g.k4)
     Y = tf.stack([
-        tf.stack([tf.add_n([_corr2d_single(X4[n, c], K4[o, c], g) for c in range(g.x4[1])])
+        tf.stack([tf.add_n([_corr2d_single(X4[n, g.input_channels(o).start + c], K4[o, c], g)
+                            for c in range(g.k4[1])])
                   for o in range(g.k4[0])])
         for n in range(g.x4[0])
     ])
     return tf.reshape(Y, g.out_shape)
 
 
-def corr2d(X, K, padding=0, stride=1, dilation=1):
+def corr2d(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
     """Sum over the kernel's offsets (a, b) of the strided input window times K[:, :, a, b]:
     a product per offset (one channel) or a matrix product over the input channels."""
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)
     x, k = _pad(tf.reshape(X, g.x4), g), tf.reshape(K, g.k4)
+    if g.groups == 1:
+        return tf.reshape(_corr2d_padded(x, k, g), g.out_shape)
+    # group by group, each on its own input channels; their output channels side by side
+    parts = [_corr2d_padded(x[:, inputs], k[outputs], g.one_group) for inputs, outputs in g.group_slices]
+    return tf.reshape(tf.concat(parts, axis=1), g.out_shape)
+
+
+def _corr2d_padded(x, k, g):
+    """One group's (N, C_out, H', W') output from its padded NCHW input and OIHW kernel."""
     Y = None
     for a in range(g.k4[2]):
         for b in range(g.k4[3]):
@@ -228,7 +286,7 @@ def corr2d(X, K, padding=0, stride=1, dilation=1):
             else:
                 term = tf.einsum("nchw,oc->nohw", window, k[:, :, a, b])
             Y = term if Y is None else Y + term
-    return tf.reshape(Y, g.out_shape)
+    return Y
 
 
 # Compiled functions by what they compute and the shapes, dtype and geometry they take:
@@ -243,13 +301,12 @@ def _compiled(key, build, *args):
     return _COMPILED[key](*args)
 
 
-def corr2d_compiled(X, K, padding=0, stride=1, dilation=1):
+def corr2d_compiled(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
     """The fast form compiled by XLA (`tf.function(jit_compile=True)`): the offsets' products
     and sums fuse into one loop over the output, with no window ever stored."""
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)  # bad input raises here
-    geometry = dict(padding=g.padding, stride=g.stride, dilation=g.dilation)
-    key = ("corr2d", tuple(X.shape), tuple(K.shape), X.dtype.name, *geometry.values())
-    return _compiled(key, lambda: tf.function(lambda X, K: corr2d(X, K, **geometry),
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)  # bad input raises here
+    key = ("corr2d", tuple(X.shape), tuple(K.shape), X.dtype.name, g)
+    return _compiled(key, lambda: tf.function(lambda X, K: corr2d(X, K, **g.arguments),
                                               jit_compile=True, autograph=False), X, K)
 
 
@@ -258,21 +315,28 @@ class BuiltinConv2D(keras.layers.Conv2D):
 
     def __init__(self, g, use_bias=True, **kwargs):
         both = max(g.stride) > 1 and max(g.dilation) > 1
-        super().__init__(g.k4[0], g.k4[2:], strides=(1, 1) if both else g.stride,
-                         dilation_rate=g.dilation, use_bias=use_bias, **kwargs)
+        # Keras' own "same" splits as the spec does; at stride 1 (for stride with dilation) it would pad less
+        self.own_same = g.padding_name == "same" and g.padding_mode == "zeros" and not both
+        super().__init__(g.k4[0], g.k4[2:], strides=(1, 1) if both else g.stride, dilation_rate=g.dilation,
+                         padding="same" if self.own_same else "valid", groups=g.groups, use_bias=use_bias,
+                         **kwargs)
         self.geometry, self.subsample = g, g.stride if both else (1, 1)
-        self.zero_padding = keras.layers.ZeroPadding2D(g.padding, dtype=self.dtype_policy)
+        zeros = g.padding if g.padding_mode == "zeros" and not self.own_same else ((0, 0), (0, 0))
+        self.zero_padding = keras.layers.ZeroPadding2D(zeros, dtype=self.dtype_policy)
 
     def call(self, x):
         g = self.geometry
-        nhwc = self.zero_padding(tf.transpose(tf.reshape(x, g.x4), (0, 2, 3, 1)))
+        x4 = tf.reshape(x, g.x4)
+        if g.padding_mode != "zeros":  # Keras has no padding modes
+            x4 = _pad(x4, g)
+        nhwc = self.zero_padding(tf.transpose(x4, (0, 2, 3, 1)))
         y = super().call(nhwc)[:, :: self.subsample[0], :: self.subsample[1], :]
         return tf.reshape(tf.transpose(y, (0, 3, 1, 2)), g.out_shape)
 
     def set_weights_from(self, K, bias):
         g = self.geometry
-        (top, bottom), (left, right) = g.padding
-        self.build((None, g.x4[2] + top + bottom, g.x4[3] + left + right, g.x4[1]))
+        (top, bottom), (left, right) = ((0, 0), (0, 0)) if self.own_same else g.padding
+        self.build((None, g.x4[2] + top + bottom, g.x4[3] + left + right, g.x4[1]))  # the input it sees
         self.input_spec = None  # call() takes the case's shape, not NHWC
         self.kernel.assign(tf.transpose(tf.reshape(K, self.geometry.k4), (2, 3, 1, 0)))  # OIHW -> HWIO
         if self.use_bias:
@@ -283,8 +347,8 @@ class BuiltinConv2D(keras.layers.Conv2D):
         return self.kernel
 
 
-def corr2d_builtin(X, K, padding=0, stride=1, dilation=1):
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+def corr2d_builtin(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)
     layer = BuiltinConv2D(g, use_bias=False, dtype=X.dtype.name)
     layer.set_weights_from(K, None)
     return layer(X)
@@ -293,17 +357,19 @@ def corr2d_builtin(X, K, padding=0, stride=1, dilation=1):
 FORMS = {"fast": corr2d, "builtin": corr2d_builtin, "loop": corr2d_loop, "compiled": corr2d_compiled}
 
 
-def conv2d(X, K, padding=0, stride=1, dilation=1, form="fast"):
-    return FORMS[form](X, tf.reverse(K, axis=[-2, -1]), padding, stride, dilation)
+def conv2d(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form="fast"):
+    return FORMS[form](X, tf.reverse(K, axis=[-2, -1]), padding, stride, dilation, groups, padding_mode)
 
 
 class Conv2D(keras.layers.Layer):
-    """The lesson's Conv2D as a Keras layer, grown to channels, padding, stride, dilation."""
+    """The lesson's Conv2D as a Keras layer, grown to channels, padding, stride, dilation,
+    groups and padding modes."""
 
-    def __init__(self, kernel_size, padding=0, stride=1, dilation=1, **kwargs):
+    def __init__(self, kernel_size, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", **kwargs):
         super().__init__(**kwargs)
         self.kernel_size = tuple(kernel_size)
-        self.geometry = dict(padding=padding, stride=stride, dilation=dilation)
+        self.geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                             padding_mode=padding_mode)
 
     def build(self, input_shape):
         channels = self.kernel_size[0] if len(self.kernel_size) == 4 else 1
@@ -332,13 +398,16 @@ def _layer(form, x_shape, weight, bias, geometry, use_bias=True):
     return layer
 
 
-def layer_forward(X, weight, bias, padding=0, stride=1, dilation=1, form="fast"):
-    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+def layer_forward(X, weight, bias, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form="fast"):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                    padding_mode=padding_mode)
     return _layer(form, X.shape, weight, bias, geometry)(X)
 
 
-def grad(X, K, bias, G, padding=0, stride=1, dilation=1, form="fast"):
-    layer = _layer(form, X.shape, K, bias, dict(padding=padding, stride=stride, dilation=dilation))
+def grad(X, K, bias, G, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form="fast"):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                    padding_mode=padding_mode)
+    layer = _layer(form, X.shape, K, bias, geometry)
     with tf.GradientTape() as tape:
         tape.watch(X)
         y = layer(X) * G
@@ -346,8 +415,10 @@ def grad(X, K, bias, G, padding=0, stride=1, dilation=1, form="fast"):
     return dX, tf.reshape(dK if form == "fast" else tf.transpose(dK, (3, 2, 0, 1)), K.shape), db
 
 
-def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1):
-    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1, groups=1,
+          padding_mode="zeros"):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                    padding_mode=padding_mode)
     # The lesson's Conv2D(..., use_bias=False) whenever no bias takes part.
     use_bias = learn_bias or bool(np.any(bias))
     net = _layer(form, X.shape, K_init, bias, geometry, use_bias)
@@ -370,15 +441,16 @@ def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, 
     return losses, tf.reshape(weight, K_init.shape), final_bias
 
 
-def learn_compiled(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1):
+def learn_compiled(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1, groups=1,
+                   padding_mode="zeros"):
     """The same loop with its step compiled by XLA: the layer is built once per shape and
     geometry, and one compiled call sets the initial weights and runs every step (a while
     loop around the step), so Python and TensorFlow's per-call dispatch run once, not per step."""
-    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+    geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                    padding_mode=padding_mode)
     use_bias = learn_bias or bool(np.any(bias))
     g = conv_geometry(X.shape, K_init.shape, **geometry)
-    key = ("learn", form, tuple(X.shape), tuple(K_init.shape), X.dtype.name, g.padding, g.stride,
-           g.dilation, use_bias, learn_bias, lr, steps)
+    key = ("learn", form, tuple(X.shape), tuple(K_init.shape), X.dtype.name, g, use_bias, learn_bias, lr, steps)
     net = lambda: _layer(form, X.shape, K_init, bias, geometry, use_bias)
     losses, weight, final_bias = _compiled(key, lambda: _train_function(net(), form, learn_bias, lr, steps),
                                            X, Y, K_init, bias)

@@ -1,8 +1,9 @@
 """PyTorch backend: the lesson's PyTorch code, with autograd doing the backward pass.
 
 Layouts: torch convolutions take NCHW input and OIHW (out, in, h, w) weights, the 4-D forms
-`spec.shapes` computes every pairing in. `nn.Conv2d` pads symmetrically only; asymmetric
-padding goes through `F.pad` first.
+`spec.shapes` computes every pairing in. `nn.Conv2d` pads symmetrically only, in any of the
+spec's padding modes (they are torch's names); asymmetric padding goes through `F.pad`
+first. Its padding="same" splits the padding as the spec does, but refuses stride > 1.
 
 No compiled path: `torch.compile(fullgraph=True)` (inductor) does not pay at the large sizes,
 compiling included (torch 2.13 on the 2-core machine, medians of runs in turns, inductor's
@@ -15,6 +16,8 @@ Only lesson-sized loops gain: learn-edge-custom in 0.21-0.33 ms against 3.1-3.3 
 after 6.8-7.2 s of compiling (1.0 s from a warm cache) for each new shape, and the
 conformance cases alone hold over a hundred shapes. `torch.jit` is deprecated.
 """
+
+import warnings
 
 import numpy as np
 import torch
@@ -89,7 +92,7 @@ DECLARATION = {
         "built-in layer": {
             "snippets": [
                 "class BuiltinConv2D(nn.Conv2d):",
-                "super().__init__(g.k4[1], g.k4[0], g.k4[2:], stride=g.stride, dilation=g.dilation,",
+                "super().__init__(g.x4[1], g.k4[0], g.k4[2:], stride=g.stride, dilation=g.dilation,",
             ],
             "note": "nn.Conv2d(in_channels, out_channels, kernel_size, stride=, "
                     "dilation=, padding=, bias=)",
@@ -103,9 +106,30 @@ DECLARATION = {
             "note": "OIHW; copy_ in place, outside the graph",
         },
         "padding": {
-            "snippets": ["padding=symmetric or 0", "F.pad(x4, (left, right, top, bottom))"],
+            "snippets": ["padding=g.padding_name if named else symmetric or 0",
+                         "F.pad(x4, (left, right, top, bottom), mode=_PAD_MODES[g.padding_mode])"],
             "note": "the layer pads symmetrically only; else F.pad first, last axis "
                     "first",
+        },
+        "groups": {
+            "snippets": ["groups=g.groups"],
+            "note": "nn.Conv2d(in_channels, out_channels, kernel_size, groups=G): its "
+                    "weight is (C_out, C_in/G, kh, kw)",
+        },
+        "\"same\" padding": {
+            "snippets": ["named = g.padding_name == \"valid\" or (g.padding_name == \"same\" and g.stride == (1, 1))"],
+            "note": "padding=\"same\" puts the extra row and column at the bottom and right, "
+                    "as Keras does, but refuses stride > 1 (ValueError: not supported for "
+                    "strided convolutions): there, spec.shapes' explicit padding; with an "
+                    "even kernel it pads a copy of the input first (and warns)",
+        },
+        "padding modes": {
+            "snippets": ["padding_mode=g.padding_mode",
+                         "_PAD_MODES = {\"zeros\": \"constant\""],
+            "note": "nn.Conv2d(padding_mode=) has all four, under the spec's names, but "
+                    "pads symmetrically; F.pad(mode=) has them too, zeros as \"constant\"; "
+                    "reflect needs padding below the input size, circular no larger "
+                    "(RuntimeError otherwise)",
         },
         "stride with dilation": {
             "snippets": ["stride=g.stride, dilation=g.dilation"],
@@ -149,6 +173,9 @@ DECLARATION = {
 
 # Bit-identical reruns: refuse nondeterministic kernels (CPU kernels here already are).
 torch.use_deterministic_algorithms(True)
+# padding="same" with an even kernel warns that it pads a copy of the input first: what
+# every asymmetric padding here does anyway.
+warnings.filterwarnings("ignore", message="Using padding='same' with even kernel", category=UserWarning)
 
 
 def versions():
@@ -163,12 +190,17 @@ def to_numpy(tensor):
     return tensor.detach().cpu().numpy()
 
 
+# The padding modes as F.pad calls them (nn.Conv2d's padding_mode takes the spec's names).
+_PAD_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
+
+
 def _pad(x4, g):
-    """Zero-pad an NCHW tensor by ((top, bottom), (left, right)) (no copy when all are 0)."""
+    """Pad an NCHW tensor by ((top, bottom), (left, right)) in the geometry's padding mode
+    (no copy when all are 0)."""
     if not any(map(any, g.padding)):
         return x4
     (top, bottom), (left, right) = g.padding
-    return F.pad(x4, (left, right, top, bottom))
+    return F.pad(x4, (left, right, top, bottom), mode=_PAD_MODES[g.padding_mode])
 
 
 def _corr2d_single(X, K, g):
@@ -181,13 +213,14 @@ def _corr2d_single(X, K, g):
     return Y
 
 
-def corr2d_loop(X, K, padding=0, stride=1, dilation=1):
+def corr2d_loop(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
     """The lessons' loops: corr2d per channel, summed over input channels
-    (corr2d_multi_in), stacked over output channels (corr2d_multi_in_out) and the batch."""
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    (corr2d_multi_in), stacked over output channels (corr2d_multi_in_out) and the batch;
+    each output channel sums over its group's input channels only."""
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)
     X4, K4 = _pad(X.reshape(g.x4), g), K.reshape(g.k4)
     Y = torch.stack([
-        torch.stack([sum(_corr2d_single(x, k, g) for x, k in zip(X4[n], K4[o]))
+        torch.stack([sum(_corr2d_single(x, k, g) for x, k in zip(X4[n, g.input_channels(o)], K4[o]))
                      for o in range(g.k4[0])])
         for n in range(g.x4[0])
     ])
@@ -200,18 +233,28 @@ def corr2d_loop(X, K, padding=0, stride=1, dilation=1):
 BLOCK = 1 << 20
 
 
-def corr2d(X, K, padding=0, stride=1, dilation=1):
+def corr2d(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
     """Sum over the kernel's offsets (a, b) of the strided input window times K[:, :, a, b],
     added in place (addcmul_ for one channel, addmm_ over the input channels): the windows
     stay views, never gathered (im2col would store kh*kw copies of the input)."""
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)
     x, k = _pad(X.reshape(g.x4), g), K.reshape(g.k4)
     # The flat form's wrapped-around columns take no gradient, but 0 times an infinite input
     # there would still be NaN in dK: with autograd on, the exact windows below.
     differentiated = torch.is_grad_enabled() and (X.requires_grad or K.requires_grad)
+    if g.groups == 1:
+        return _corr2d_padded(x, k, g, differentiated).reshape(g.out_shape)
+    # group by group, each on its own input channels; their output channels side by side
+    parts = [_corr2d_padded(x[:, inputs], k[outputs], g.one_group, differentiated)
+             for inputs, outputs in g.group_slices]
+    return torch.cat(parts, dim=1).reshape(g.out_shape)
+
+
+def _corr2d_padded(x, k, g, differentiated):
+    """One group's (N, C_out, H', W') output from its padded NCHW input and OIHW kernel."""
     if g.stride == (1, 1) and not differentiated:
-        return _corr2d_flat(x.contiguous(), k, g).reshape(g.out_shape)
-    Y = torch.zeros(g.out4, dtype=X.dtype)
+        return _corr2d_flat(x.contiguous(), k, g)
+    Y = torch.zeros(g.out4, dtype=x.dtype)
     for a in range(g.k4[2]):
         for b in range(g.k4[3]):
             window = x[g.tap_window(a, b)]
@@ -219,7 +262,7 @@ def corr2d(X, K, padding=0, stride=1, dilation=1):
                 Y.addcmul_(window, k[0, 0, a, b])
             else:
                 Y = Y + torch.einsum("nchw,oc->nohw", window, k[:, :, a, b])
-    return Y.reshape(g.out_shape)
+    return Y
 
 
 def _corr2d_flat(x, k, g):
@@ -252,9 +295,12 @@ class BuiltinConv2D(nn.Conv2d):
 
     def __init__(self, g, bias=True):
         symmetric = g.symmetric_padding
-        super().__init__(g.k4[1], g.k4[0], g.k4[2:], stride=g.stride, dilation=g.dilation,
-                         padding=symmetric or 0, bias=bias)
-        self.geometry, self.pads_first = g, symmetric is None
+        # torch's own "valid" and "same" (which splits as the spec does, but refuses stride > 1)
+        named = g.padding_name == "valid" or (g.padding_name == "same" and g.stride == (1, 1))
+        super().__init__(g.x4[1], g.k4[0], g.k4[2:], stride=g.stride, dilation=g.dilation,
+                         padding=g.padding_name if named else symmetric or 0, groups=g.groups,
+                         padding_mode=g.padding_mode, bias=bias)
+        self.geometry, self.pads_first = g, not named and symmetric is None
 
     def forward(self, x):
         x4 = x.reshape(self.geometry.x4)
@@ -263,8 +309,8 @@ class BuiltinConv2D(nn.Conv2d):
         return super().forward(x4).reshape(self.geometry.out_shape)
 
 
-def corr2d_builtin(X, K, padding=0, stride=1, dilation=1):
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+def corr2d_builtin(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)
     layer = BuiltinConv2D(g, bias=False).to(X.dtype)
     with torch.no_grad():
         layer.weight.copy_(K.reshape(g.k4))
@@ -274,18 +320,20 @@ def corr2d_builtin(X, K, padding=0, stride=1, dilation=1):
 FORMS = {"fast": corr2d, "builtin": corr2d_builtin, "loop": corr2d_loop}
 
 
-def conv2d(X, K, padding=0, stride=1, dilation=1, form="fast"):
-    return FORMS[form](X, torch.flip(K, dims=(-2, -1)), padding, stride, dilation)
+def conv2d(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form="fast"):
+    return FORMS[form](X, torch.flip(K, dims=(-2, -1)), padding, stride, dilation, groups, padding_mode)
 
 
 class Conv2D(nn.Module):
-    """The lesson's Conv2D module, grown to channels, padding, stride and dilation."""
+    """The lesson's Conv2D module, grown to channels, padding, stride, dilation, groups and
+    padding modes."""
 
-    def __init__(self, kernel_size, padding=0, stride=1, dilation=1):
+    def __init__(self, kernel_size, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
         super().__init__()
         self.weight = nn.Parameter(torch.rand(kernel_size))
         self.bias = nn.Parameter(torch.zeros(kernel_size[0] if len(kernel_size) == 4 else 1))
-        self.geometry = dict(padding=padding, stride=stride, dilation=dilation)
+        self.geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                             padding_mode=padding_mode)
 
     def forward(self, x):
         g = conv_geometry(x.shape, self.weight.shape, **self.geometry)
@@ -306,21 +354,25 @@ def _layer(form, x_shape, weight, bias, geometry, use_bias=True):
     return layer
 
 
-def layer_forward(X, weight, bias, padding=0, stride=1, dilation=1, form="fast"):
-    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+def layer_forward(X, weight, bias, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form="fast"):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                    padding_mode=padding_mode)
     return _layer(form, X.shape, weight, bias, geometry)(X)
 
 
-def grad(X, K, bias, G, padding=0, stride=1, dilation=1, form="fast"):
-    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+def grad(X, K, bias, G, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form="fast"):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                    padding_mode=padding_mode)
     layer = _layer(form, X.shape, K, bias, geometry)
     X = X.clone().requires_grad_()
     (layer(X) * G).sum().backward()
     return X.grad, layer.weight.grad.reshape(K.shape), layer.bias.grad
 
 
-def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1):
-    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1, groups=1,
+          padding_mode="zeros"):
+    geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                    padding_mode=padding_mode)
     # The lesson's nn.Conv2d(..., bias=False) whenever no bias takes part.
     use_bias = learn_bias or bool(bias.any())
     net = _layer(form, X.shape, K_init, bias, geometry, use_bias)

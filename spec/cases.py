@@ -41,7 +41,7 @@ def _any_array(value, name, dtype):
 
 
 def _as_is(value, name, dtype):
-    return value  # padding, stride, dilation, bias: checked against the shapes below
+    return value  # padding, stride, dilation, groups, padding_mode, bias: checked against the shapes below
 
 
 def _finite(value, name, dtype):
@@ -61,7 +61,8 @@ def _layer_kind(value, name, dtype):
     return FORM_OF_LAYER[contract.choice(value, name, tuple(FORM_OF_LAYER))]
 
 
-GEOMETRY = {"padding": (_as_is, 0), "stride": (_as_is, 1), "dilation": (_as_is, 1)}
+GEOMETRY = {"padding": (_as_is, 0), "stride": (_as_is, 1), "dilation": (_as_is, 1), "groups": (_as_is, 1),
+            "padding_mode": (_as_is, "zeros")}
 
 # op -> {field: (parser, default)}; the order is the order the backend's function takes.
 INPUTS = {
@@ -159,8 +160,7 @@ def _shaped(inputs, field, shape, dtype):
 
 def _geometry(op, inputs, dtype):
     kernel = inputs["weight"] if op == "layer" else inputs.get("K", inputs.get("K_init"))
-    g = shapes.conv_geometry(inputs["X"].shape, kernel.shape, inputs["padding"],
-                             inputs["stride"], inputs["dilation"])
+    g = shapes.conv_geometry(inputs["X"].shape, kernel.shape, *(inputs[field] for field in GEOMETRY))
     inputs.update(g.arguments)
     if "bias" in inputs:
         inputs["bias"] = _bias(inputs["bias"], g.k4[0], dtype)

@@ -4,12 +4,15 @@ Bad input is rejected here, in NumPy, before any framework sees it, so every bac
 the same exception type with the same message:
 
 - ``TypeError``: a value that is not a number (strings, booleans, null, objects), a count
-  (steps, padding, stride, dilation) that is not an integer, a flag that is not a boolean;
+  (steps, padding, stride, dilation, groups) that is not an integer, a flag that is not a
+  boolean;
 - ``ValueError``: everything else that is numeric but wrong: ragged nested lists, wrong
   rank or rank pairing, empty arrays, a window larger than the padded input, channels of
-  X and K that differ, zero or negative stride or dilation, negative padding (see
+  X and K that do not match (C_in = G * K's channels), zero or negative stride or dilation,
+  negative padding, groups below 1 or not dividing C_in and C_out (or with an input of rank
+  2), reflect padding as large as the input, circular padding larger than it (see
   `spec.shapes`), shapes that do not match (Y, G, bias), non-positive step counts, a
-  non-finite learning rate, an unknown dtype, op or layer kind.
+  non-finite learning rate, an unknown dtype, op, layer kind, padding name or padding mode.
 """
 
 import math

@@ -6,45 +6,104 @@ matrix then shows the cell as "known", and `compare` lists it: it never reads as
 """
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
+
+# What a difference gives where the contract's IEEE arithmetic gives something else.
+GIVES = ("nan", "number")
 
 
 @dataclass(frozen=True)
 class Difference:
     name: str
-    column: str  # the results column it concerns, e.g. "tensorflow:builtin"
-    op: str
+    columns: tuple  # the results columns it concerns, e.g. ("tensorflow:builtin",)
+    ops: tuple
     fields: tuple
+    when: Callable  # when(case) -> whether the case meets the difference's conditions
+    gives: str  # "nan": NaN where the contract has a number; "number": a number where it has NaN
     why: str
 
     def applies(self, column, case):
-        return (column == self.column and case.op == self.op
-                and max(case.geometry.dilation) > 1 and not np.isfinite(case.inputs["X"]).all())
+        return column in self.columns and case.op in self.ops and self.when(case)
 
     def excused(self, result, expected):
-        """The result with the NaNs this difference allows put back to the expected values."""
+        """The result with the elements this difference allows put back to the expected values."""
         result = dict(result)
-        for name in self.fields:
+        for name in (field for field in self.fields if field in result):
             got = np.asarray(result[name], dtype=np.float64)
             want = np.asarray(expected[name], dtype=np.float64)
             if got.shape == want.shape:
-                result[name] = np.where(np.isnan(got) & ~np.isnan(want), want, got).tolist()
+                nan_got, nan_wanted = np.isnan(got), np.isnan(want)
+                allowed = nan_got & ~nan_wanted if self.gives == "nan" else ~nan_got & nan_wanted
+                result[name] = np.where(allowed, want, got).tolist()
         return result
+
+
+def _dilated_with_non_finite_input(case):
+    return max(case.geometry.dilation) > 1 and not np.isfinite(case.inputs["X"]).all()
+
+
+def _keras_same_with_non_finite_kernel(case):
+    kernel = case.inputs["weight"] if case.op == "layer" else case.inputs["K"]
+    g = case.geometry
+    stride_with_dilation = max(g.stride) > 1 and max(g.dilation) > 1  # Keras' "same" is not used there
+    return (case.dtype == "float32" and g.padding_name == "same" and g.padding_mode == "zeros"
+            and not stride_with_dilation and not np.isfinite(kernel).all())
+
+
+def _float64_one_channel_groups_with_non_finite_input(case):
+    g = case.geometry
+    return (case.dtype == "float64" and g.groups > 1 and g.x4[1] == g.groups
+            and not np.isfinite(case.inputs["X"]).all())
 
 
 DIFFERENCES = [
     Difference(
         name="tensorflow-dilated-kernel-gradient-nan",
-        column="tensorflow:builtin",
-        op="grad",
+        columns=("tensorflow:builtin",),
+        ops=("grad",),
         fields=("dK",),
+        when=_dilated_with_non_finite_input,
+        gives="nan",
         why=(
             "TensorFlow computes a dilated convolution by space-to-batch: the input elements "
             "between the kernel's taps form extra batches whose outputs are computed, then "
             "dropped. Their upstream gradient is zero, and zero times a non-finite input "
             "there is NaN in dK (also where the true dK is infinite), although by definition "
             "those elements reach no output."
+        ),
+    ),
+    Difference(
+        name="keras-same-skips-the-padding",
+        columns=("tensorflow:builtin",),
+        ops=("corr2d", "conv2d", "layer", "grad"),
+        fields=("Y", "dX", "dK", "db"),
+        when=_keras_same_with_non_finite_kernel,
+        gives="number",
+        why=(
+            "Keras' Conv2D(padding=\"same\") in float32 (oneDNN's convolution on the CPU) "
+            "leaves the padded positions out of the sums instead of multiplying their zeros: "
+            "an infinite or NaN kernel tap over the border gives a number where IEEE "
+            "arithmetic (0 * inf) gives NaN. In float64, and with explicit padding "
+            "(ZeroPadding2D in front), the zeros take part."
+        ),
+    ),
+    Difference(
+        name="xla-float64-groups-of-one-channel-mix-the-groups",
+        columns=("tensorflow:builtin", "jax:builtin"),
+        ops=("corr2d", "conv2d", "layer"),
+        fields=("Y",),
+        when=_float64_one_channel_groups_with_non_finite_input,
+        gives="nan",
+        why=(
+            "XLA on the CPU (flax's nn.Conv, and Keras 3, which compiles every grouped "
+            "convolution with XLA there) computes a float64 convolution whose groups have one "
+            "input channel each (depthwise too) against every input channel, with zeros off "
+            "each group's own: zero times an infinite or NaN input in one group makes every "
+            "other group's outputs there NaN, although by definition that input reaches only "
+            "its own group. In float32, or with more input channels per group, the groups "
+            "stay apart."
         ),
     ),
 ]

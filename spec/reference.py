@@ -1,13 +1,17 @@
 """The float64 reference: the definitions every backend is measured against.
 
-Written for obviousness, not speed. With the input zero-padded, X and K in their 4-D forms
-(NCHW and OIHW, see `spec.shapes`), stride (sh, sw) and dilation (dh, dw):
+Written for obviousness, not speed. With the input padded (zeros, or the input reflected,
+replicated or wrapped around: `spec.shapes`), X and K in their 4-D forms (NCHW and OIHW),
+stride (sh, sw), dilation (dh, dw) and G groups of C_in / G input channels each:
 
-    Y[n, o, i, j] = sum over c, a, b of X[n, c, i*sh + a*dh, j*sw + b*dw] * K[o, c, a, b]
+    Y[n, o, i, j] = sum over c, a, b of X[n, c0(o) + c, i*sh + a*dh, j*sw + b*dw] * K[o, c, a, b]
 
-computed as a sum, over the kernel's offsets (a, b), of K[:, :, a, b] times the input
-window that offset sees. The module has the same function names as a backend, so the
-conformance runner evaluates cases with it unchanged.
+where c0(o) is the first input channel of output channel o's group (0 for every o when
+G = 1), computed as a sum, group by group, over the kernel's offsets (a, b), of
+K[:, :, a, b] times the input window that offset sees. The padding is linear in X: its
+gradient adds each padded position's gradient onto the input element it copies (the
+reflected, replicated and wrapped ones too). The module has the same function names as a
+backend, so the conformance runner evaluates cases with it unchanged.
 """
 
 import numpy as np
@@ -15,6 +19,9 @@ import numpy as np
 from spec import shapes
 
 name = "reference"
+
+# The padding modes as np.pad calls them.
+NUMPY_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
 def versions():
@@ -29,56 +36,80 @@ def to_numpy(array):
     return np.asarray(array)
 
 
+def _geometry(X, K, padding, stride, dilation, groups, padding_mode):
+    return shapes.conv_geometry(np.shape(X), np.shape(K), padding, stride, dilation, groups, padding_mode)
+
+
 def _padded(X, g):
-    return np.pad(np.reshape(X, g.x4), ((0, 0), (0, 0)) + g.padding)
+    return np.pad(np.reshape(X, g.x4), ((0, 0), (0, 0)) + g.padding, mode=NUMPY_MODES[g.padding_mode])
 
 
-def corr2d(X, K, padding=0, stride=1, dilation=1):
-    g = shapes.conv_geometry(np.shape(X), np.shape(K), padding, stride, dilation)
+def _sources(n, before, after, mode):
+    """The input index each position of a padded axis copies (-1: a zero), found by padding
+    the indices themselves as `_padded` pads the input."""
+    if mode == "zeros":
+        return np.pad(np.arange(n), (before, after), constant_values=-1)
+    return np.pad(np.arange(n), (before, after), mode=NUMPY_MODES[mode])
+
+
+def _unpadded(dx, g):
+    """The gradient with respect to X from the one with respect to the padded input: every
+    padded position's gradient added onto the input element it copies."""
+    for axis, n, (before, after) in zip((2, 3), g.x4[2:], g.padding):
+        sources, padded = _sources(n, before, after, g.padding_mode), np.moveaxis(dx, axis, 0)
+        gathered = np.zeros((n,) + padded.shape[1:])
+        np.add.at(gathered, sources[sources >= 0], padded[sources >= 0])
+        dx = np.moveaxis(gathered, 0, axis)
+    return dx
+
+
+def corr2d(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
+    g = _geometry(X, K, padding, stride, dilation, groups, padding_mode)
     x, k = _padded(X, g), np.reshape(K, g.k4)
     Y = np.zeros(g.out4)
-    for a in range(g.k4[2]):
-        for b in range(g.k4[3]):
-            Y += np.einsum("nchw,oc->nohw", x[g.tap_window(a, b)], k[:, :, a, b])
+    for inputs, outputs in g.group_slices:
+        for a in range(g.k4[2]):
+            for b in range(g.k4[3]):
+                Y[:, outputs] += np.einsum("nchw,oc->nohw", x[:, inputs][g.tap_window(a, b)], k[outputs, :, a, b])
     return Y.reshape(g.out_shape)
 
 
 # `form` picks a backend's implementation; the reference has one, so it ignores it.
 
 
-def conv2d(X, K, padding=0, stride=1, dilation=1, form=None):
+def conv2d(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form=None):
     """True convolution: the cross-correlation with the kernel flipped both ways."""
-    return corr2d(X, np.flip(K, axis=(-2, -1)), padding, stride, dilation)
+    return corr2d(X, np.flip(K, axis=(-2, -1)), padding, stride, dilation, groups, padding_mode)
 
 
-def layer_forward(X, weight, bias, padding=0, stride=1, dilation=1, form=None):
+def layer_forward(X, weight, bias, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form=None):
     """The Conv2D layer's forward pass: corr2d + one bias per output channel."""
-    g = shapes.conv_geometry(np.shape(X), np.shape(weight), padding, stride, dilation)
-    return corr2d(X, weight, padding, stride, dilation) + np.reshape(bias, g.bias_shape)
+    g = _geometry(X, weight, padding, stride, dilation, groups, padding_mode)
+    return corr2d(X, weight, padding, stride, dilation, groups, padding_mode) + np.reshape(bias, g.bias_shape)
 
 
-def grad(X, K, bias, G, padding=0, stride=1, dilation=1, form=None):
+def grad(X, K, bias, G, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form=None):
     """Gradients of sum(G * layer_forward(X, K, bias)) with respect to X, K and the bias."""
-    g = shapes.conv_geometry(np.shape(X), np.shape(K), padding, stride, dilation)
+    g = _geometry(X, K, padding, stride, dilation, groups, padding_mode)
     x, k, G4 = _padded(X, g), np.reshape(K, g.k4), np.reshape(G, g.out4)
     dx, dk = np.zeros(x.shape), np.zeros(g.k4)
-    for a in range(g.k4[2]):
-        for b in range(g.k4[3]):
-            window = g.tap_window(a, b)
-            dk[:, :, a, b] = np.einsum("nohw,nchw->oc", G4, x[window])
-            dx[window] += np.einsum("nohw,oc->nchw", G4, k[:, :, a, b])
-    (top, bottom), (left, right) = g.padding
-    dX = dx[:, :, top : dx.shape[2] - bottom, left : dx.shape[3] - right]
-    return dX.reshape(np.shape(X)), dk.reshape(np.shape(K)), G4.sum(axis=(0, 2, 3))
+    for inputs, outputs in g.group_slices:
+        for a in range(g.k4[2]):
+            for b in range(g.k4[3]):
+                window = g.tap_window(a, b)
+                dk[outputs, :, a, b] = np.einsum("nohw,nchw->oc", G4[:, outputs], x[:, inputs][window])
+                dx[:, inputs][window] += np.einsum("nohw,oc->nchw", G4[:, outputs], k[outputs, :, a, b])
+    return _unpadded(dx, g).reshape(np.shape(X)), dk.reshape(np.shape(K)), G4.sum(axis=(0, 2, 3))
 
 
-def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1):
+def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1, groups=1,
+          padding_mode="zeros"):
     """Gradient descent on sum((layer_forward(X, K, bias) - Y)**2); `form` does not matter.
 
     losses[i] is the loss at step i, before that step's update K -= lr * dK (and, with
     learn_bias, bias -= lr * db). Returns (losses, K, bias).
     """
-    geometry = dict(padding=padding, stride=stride, dilation=dilation)
+    geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups, padding_mode=padding_mode)
     K, bias = np.array(K_init, dtype=np.float64), np.array(bias, dtype=np.float64)
     losses = []
     for _ in range(steps):

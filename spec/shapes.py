@@ -1,12 +1,29 @@
 """The output-shape rule and the shapes of a convolution, stated once for every backend.
 
-Along each spatial axis, an input of size n with zero padding (before, after), a kernel of
+Along each spatial axis, an input of size n with padding (before, after), a kernel of
 size k, dilation d (the kernel's taps are d apart, so it spans d*(k - 1) + 1) and stride s
 gives
 
     out = floor((n + before + after - d*(k - 1) - 1) / s) + 1
 
 which for d = 1 is the lesson's floor((n + before + after - k) / s) + 1.
+
+Padding by name: "valid" is none at all; "same" gives out = ceil(n / s), padding the total
+max((out - 1)*s + d*(k - 1) + 1 - n, 0) split as TensorFlow and ONNX's SAME_UPPER split it,
+total // 2 before and the rest (the extra row or column, when the total is odd) after:
+at the bottom and on the right.
+
+Padding modes fill the padding (`padded_indices` says from where): "zeros" with zeros,
+"reflect" with the input mirrored about its first and last element (which are not
+repeated: d c b | a b c d | c b a), "replicate" with copies of the edge (a a | a b c d | d d),
+"circular" with the input wrapped around (c d | a b c d | a b). Reflect needs padding
+smaller than the input on that axis, circular padding no larger than it (one reflection,
+one wrap).
+
+Groups: with G groups the C_in input and C_out output channels are split into G blocks in
+order, and output channel o sees only the C_in / G input channels of its own block,
+o // (C_out / G); K is (C_out, C_in / G, kh, kw), so both channel counts divide by G. G
+needs channels (X of rank 3 or 4); G = C_in = C_out is the depthwise convolution.
 
 Ranks: X is (H, W), (C_in, H, W) or (N, C_in, H, W); K is (kh, kw), (C_in, kh, kw) or
 (C_out, C_in, kh, kw). The pairings and their outputs:
@@ -16,25 +33,33 @@ Ranks: X is (H, W), (C_in, H, W) or (N, C_in, H, W); K is (kh, kw), (C_in, kh, k
     X rank 3, K rank 4 -> (C_out, H', W')
     X rank 4, K rank 4 -> (N, C_out, H', W')
 
-Every pairing is computed as its 4-D form, NCHW input and OIHW kernel, and reshaped back.
+(with G groups, K's C_in is C_in / G). Every pairing is computed as its 4-D form, NCHW
+input and OIHW kernel, and reshaped back.
 """
 
+import dataclasses
+import math
 import numbers
 from dataclasses import dataclass
 
 # (X rank, K rank) -> which of (N, C_out, H', W') the output keeps
 PAIRINGS = {(2, 2): "hw", (3, 3): "hw", (3, 4): "ohw", (4, 4): "nohw"}
+PADDING_NAMES = ("valid", "same")
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 @dataclass(frozen=True)
 class Geometry:
     x4: tuple  # (N, C_in, H, W)
-    k4: tuple  # (C_out, C_in, kh, kw)
+    k4: tuple  # (C_out, C_in / groups, kh, kw)
     padding: tuple  # ((top, bottom), (left, right))
     stride: tuple  # (sh, sw)
     dilation: tuple  # (dh, dw)
     out4: tuple  # (N, C_out, H', W')
     out_shape: tuple  # out4 with the axes the pairing drops removed
+    groups: int = 1
+    padding_mode: str = "zeros"
+    padding_name: str | None = None  # "valid" or "same" when the padding was given by name
 
     @property
     def bias_shape(self):
@@ -44,8 +69,33 @@ class Geometry:
 
     @property
     def arguments(self):
-        """padding=, stride=, dilation= as every corr2d form takes them."""
-        return {"padding": self.padding, "stride": self.stride, "dilation": self.dilation}
+        """padding=, stride=, dilation=, groups=, padding_mode= as every corr2d form takes
+        them (the padding by its name where it was given one, so that a backend can use its
+        framework's own "same")."""
+        return {"padding": self.padding_name or self.padding, "stride": self.stride,
+                "dilation": self.dilation, "groups": self.groups, "padding_mode": self.padding_mode}
+
+    @property
+    def group_slices(self):
+        """(input channels, output channels) of each group, as slices of C_in and C_out:
+        one pair, every channel, when G = 1."""
+        per_in, per_out = self.x4[1] // self.groups, self.k4[0] // self.groups
+        return [(slice(i * per_in, (i + 1) * per_in), slice(i * per_out, (i + 1) * per_out))
+                for i in range(self.groups)]
+
+    def input_channels(self, o):
+        """The slice of input channels that output channel o sees (its group's)."""
+        return self.group_slices[o // (self.k4[0] // self.groups)][0]
+
+    @property
+    def one_group(self):
+        """The geometry of one group alone, in 4-D (NCHW in, NCHW out): a backend that
+        computes group by group computes this one G times."""
+        n, c_in, h, w = self.x4
+        c_out = self.k4[0] // self.groups
+        out4 = (n, c_out) + self.out4[2:]
+        return dataclasses.replace(self, x4=(n, c_in // self.groups, h, w), k4=(c_out,) + self.k4[1:],
+                                   out4=out4, out_shape=out4, groups=1)
 
     def tap_window(self, a, b):
         """The NCHW slices of the padded input that kernel tap (a, b) reads at every output:
@@ -112,6 +162,8 @@ def _pair(value, name, minimum):
 
 def normalize_padding(padding):
     """0, [ph, pw] (each side) or [[top, bottom], [left, right]] -> ((t, b), (l, r))."""
+    if isinstance(padding, str):
+        raise ValueError(f"padding by name is one of {PADDING_NAMES}, got {padding!r}")
     if isinstance(padding, (list, tuple)) and any(isinstance(p, (list, tuple)) for p in padding):
         if len(padding) != 2:
             raise ValueError(f"padding takes [[top, bottom], [left, right]], got {padding!r}")
@@ -131,7 +183,64 @@ def output_size(n, k, before, after, stride, dilation):
     return (padded - span) // stride + 1
 
 
-def conv_geometry(x_shape, k_shape, padding=0, stride=1, dilation=1):
+def same_padding(n, k, stride, dilation):
+    """(before, after) of "same" along one axis: out = ceil(n / stride), the extra one after."""
+    out = math.ceil(n / stride)
+    total = max((out - 1) * stride + dilation * (k - 1) + 1 - n, 0)
+    return (total // 2, total - total // 2)
+
+
+def _named_padding(name, x4, k4, stride, dilation):
+    if name == "valid":
+        return ((0, 0), (0, 0))
+    return tuple(same_padding(x4[2 + axis], k4[2 + axis], stride[axis], dilation[axis]) for axis in range(2))
+
+
+def padded_indices(n, before, after, mode):
+    """Where each of the n + before + after positions of a padded axis reads the input from:
+    an index into the n inputs, or None for a zero. Only "zeros" allows any padding; the
+    others are defined for the padding `check_padding_mode` allows."""
+    positions = range(-before, n + after)
+    if mode == "zeros":
+        return [i if 0 <= i < n else None for i in positions]
+    if mode == "reflect":  # mirrored about the first and the last element
+        return [-i if i < 0 else 2 * (n - 1) - i if i >= n else i for i in positions]
+    if mode == "replicate":
+        return [min(max(i, 0), n - 1) for i in positions]
+    if mode == "circular":
+        return [i % n for i in positions]
+    raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {mode!r}")
+
+
+def check_padding_mode(mode, sizes, padding):
+    """The padding mode, if the padding fits it: reflect needs padding smaller than the
+    input along that axis, circular padding no larger."""
+    if not isinstance(mode, str) or mode not in PADDING_MODES:
+        raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {mode!r}")
+    for axis, n, (before, after) in zip(("height", "width"), sizes, padding):
+        if mode == "reflect" and max(before, after) >= n:
+            raise ValueError(f"reflect padding must be smaller than the input: padding {(before, after)} "
+                             f"along the {axis}, which is {n}")
+        if mode == "circular" and max(before, after) > n:
+            raise ValueError(f"circular padding must be no larger than the input: padding {(before, after)} "
+                             f"along the {axis}, which is {n}")
+    return mode
+
+
+def _groups(groups, x_rank, c_in, c_out):
+    if not isinstance(groups, numbers.Integral) or isinstance(groups, bool):
+        raise TypeError(f"groups must be an integer, got {groups!r}")
+    if groups < 1:
+        raise ValueError(f"groups must be >= 1, got {groups!r}")
+    if groups > 1 and x_rank == 2:
+        raise ValueError(f"groups need channels: an input of rank 3 or 4, not 2 (groups {groups})")
+    for what, channels in (("input", c_in), ("output", c_out)):
+        if channels % groups:
+            raise ValueError(f"groups must divide the {what} channels: {channels} {what} channels, {groups} groups")
+    return int(groups)
+
+
+def conv_geometry(x_shape, k_shape, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
     """Validate the shapes and parameters of a convolution; its 4-D and output shapes."""
     x_shape, k_shape = tuple(x_shape), tuple(k_shape)
     pairing = PAIRINGS.get((len(x_shape), len(k_shape)))
@@ -144,15 +253,19 @@ def conv_geometry(x_shape, k_shape, padding=0, stride=1, dilation=1):
         raise ValueError(f"empty input or kernel: shapes {x_shape} and {k_shape}")
     x4 = (1,) * (4 - len(x_shape)) + x_shape
     k4 = (1,) * (4 - len(k_shape)) + k_shape
-    if x4[1] != k4[1]:
-        raise ValueError(f"the input has {x4[1]} channels but the kernel expects {k4[1]}")
-    padding = normalize_padding(padding)
+    groups = _groups(groups, len(x_shape), x4[1], k4[0])
+    if x4[1] != k4[1] * groups:
+        per_group = f" ({k4[1]} in each of {groups} groups)" if groups > 1 else ""
+        raise ValueError(f"the input has {x4[1]} channels but the kernel expects {k4[1] * groups}{per_group}")
     stride, dilation = _pair(stride, "stride", 1), _pair(dilation, "dilation", 1)
+    name = padding if isinstance(padding, str) and padding in PADDING_NAMES else None
+    padding = _named_padding(name, x4, k4, stride, dilation) if name else normalize_padding(padding)
+    padding_mode = check_padding_mode(padding_mode, x4[2:], padding)
     out_hw = tuple(
         output_size(x4[2 + axis], k4[2 + axis], *padding[axis], stride[axis], dilation[axis])
         for axis in range(2)
     )
     out4 = (x4[0], k4[0]) + out_hw
     out_shape = tuple(size for size, axis in zip(out4, "nohw") if axis in pairing)
-    return Geometry(x4, k4, padding, stride, dilation, out4, out_shape)
+    return Geometry(x4, k4, padding, stride, dilation, out4, out_shape, groups, padding_mode, name)
 

@@ -3,9 +3,11 @@
 Let u be the unit roundoff of the dtype (float32: 2**-24, float64: 2**-53) and
 gamma(n) = n*u / (1 - n*u).
 
-Forward ops (corr2d, conv2d, layer). Each output element is a sum of n = C_in*kh*kw
-products x*k (the layer's bias is one more term, times 1; zero padding adds exact zeros). The case's inputs are rounded to the dtype
-once (relative error <= u for x and for k); then, whatever order a framework sums in
+Forward ops (corr2d, conv2d, layer). Each output element is a sum of n = (C_in/G)*kh*kw
+products x*k, G the groups (the layer's bias is one more term, times 1; padding adds exact
+zeros, or exact copies of inputs: reflected, replicated, wrapped). The case's inputs are
+rounded to the dtype once (relative error <= u for x and for k); then, whatever order a
+framework sums in
 (sequential, pairwise, blocked, with or without FMA), Higham's bound for a computed dot
 product gives |fl(sum) - sum| <= gamma(n) * sum |x*k| (Accuracy and Stability of Numerical
 Algorithms, 2nd ed., section 3.1). Together, elementwise:
@@ -13,8 +15,10 @@ Algorithms, 2nd ed., section 3.1). Together, elementwise:
     |Y_backend - Y_exact| <= gamma(n + 2) * (|X| corr |K|)        (+ |bias| for the layer)
 
 Gradients (grad). dX, dK and db of sum(G * (corr2d(X, K) + bias)) are sums of the same kind,
-of at most n = max(C_out*kh*kw, N*H'*W') products, so each field's bound is gamma(n + 2)
-times the same gradient computed from |X|, |K|, |bias| and |G|.
+of at most n = max((C_out/G)*kh*kw*copies, N*H'*W') products, so each field's bound is
+gamma(n + 2) times the same gradient computed from |X|, |K|, |bias| and |G|; `copies` is
+the most positions of the padded input that copy one input element (1 with zeros; the
+reflected, replicated or wrapped ones add theirs to its gradient).
 
 Learning loop. Write the loss as ||A k - y||^2, k the learned parameters (the kernel, and
 the bias where the case learns it) and A the matrix of the forward map on them.
@@ -50,7 +54,7 @@ twice bound(dtype): each of the two is within bound(dtype) of the exact value.
 
 import numpy as np
 
-from spec import reference
+from spec import reference, shapes
 
 UNIT_ROUNDOFF = {"float32": 2.0**-24, "float64": 2.0**-53}
 TINY = {"float32": 2.0**-126, "float64": 2.0**-1022}  # the smallest normal numbers
@@ -62,14 +66,23 @@ def gamma(n, dtype):
 
 
 def _geometry_args(case):
-    g = case.geometry
-    return dict(padding=g.padding, stride=g.stride, dilation=g.dilation)
+    return case.geometry.arguments
 
 
 def _terms_per_output(case):
-    """Products summed into one output element: C_in * kh * kw, plus the bias."""
-    _, c_in, kh, kw = case.geometry.k4
-    return c_in * kh * kw + (0 if case.op in ("corr2d", "conv2d") else 1)
+    """Products summed into one output element: (C_in / G) * kh * kw (K's channels are one
+    group's), plus the bias."""
+    _, c_in_per_group, kh, kw = case.geometry.k4
+    return c_in_per_group * kh * kw + (0 if case.op in ("corr2d", "conv2d") else 1)
+
+
+def _copies(g):
+    """The most positions of the padded input that copy one input element."""
+    copies = 1
+    for n, (before, after) in zip(g.x4[2:], g.padding):
+        sources = [i for i in shapes.padded_indices(n, before, after, g.padding_mode) if i is not None]
+        copies *= max(sources.count(i) for i in range(n))
+    return copies
 
 
 def _underflow(dtype, sum_of_factors, products):
@@ -96,9 +109,10 @@ def _grad_bound(case, dtype):
         *(np.abs(inputs[f].astype(np.float64)) for f in ("X", "K", "bias", "G")),
         **_geometry_args(case),
     )
-    # dX sums at most C_out*kh*kw products, dK and db sum over N*H'*W' output positions.
+    # dX sums at most (C_out/G)*kh*kw products per copy of an input element, dK and db
+    # sum over N*H'*W' output positions.
     c_out, _, kh, kw = g.k4
-    terms = max(c_out * kh * kw, g.out4[0] * g.out4[2] * g.out4[3])
+    terms = max(c_out // g.groups * kh * kw * _copies(g), g.out4[0] * g.out4[2] * g.out4[3])
     ones = [np.ones(inputs[f].shape) for f in ("X", "K", "bias", "G")]
     absolute = [np.abs(inputs[f].astype(np.float64)) for f in ("X", "K", "bias", "G")]
     # Sums of the factors of each gradient's products: swap one factor at a time for ones.
@@ -115,18 +129,21 @@ def _parameter_matrix(case):
     """A and c with layer_forward(X, K, bias).ravel() == A @ params + c, where params is
     K.ravel() followed, when the case learns it, by the bias; c is a fixed bias.
 
-    corr2d is linear in K, so one call with an identity basis of C_in*kh*kw kernels gives
-    the columns of every output channel's block; the blocks sit on A's diagonal."""
+    corr2d is linear in K, so one call with an identity basis of (C_in/G)*kh*kw kernels on
+    a group's input channels gives the columns of each of its output channels' blocks; the
+    blocks sit on A's diagonal."""
     inputs, g = case.inputs, case.geometry
     n, (c_out, c_in, kh, kw), (oh, ow) = g.x4[0], g.k4, g.out4[2:]
     q = c_in * kh * kw
     basis = np.eye(q).reshape(q, c_in, kh, kw)
     X4 = inputs["X"].astype(np.float64).reshape(g.x4)
-    windows = reference.corr2d(X4, basis, **_geometry_args(case)).reshape(n, q, oh * ow)
+    one_group = {**_geometry_args(case), "groups": 1}
+    windows = [reference.corr2d(X4[:, channels], basis, **one_group).reshape(n, q, oh * ow)
+               for channels, _ in g.group_slices]
     A = np.zeros((n, c_out, oh * ow, c_out, q))
     ones = np.zeros((n, c_out, oh * ow, c_out))
     for o in range(c_out):
-        A[:, o, :, o, :] = windows.transpose(0, 2, 1)
+        A[:, o, :, o, :] = windows[o // (c_out // g.groups)].transpose(0, 2, 1)
         ones[:, o, :, o] = 1.0
     A, ones = A.reshape(-1, c_out * q), ones.reshape(-1, c_out)
     bias = inputs["bias"].astype(np.float64)

@@ -12,6 +12,9 @@ from spec import reference
     ((5, 6), (2, 3), {}),
     ((2, 3, 7, 8), (4, 3, 3, 2), {"padding": ((1, 0), (2, 1)), "stride": (2, 3), "dilation": (1, 2)}),
     ((3, 6, 5), (3, 2, 2), {"padding": (1, 1), "stride": (2, 1)}),
+    ((2, 4, 7, 8), (6, 2, 3, 2), {"groups": 2, "padding": "same", "stride": (2, 1), "padding_mode": "reflect"}),
+    ((3, 6, 5), (3, 1, 2, 2), {"groups": 3, "padding": ((3, 0), (1, 4)), "padding_mode": "replicate"}),
+    ((2, 5, 4), (2, 2, 3, 3), {"padding": ((5, 1), (2, 4)), "dilation": (1, 2), "padding_mode": "circular"}),
 ])
 def test_backward_matches_reference_gradients(layer_class, x_shape, k_shape, geometry):
     rng = np.random.default_rng(3)

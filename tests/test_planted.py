@@ -4,6 +4,8 @@ Each planted bug is a real change to the NumPy backend (patched for one test), r
 the same runner and comparison as a real backend.
 """
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -11,6 +13,7 @@ from backends import numpy_backend
 from conformance.harness.compare import compare
 from conformance.harness.runner import run_cases
 from planting import messages, planted
+from spec import cases
 from spec.shapes import conv_geometry
 
 correct_corr2d = numpy_backend.corr2d
@@ -18,66 +21,132 @@ correct_learn = numpy_backend.learn
 correct_grad = numpy_backend.grad
 
 
-def flipped_kernel(X, K, padding=0, stride=1, dilation=1):
-    return correct_corr2d(X, np.flip(K, axis=(-2, -1)), padding, stride, dilation)
+def corr2d_form(bug):
+    """A planted corr2d called as a form is: the geometry after X and K, by name or in order
+    (as conv2d passes it)."""
+    @functools.wraps(bug)
+    def form(X, K, *positional, **geometry):
+        return bug(X, K, **dict(zip(cases.GEOMETRY, positional)), **geometry)
+    return form
 
 
-def off_by_one_window(X, K, padding=0, stride=1, dilation=1):
+@corr2d_form
+def flipped_kernel(X, K, **geometry):
+    return correct_corr2d(X, np.flip(K, axis=(-2, -1)), **geometry)
+
+
+@corr2d_form
+def off_by_one_window(X, K, **geometry):
     """The output size without its + 1: the last row and column of windows are lost."""
-    return correct_corr2d(X, K, padding, stride, dilation)[..., :-1, :-1]
+    return correct_corr2d(X, K, **geometry)[..., :-1, :-1]
 
 
-def nhwc_read_as_nchw(X, K, padding=0, stride=1, dilation=1):
+@corr2d_form
+def nhwc_read_as_nchw(X, K, **geometry):
     """The right numbers in the wrong memory order: channels-last data read as NCHW (with
     one channel the two layouts are the same bytes, so only multi-channel cases show it)."""
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
-    Y = correct_corr2d(X, K, padding, stride, dilation).reshape(g.out4)
+    g = conv_geometry(X.shape, K.shape, **geometry)
+    Y = correct_corr2d(X, K, **geometry).reshape(g.out4)
     return np.ascontiguousarray(Y.transpose(0, 2, 3, 1)).reshape(g.out_shape)
 
 
-def padding_on_the_wrong_axis(X, K, padding=0, stride=1, dilation=1):
+@corr2d_form
+def padding_on_the_wrong_axis(X, K, **geometry):
     """The seed's np.pad(x, ((w, w), (h, h))): height padding applied to the width."""
-    (top, bottom), (left, right) = conv_geometry(X.shape, K.shape, padding).padding
-    return correct_corr2d(X, K, ((left, right), (top, bottom)), stride, dilation)
+    (top, bottom), (left, right) = conv_geometry(X.shape, K.shape, **geometry).padding
+    return correct_corr2d(X, K, **{**geometry, "padding": ((left, right), (top, bottom))})
 
 
-def stride_before_padding(X, K, padding=0, stride=1, dilation=1):
+@corr2d_form
+def stride_before_padding(X, K, **geometry):
     """Windows counted from the unpadded origin: every stride-th window after the padding."""
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    g = conv_geometry(X.shape, K.shape, **geometry)
     (top, _), (left, _) = g.padding
-    dense = correct_corr2d(X, K, g.padding, 1, dilation)
+    dense = correct_corr2d(X, K, **{**geometry, "padding": g.padding, "stride": 1})
     return dense[..., top :: g.stride[0], left :: g.stride[1]]
 
 
-def input_channels_reversed(X, K, padding=0, stride=1, dilation=1):
+@corr2d_form
+def input_channels_reversed(X, K, **geometry):
     """Input channel c paired with kernel channel C_in - 1 - c."""
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
-    return correct_corr2d(X, K.reshape(g.k4)[:, ::-1].reshape(K.shape), padding, stride, dilation)
+    g = conv_geometry(X.shape, K.shape, **geometry)
+    return correct_corr2d(X, K.reshape(g.k4)[:, ::-1].reshape(K.shape), **geometry)
 
 
-def oihw_read_as_iohw(X, K, padding=0, stride=1, dilation=1):
+@corr2d_form
+def oihw_read_as_iohw(X, K, **geometry):
     """The kernel's output and input channel axes swapped in memory."""
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    g = conv_geometry(X.shape, K.shape, **geometry)
     k = np.ascontiguousarray(K.reshape(g.k4).transpose(1, 0, 2, 3)).reshape(K.shape)
-    return correct_corr2d(X, k, padding, stride, dilation)
+    return correct_corr2d(X, k, **geometry)
 
 
-def float64_computed_in_float32(X, K, padding=0, stride=1, dilation=1):
-    return correct_corr2d(X.astype(np.float32), K.astype(np.float32), padding, stride, dilation).astype(X.dtype)
+@corr2d_form
+def float64_computed_in_float32(X, K, **geometry):
+    return correct_corr2d(X.astype(np.float32), K.astype(np.float32), **geometry).astype(X.dtype)
 
 
-def dropped_bias(X, weight, bias, padding=0, stride=1, dilation=1, form="fast"):
-    return correct_corr2d(X, weight, padding, stride, dilation)
+@corr2d_form
+def groups_in_reverse(X, K, **geometry):
+    """Group i's output channels computed from the last but i group's input channels."""
+    g = conv_geometry(X.shape, K.shape, **geometry)
+    blocks = np.split(X.reshape(g.x4), g.groups, axis=1)
+    return correct_corr2d(np.concatenate(blocks[::-1], axis=1).reshape(X.shape), K, **geometry)
 
 
-def bias_on_the_last_axis(X, weight, bias, padding=0, stride=1, dilation=1, form="fast"):
+@corr2d_form
+def groups_interleaved(X, K, **geometry):
+    """Input channel c taken into group c % G (as a channel shuffle would) instead of c // (C_in / G)."""
+    g = conv_geometry(X.shape, K.shape, **geometry)
+    x4 = X.reshape(g.x4)
+    order = np.concatenate([np.arange(group, g.x4[1], g.groups) for group in range(g.groups)])
+    return correct_corr2d(x4[:, order].reshape(X.shape), K, **geometry)
+
+
+@corr2d_form
+def same_with_the_extra_padding_at_the_top(X, K, **geometry):
+    """"same" split the other way round: the odd row and column before, not after."""
+    g = conv_geometry(X.shape, K.shape, **geometry)
+    flipped = tuple((after, before) for before, after in g.padding) if g.padding_name == "same" else g.padding
+    return correct_corr2d(X, K, **{**geometry, "padding": flipped})
+
+
+@corr2d_form
+def reflect_taken_as_replicate(X, K, **geometry):
+    mode = geometry.get("padding_mode", "zeros")
+    return correct_corr2d(X, K, **{**geometry, "padding_mode": "replicate" if mode == "reflect" else mode})
+
+
+@corr2d_form
+def circular_wraps_the_wrong_axis(X, K, **geometry):
+    """Circular padding given to F.pad-like calls in the wrong axis order: the height's
+    wrap-around on the width and the width's on the height."""
+    g = conv_geometry(X.shape, K.shape, **geometry)
+    if g.padding_mode != "circular":
+        return correct_corr2d(X, K, **geometry)
+    (top, bottom), (left, right) = g.padding
+    return correct_corr2d(X, K, **{**geometry, "padding": ((left, right), (top, bottom))})
+
+
+def dropped_bias(X, weight, bias, form="fast", **geometry):
+    return correct_corr2d(X, weight, **geometry)
+
+
+def bias_on_the_last_axis(X, weight, bias, form="fast", **geometry):
     """The lesson's `+ self.bias` with one bias per channel: it broadcasts along the width."""
-    return correct_corr2d(X, weight, padding, stride, dilation) + bias
+    return correct_corr2d(X, weight, **geometry) + bias
 
 
-def gradient_of_the_mean(X, K, bias, G, padding=0, stride=1, dilation=1, form="fast"):
-    dX, dK, db = correct_grad(X, K, bias, G, padding, stride, dilation, form)
+def gradient_of_the_mean(X, K, bias, G, form="fast", **geometry):
+    dX, dK, db = correct_grad(X, K, bias, G, form=form, **geometry)
     return dX, dK / G.size, db / G.size
+
+
+def padding_gradient_cropped(dx, g):
+    """dX cropped out of the padded input's gradient, as zero padding allows: what the
+    reflected, replicated and wrapped copies took is lost."""
+    (top, bottom), (left, right) = g.padding
+    return dx[:, :, top : dx.shape[2] - bottom, left : dx.shape[3] - right]
 
 
 def learning_rate_off_by_a_thousandth(X, Y, K_init, lr, steps, form, bias, learn_bias, **geometry):
@@ -118,10 +187,23 @@ PLANTED = [
     (input_channels_reversed, "corr2d", "corr2d-multi-in-lesson"),
     (oihw_read_as_iohw, "corr2d", "corr2d-batch-4-3-in-2-out"),
     (float64_computed_in_float32, "corr2d", "corr2d-float64-7x4-k3x2"),
+    (groups_in_reverse, "corr2d", "corr2d-groups-2-4-in-6-out"),
+    (groups_in_reverse, "corr2d", "corr2d-depthwise"),
+    (groups_in_reverse, "corr2d", "corr2d-groups-expect-float64"),
+    (groups_interleaved, "corr2d", "corr2d-groups-2-4-in-6-out"),
+    (same_with_the_extra_padding_at_the_top, "corr2d", "corr2d-same-even-expect"),
+    (same_with_the_extra_padding_at_the_top, "corr2d", "corr2d-same-even-stride-2-float64"),
+    (reflect_taken_as_replicate, "corr2d", "corr2d-reflect-expect"),
+    (reflect_taken_as_replicate, "corr2d", "corr2d-reflect-batch-stride-dilation"),
+    (circular_wraps_the_wrong_axis, "corr2d", "corr2d-circular-expect"),
+    (circular_wraps_the_wrong_axis, "corr2d", "corr2d-circular-batch-dilation"),
     (dropped_bias, "layer_forward", "layer-edge-6x8-bias"),
     (bias_on_the_last_axis, "layer_forward", "layer-width-equals-channels"),
     (bias_on_the_last_axis, "layer_forward", "layer-batch-4-per-channel-bias"),
     (gradient_of_the_mean, "grad", "grad-batch-4-3-in-2-out"),
+    (padding_gradient_cropped, "_unpadded", "grad-reflect"),
+    (padding_gradient_cropped, "_unpadded", "grad-replicate-float64"),
+    (padding_gradient_cropped, "_unpadded", "grad-circular"),
     (learning_rate_off_by_a_thousandth, "learn", "learn-edge-builtin"),
     (learning_rate_hard_coded, "learn", "learn-5x6-k2x2-builtin"),
     (loss_after_the_update, "learn", "learn-edge-custom"),

@@ -16,16 +16,20 @@ def edge_image():
     return X
 
 
-def by_definition(X, K, padding, stride, dilation):
-    """Y[n, o, i, j] = sum_{c,a,b} Xpad[n, c, i*sh + a*dh, j*sw + b*dw] * K[o, c, a, b]."""
-    g = shapes.conv_geometry(X.shape, K.shape, padding, stride, dilation)
-    x = np.pad(X.reshape(g.x4), ((0, 0), (0, 0)) + g.padding)
-    k = K.reshape(g.k4)
+def by_definition(X, K, padding, stride, dilation, groups=1, padding_mode="zeros"):
+    """Y[n, o, i, j] = sum_{c,a,b} Xpad[n, g(o)*C_in/G + c, i*sh + a*dh, j*sw + b*dw] * K[o, c, a, b],
+    g(o) = o // (C_out/G), Xpad read through spec.shapes' padded_indices (None: a zero)."""
+    g = shapes.conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)
+    x, k = X.reshape(g.x4), K.reshape(g.k4)
+    rows, cols = (shapes.padded_indices(n, *pads, g.padding_mode) for n, pads in zip(g.x4[2:], g.padding))
     (sh, sw), (dh, dw) = g.stride, g.dilation
+    per_in, per_out = g.x4[1] // groups, g.k4[0] // groups
     Y = np.zeros(g.out4)
     for n, o, i, j in np.ndindex(*g.out4):
         for c, a, b in np.ndindex(*g.k4[1:]):
-            Y[n, o, i, j] += x[n, c, i * sh + a * dh, j * sw + b * dw] * k[o, c, a, b]
+            row, col = rows[i * sh + a * dh], cols[j * sw + b * dw]
+            if row is not None and col is not None:
+                Y[n, o, i, j] += x[n, o // per_out * per_in + c, row, col] * k[o, c, a, b]
     return Y.reshape(g.out_shape)
 
 
@@ -47,18 +51,60 @@ def test_conv2d_is_corr2d_with_the_kernel_flipped_both_ways():
     assert not np.allclose(reference.conv2d(X, K), reference.corr2d(X, K))
 
 
-@pytest.mark.parametrize("x_shape, k_shape, padding, stride, dilation", [
-    ((5, 7), (3, 2), 0, 1, 1),
-    ((5, 7), (3, 2), ((1, 0), (2, 1)), (2, 3), (1, 2)),
-    ((3, 6, 5), (3, 2, 2), (1, 1), 1, (2, 1)),
-    ((3, 6, 5), (2, 3, 3, 3), ((2, 0), (0, 1)), (2, 1), 1),
-    ((2, 3, 7, 9), (4, 3, 3, 2), ((1, 0), (2, 1)), (2, 3), (1, 2)),
+@pytest.mark.parametrize("x_shape, k_shape, padding, stride, dilation, groups, padding_mode", [
+    ((5, 7), (3, 2), 0, 1, 1, 1, "zeros"),
+    ((5, 7), (3, 2), ((1, 0), (2, 1)), (2, 3), (1, 2), 1, "zeros"),
+    ((3, 6, 5), (3, 2, 2), (1, 1), 1, (2, 1), 1, "zeros"),
+    ((3, 6, 5), (2, 3, 3, 3), ((2, 0), (0, 1)), (2, 1), 1, 1, "zeros"),
+    ((2, 3, 7, 9), (4, 3, 3, 2), ((1, 0), (2, 1)), (2, 3), (1, 2), 1, "zeros"),
+    ((2, 4, 6, 7), (6, 2, 3, 2), ((1, 0), (2, 1)), (2, 1), (1, 2), 2, "zeros"),
+    ((3, 5, 6), (3, 1, 2, 3), "same", (2, 3), 1, 3, "zeros"),
+    ((5, 7), (3, 2), ((2, 1), (0, 3)), 1, (1, 2), 1, "reflect"),
+    ((2, 5, 4), (3, 2, 2, 2), ((4, 0), (1, 5)), (1, 2), 1, 1, "replicate"),
+    ((2, 2, 4, 5), (4, 1, 3, 3), ((4, 1), (2, 5)), 2, 1, 2, "circular"),
+    ((3, 6, 7), (3, 1, 3, 3), "same", 2, (2, 1), 3, "reflect"),
 ])
-def test_reference_matches_the_definition_element_by_element(x_shape, k_shape, padding, stride, dilation):
+def test_reference_matches_the_definition_element_by_element(x_shape, k_shape, padding, stride, dilation, groups,
+                                                              padding_mode):
     rng = np.random.default_rng(1)
     X, K = rng.standard_normal(x_shape), rng.standard_normal(k_shape)
-    np.testing.assert_allclose(reference.corr2d(X, K, padding, stride, dilation),
-                               by_definition(X, K, padding, stride, dilation), atol=1e-12)
+    geometry = (padding, stride, dilation, groups, padding_mode)
+    np.testing.assert_allclose(reference.corr2d(X, K, *geometry), by_definition(X, K, *geometry), atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", shapes.PADDING_MODES)
+def test_padded_indices_are_what_np_pad_copies(mode):
+    """spec.shapes states where each padded position reads from; the reference pads with
+    np.pad's modes: the two agree wherever the mode allows the padding."""
+    for n in range(1, 6):
+        for before in range(0, 8):
+            for after in range(0, 8):
+                try:
+                    shapes.check_padding_mode(mode, (n, n), ((before, after), (before, after)))
+                except ValueError:
+                    assert mode in ("reflect", "circular") and max(before, after) >= n
+                    continue
+                stated = [-1 if i is None else i for i in shapes.padded_indices(n, before, after, mode)]
+                assert stated == list(reference._sources(n, before, after, mode)), (n, before, after)
+
+
+def test_the_padding_modes_on_one_row():
+    row = np.array([[1.0, 2.0, 3.0, 4.0]])
+    padded = {mode: reference.corr2d(row, np.ones((1, 1)), ((0, 0), (2, 3)), padding_mode=mode)[0].tolist()
+              for mode in shapes.PADDING_MODES}
+    assert padded == {"zeros": [0, 0, 1, 2, 3, 4, 0, 0, 0], "reflect": [3, 2, 1, 2, 3, 4, 3, 2, 1],
+                      "replicate": [1, 1, 1, 2, 3, 4, 4, 4, 4], "circular": [3, 4, 1, 2, 3, 4, 1, 2, 3]}
+
+
+@pytest.mark.parametrize("n, k, stride, dilation, expected", [
+    (5, 3, 1, 1, (1, 1)), (5, 2, 1, 1, (0, 1)), (7, 4, 2, 1, (1, 2)), (8, 3, 3, 1, (0, 1)),
+    (10, 5, 3, 1, (2, 2)), (9, 2, 2, 2, (1, 1)), (8, 3, 2, 3, (2, 3)), (6, 1, 4, 1, (0, 0)), (4, 5, 1, 1, (2, 2)),
+])
+def test_same_padding_puts_the_extra_row_after(n, k, stride, dilation, expected):
+    """"same": ceil(n / s) outputs, the padding split as SAME_UPPER (TensorFlow, ONNX)."""
+    assert shapes.same_padding(n, k, stride, dilation) == expected
+    g = shapes.conv_geometry((n, n), (k, k), "same", stride, dilation)
+    assert g.out_shape == (-(-n // stride),) * 2 and g.padding == (expected, expected)
 
 
 @pytest.mark.parametrize("x_shape, k_shape, kwargs, expected", [
@@ -71,6 +117,10 @@ def test_reference_matches_the_definition_element_by_element(x_shape, k_shape, p
     ((3, 5, 6), (3, 3, 3), {}, (3, 4)),
     ((3, 5, 6), (2, 3, 3, 3), {"padding": 1}, (2, 5, 6)),
     ((4, 3, 6, 7), (2, 3, 3, 2), {"padding": ((1, 0), (0, 1)), "stride": (2, 1)}, (4, 2, 3, 7)),
+    ((4, 6, 7), (6, 2, 3, 3), {"groups": 2}, (6, 4, 5)),
+    ((2, 3, 6, 7), (3, 1, 2, 2), {"groups": 3, "padding": "same", "stride": 2}, (2, 3, 3, 4)),
+    ((5, 6), (3, 3), {"padding": "valid"}, (3, 4)),
+    ((5, 6), (4, 3), {"padding": "same", "stride": (2, 3), "padding_mode": "circular"}, (3, 2)),
 ])
 def test_output_shape_rule(x_shape, k_shape, kwargs, expected):
     assert shapes.conv_geometry(x_shape, k_shape, **kwargs).out_shape == expected
@@ -90,6 +140,21 @@ def test_output_shape_rule(x_shape, k_shape, kwargs, expected):
     ((3, 3), (1, 1), {"padding": (1, 1, 1)}, ValueError),
     ((3, 3), (1, 1), {"stride": 1.5}, TypeError),
     ((3, 3), (1, 1), {"dilation": True}, TypeError),
+    ((4, 3, 3), (2, 2, 1, 1), {"groups": 0}, ValueError),
+    ((4, 3, 3), (2, 2, 1, 1), {"groups": -2}, ValueError),
+    ((4, 3, 3), (2, 2, 1, 1), {"groups": 2.0}, TypeError),
+    ((3, 3, 3), (3, 1, 1, 1), {"groups": 2}, ValueError),
+    ((4, 3, 3), (3, 2, 1, 1), {"groups": 2}, ValueError),
+    ((4, 3, 3), (2, 4, 1, 1), {"groups": 2}, ValueError),
+    ((3, 3), (1, 1), {"groups": 2}, ValueError),
+    ((4, 3, 3), (4, 1, 1, 1), {"groups": 2}, ValueError),
+    ((3, 3), (1, 1), {"padding": "SAME"}, ValueError),
+    ((3, 3), (1, 1), {"padding": 1, "padding_mode": "symmetric"}, ValueError),
+    ((3, 3), (1, 1), {"padding": 1, "padding_mode": None}, ValueError),
+    ((3, 4), (1, 1), {"padding": ((3, 0), (0, 0)), "padding_mode": "reflect"}, ValueError),
+    ((3, 4), (1, 1), {"padding": ((0, 0), (0, 4)), "padding_mode": "reflect"}, ValueError),
+    ((3, 4), (1, 1), {"padding": ((0, 4), (0, 0)), "padding_mode": "circular"}, ValueError),
+    ((2, 2), (5, 5), {"padding": "same", "padding_mode": "reflect"}, ValueError),
 ])
 def test_output_shape_rule_rejects(x_shape, k_shape, kwargs, error):
     with pytest.raises(error):
@@ -116,7 +181,7 @@ def test_reference_gradients_match_central_finite_differences(raw):
     difference with h = 1 is exact but for float64 rounding, which `tolerance` bounds."""
     case = cases.parse({**raw, "dtype": "float64"})
     inputs = {k: v for k, v in case.inputs.items()}
-    geometry = {k: inputs.pop(k) for k in ("padding", "stride", "dilation")}
+    geometry = {k: inputs.pop(k) for k in cases.GEOMETRY}
     G = inputs.pop("G")
 
     def f(**changed):

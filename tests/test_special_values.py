@@ -40,3 +40,39 @@ def test_tensorflow_builtin_dilated_gradient_documented_difference(backend):
     fast, builtin = runs["results"][0], runs["paths"]["builtin"][0]
     assert np.isfinite(fast["dK"]).all()
     assert np.isnan(builtin["dK"]).any() == (backend.name == "tensorflow")
+
+
+@np.errstate(invalid="ignore")
+def test_keras_same_in_float32_skips_the_padding_documented_difference(backend):
+    """spec/differences.py: Keras' own "same" (TensorFlow's built-in layer) in float32 leaves
+    the padded zeros out, so an infinite tap over the border gives a number, not NaN; every
+    other backend and path, and TensorFlow in float64, multiply them."""
+    from conformance.harness.runner import run_paths
+    from spec import cases
+
+    for dtype in ("float32", "float64"):
+        raw = next(c for c in cases.load(["spec/cases/same.json"]) if c["id"] == "special-inf-kernel-same")
+        runs = run_paths(backend, [{**raw, "dtype": dtype}])
+        fast, builtin = runs["results"][0], runs["paths"]["builtin"][0]
+        assert np.isnan(np.array(fast["Y"], dtype=float)[:, 2]).all()
+        skips = backend.name == "tensorflow" and dtype == "float32"
+        assert np.isnan(np.array(builtin["Y"], dtype=float)[:, 2]).all() != skips, (dtype, builtin["Y"])
+
+
+@np.errstate(invalid="ignore")
+def test_xla_float64_groups_of_one_channel_documented_difference(backend):
+    """spec/differences.py: in float64, with one input channel per group, XLA's built-in
+    convolution (TensorFlow's Keras layer, flax's nn.Conv) lets an infinite input in group 1
+    turn group 0's outputs NaN; in float32 the groups stay apart, and every other backend
+    and path keeps them apart in both."""
+    from conformance.harness.runner import run_paths
+    from spec import cases
+
+    raw = next(c for c in cases.load(["spec/cases/regressions.json"])
+               if c["id"] == "regression-xla-float64-depthwise-nan-across-groups")
+    for dtype in ("float64", "float32"):
+        runs = run_paths(backend, [{**raw, "dtype": dtype}])
+        fast, builtin = runs["results"][0], runs["paths"]["builtin"][0]
+        assert np.isfinite(np.array(fast["Y"][0], dtype=float)).all()  # group 0 holds no infinity
+        mixes = backend.name in ("tensorflow", "jax") and dtype == "float64"
+        assert np.isnan(np.array(builtin["Y"][0], dtype=float)).any() == mixes, (dtype, builtin["Y"])

@@ -15,6 +15,9 @@ GEOMETRIES = [
     ((6, 7), (3, 3), {"padding": [[1, 0], [2, 1]], "stride": [2, 3]}),
     ((3, 8, 9), (2, 3, 3, 2), {"padding": [1, 1], "dilation": [2, 1]}),
     ((4, 3, 7, 6), (2, 3, 2, 2), {"stride": [2, 2]}),
+    ((2, 4, 7, 6), (6, 2, 3, 3), {"groups": 2, "padding": "same", "stride": [2, 1], "padding_mode": "reflect"}),
+    ((3, 6, 5), (3, 1, 2, 3), {"groups": 3, "padding": [[3, 1], [0, 4]], "padding_mode": "replicate"}),
+    ((2, 5, 6), (2, 2, 3, 2), {"padding": [[5, 0], [1, 6]], "dilation": [1, 2], "padding_mode": "circular"}),
 ]
 
 

@@ -1,9 +1,10 @@
 """Hypothesis strategies that write ordinary cases (dicts in the case format).
 
-Shapes, geometry, dtypes and the kind of values are drawn by Hypothesis (so it can shrink
-them); the values themselves come from a NumPy generator seeded by a drawn integer. Values
-stay where the contract holds: products and sums within the dtype's range (no overflow),
-learning rates that keep the loop from diverging.
+Shapes, geometry (padding explicit or by name, stride, dilation, groups, padding modes),
+dtypes and the kind of values are drawn by Hypothesis (so it can shrink them); the values
+themselves come from a NumPy generator seeded by a drawn integer. Values stay where the
+contract holds: products and sums within the dtype's range (no overflow), learning rates
+that keep the loop from diverging.
 """
 
 import numpy as np
@@ -47,14 +48,44 @@ def _axis(draw):
 
 
 @st.composite
+def _channels(draw, pairing):
+    """(groups, C_in, C_out): groups (depthwise among them) only where X and K have channels."""
+    groups = draw(st.sampled_from([1, 1, 1, 2, 3])) if pairing in ((3, 4), (4, 4)) else 1
+    if groups == 1:
+        return 1, draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    if draw(st.booleans()):  # depthwise
+        return groups, groups, groups
+    return groups, groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+
+
+@st.composite
+def _padding_mode(draw, x_shape, k_shape, geometry):
+    """A padding mode the drawn padding allows (zeros half of the time)."""
+    from spec import shapes
+
+    g = shapes.conv_geometry(x_shape, k_shape, **geometry)
+    allowed = []
+    for mode in shapes.PADDING_MODES[1:]:
+        try:
+            allowed.append(shapes.check_padding_mode(mode, g.x4[2:], g.padding))
+        except ValueError:
+            pass
+    return draw(st.sampled_from(["zeros"] * len(allowed) + allowed or ["zeros"]))
+
+
+@st.composite
 def _shapes(draw):
     """X and K shapes of one of the four rank pairings, with their geometry."""
     (h, kh, pad_h, sh, dh), (w, kw, pad_w, sw, dw) = draw(_axis()), draw(_axis())
-    n, c_in, c_out = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    n = draw(st.integers(1, 4))
     pairing = draw(st.sampled_from([(2, 2), (3, 3), (3, 4), (4, 4)]))
+    groups, c_in, c_out = draw(_channels(pairing))
     x_shape = {2: (h, w), 3: (c_in, h, w), 4: (n, c_in, h, w)}[pairing[0]]
-    k_shape = {2: (kh, kw), 3: (c_in, kh, kw), 4: (c_out, c_in, kh, kw)}[pairing[1]]
-    geometry = {"padding": [list(pad_h), list(pad_w)], "stride": [sh, sw], "dilation": [dh, dw]}
+    k_shape = {2: (kh, kw), 3: (c_in, kh, kw), 4: (c_out, c_in // groups, kh, kw)}[pairing[1]]
+    fits = all(size >= d * (k - 1) + 1 for size, k, d in ((h, kh, dh), (w, kw, dw)))  # a window without padding
+    padding = draw(st.sampled_from([[list(pad_h), list(pad_w)]] * 6 + ["same"] + ["valid"] * fits))
+    geometry = {"padding": padding, "stride": [sh, sw], "dilation": [dh, dw], "groups": groups}
+    geometry["padding_mode"] = draw(_padding_mode(x_shape, k_shape, geometry))
     return x_shape, k_shape, geometry
 
 

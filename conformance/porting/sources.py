@@ -35,7 +35,7 @@ TOPICS = (
     Topic("Conv2D", "the lesson's Conv2D layer, as the framework's own kind of layer",
           ("Conv2D", "layer_forward")),
     Topic("builtin", "the framework's own conv layer: input layout, weight shape, padding",
-          ("_pad", "_padded", "BuiltinConv2D", "corr2d_builtin")),
+          ("_pad", "_padded", "_unpadded", "BuiltinConv2D", "corr2d_builtin")),
     Topic("learn", "the training step: the kernel-learning loop and the layer it sets up",
           ("_layer", "_initialized", "learn")),
     Topic("grad", "gradients of sum(G * layer(X)) from the framework's autograd", ("grad",)),
