@@ -17,11 +17,11 @@ DECLARATION = {
     "framework": "NumPy",
     "requirements": "requirements/numpy.txt",
     "python": "3.11",
-    "capabilities": ["fork_after_import"],  # check forks its children after the import
+    # corr2d_compiled and learn_compiled: Numba kernels (backends/numba_kernels.py); check
+    # forks its children from a worker that imported NumPy once (fork_after_import).
+    "capabilities": ["compiled", "fork_after_import"],
     "flushes_subnormals": False,
     "layer_bases": ["builtins.object", "builtins.object"],
-    # corr2d_compiled and learn_compiled: Numba kernels (backends/numba_kernels.py)
-    "capabilities": ["compiled"],
     "threads": ["NUMBA_NUM_THREADS"],
     # Where the code changes form: every case runs on both sides of each (tests/test_thresholds.py).
     "thresholds": [
@@ -491,31 +491,51 @@ def _compiled_input(X, g, dtype):
     return np.ascontiguousarray(x).reshape(n, -1), offsets, rows
 
 
-def corr2d_compiled(X, K, padding=0, stride=1, dilation=1):
+def _groups(X, K, g):
+    """(input, kernel, geometry, output channels) of each group, as 4-D arrays: the kernels
+    take every input channel, so a grouped convolution is one call per group."""
+    x4, k4 = X.reshape(g.x4), K.reshape(g.k4)
+    c_in, c_out = g.x4[1] // g.groups, g.k4[0] // g.groups
+    for i in range(g.groups):
+        xi, ki = x4[:, i * c_in : (i + 1) * c_in], k4[i * c_out : (i + 1) * c_out]
+        gi = conv_geometry(xi.shape, ki.shape, g.padding, g.stride, g.dilation, 1, g.padding_mode)
+        yield xi, ki, gi, slice(i * c_out, (i + 1) * c_out)
+
+
+def corr2d_compiled(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
     """The fast form compiled: a Numba kernel, output rows spread over the cores, each row
-    summed tap by tap in cache (backends/numba_kernels.py)."""
-    g = conv_geometry(X.shape, K.shape, padding, stride, dilation)
+    summed tap by tap in cache (backends/numba_kernels.py), one call per group."""
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)
     dtype = np.result_type(X, K)
-    x, offsets, rows = _compiled_input(X, g, dtype)
     Y = np.empty(g.out4, dtype=dtype)
-    _compiled_call(g, _kernels().corr2d, x, offsets, rows, np.ascontiguousarray(K, dtype=dtype).reshape(g.k4[0], -1), Y)
+    for xi, ki, gi, channels in _groups(X, K, g):
+        x, offsets, rows = _compiled_input(xi, gi, dtype)
+        y = np.empty(gi.out4, dtype=dtype)
+        _compiled_call(gi, _kernels().corr2d, x, offsets, rows, np.ascontiguousarray(ki, dtype=dtype).reshape(gi.k4[0], -1), y)
+        Y[:, channels] = y
     return Y.reshape(g.out_shape)
 
 
 FORMS["compiled"] = corr2d_compiled
 
 
-def learn_compiled(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1):
+def learn_compiled(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1, groups=1,
+                   padding_mode="zeros"):
     """The same loop with every step in one compiled call: the forward pass, the loss, its
     gradient written out by hand (as Conv2D.backward computes it) and the update. One loop
-    for both forms: the built-in layer computes the lesson's Conv2D's map."""
-    g = conv_geometry(X.shape, K_init.shape, padding, stride, dilation)
+    for both forms: the built-in layer computes the lesson's Conv2D's map. Groups learn
+    apart (no output of one depends on another's kernel): one call each, their losses added."""
+    g = conv_geometry(X.shape, K_init.shape, padding, stride, dilation, groups, padding_mode)
     dtype = np.result_type(X, K_init)
-    x, offsets, rows = _compiled_input(X, g, dtype)
-    weights = np.array(K_init, dtype=dtype).reshape(g.k4[0], -1)
-    b = np.zeros(K_init.shape[0] if K_init.ndim == 4 else 1, dtype=dtype)
+    weights = np.array(K_init, dtype=dtype).reshape(g.k4)
+    b = np.zeros(g.k4[0], dtype=dtype)
     b[...] = bias
-    losses = np.empty(steps, dtype=dtype)
+    losses = np.zeros(steps, dtype=dtype)
     target = np.ascontiguousarray(Y, dtype=dtype).reshape(g.out4)
-    _compiled_call(g, _kernels().learn, x, offsets, rows, target, weights, b, dtype.type(lr), learn_bias, losses)
+    for xi, ki, gi, channels in _groups(X, weights, g):
+        x, offsets, rows = _compiled_input(xi, gi, dtype)
+        wi, bi, li = np.ascontiguousarray(ki).reshape(gi.k4[0], -1), b[channels].copy(), np.empty(steps, dtype)
+        _compiled_call(gi, _kernels().learn, x, offsets, rows, np.ascontiguousarray(target[:, channels]), wi, bi,
+                       dtype.type(lr), learn_bias, li)
+        weights[channels], b[channels], losses = wi.reshape(gi.k4), bi, losses + li
     return [float(loss) for loss in losses], weights.reshape(K_init.shape), b
