@@ -154,7 +154,7 @@ DECLARATION = {
             "snippets": ["float(np.sum(residual**2))"],
         },
         "compile the learning loop": {
-            "snippets": ["_compiled_call(g, _kernels().learn, x, offsets, rows, target, weights, b, dtype.type(lr), learn_bias, losses)"],
+            "snippets": ["_compiled_call(gi, _kernels().learn, x, offsets, rows, np.ascontiguousarray(target[:, channels]), wi, bi,"],
             "note": "Numba compiles the whole loop (backends/numba_kernels.py, "
                     "@njit(parallel=True, cache=True)): forward, loss, the gradient "
                     "written by hand and the update in one call, output rows spread "
