@@ -115,11 +115,10 @@ DECLARATION = {
         "groups": {
             "snippets": ["groups=g.groups"],
             "note": "Conv2D(filters, kernel_size, groups=G): its kernel is (kh, kw, C_in/G, "
-                    "C_out); TensorFlow's CPU kernels compute a grouped convolution but "
-                    "refuse its gradients (tf.nn.conv2d: InvalidArgumentError, \"Gradients "
-                    "for grouped convolutions are not supported on CPU\"), so Keras 3 "
-                    "compiles every grouped convolution with XLA on the CPU (one compile "
-                    "per shape)",
+                    "C_out); Keras 3 compiles every grouped convolution with XLA on the "
+                    "CPU (one compile per shape), where TensorFlow's CPU kernels have "
+                    "refused grouped gradients (\"not supported on CPU\"; tf 2.21 here "
+                    "computes them)",
         },
         "\"same\" padding": {
             "snippets": ["padding=\"same\" if self.own_same else \"valid\""],

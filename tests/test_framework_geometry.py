@@ -49,15 +49,18 @@ def torch_same_pads_after():
     np.testing.assert_array_equal(conv(torch.from_numpy(EVEN_X[None, None])).detach().numpy()[0, 0], EVEN_SAME)
 
 
-def tensorflow_refuses_grouped_gradients_on_the_cpu():
+def tensorflow_keras_groups_match_a_split():
+    """Keras' grouped Conv2D (compiled with XLA on the CPU) gives what two convolutions of
+    the halves give: the backend can use the framework's own groups."""
+    import keras
     import tensorflow as tf
 
-    x, k = tf.ones((1, 4, 4, 4)), tf.ones((2, 2, 2, 4))  # 2 groups of 2 channels
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        y = tf.nn.conv2d(x, k, 1, "VALID")
-    with pytest.raises(tf.errors.InvalidArgumentError, match="grouped convolutions are not supported on CPU"):
-        tape.gradient(y, x)
+    x = tf.reshape(tf.range(64, dtype=tf.float64), (1, 4, 4, 4))
+    layer = keras.layers.Conv2D(2, 2, groups=2, use_bias=False, dtype="float64")
+    y = layer(x).numpy()
+    k = layer.kernel.numpy()  # (2, 2, 2, 2): per group 2 input channels, 1 output
+    halves = [tf.nn.conv2d(x[..., 2 * i : 2 * i + 2], k[..., i : i + 1], 1, "VALID").numpy() for i in range(2)]
+    np.testing.assert_allclose(y, np.concatenate(halves, axis=-1), rtol=1e-12)
 
 
 def tensorflow_symmetric_is_not_replicate_and_reflect_is_less_than_the_input():
@@ -142,7 +145,7 @@ def paddle_same_pads_after():
 FACTS = {
     "numpy": [numpy_symmetric_is_not_reflect],
     "torch": [torch_same_refuses_stride, torch_reflects_less_than_the_input, torch_same_pads_after],
-    "tensorflow": [tensorflow_refuses_grouped_gradients_on_the_cpu,
+    "tensorflow": [tensorflow_keras_groups_match_a_split,
                    tensorflow_symmetric_is_not_replicate_and_reflect_is_less_than_the_input, keras_same_pads_after],
     "mxnet": [mxnet_pad_has_no_wrap_and_reflects_less_than_the_input],
     "jax": [flax_same_pads_after_and_skips_the_padding],
