@@ -50,7 +50,7 @@ def dump_dom(page):
     return chromium(page.resolve().as_uri(), "--dump-dom")
 
 
-def screenshot(page, out, size="1400,1400"):
+def screenshot(page, out, size="2800,1400"):  # six backends, three paths each: a wide table
     chromium(page.resolve().as_uri(), f"--screenshot={out}", f"--window-size={size}")
     return np.asarray(Image.open(out).convert("RGB")).astype(int)
 
