@@ -463,8 +463,8 @@ def _kernels():
 
 # Outputs up to which a compiled kernel runs on one thread: waking the other threads costs
 # about 10 us a parallel loop (the 10-step learning loop has 30 of them: 0.28 ms on two
-# threads, 0.05 ms on one), more than they save below this (256x256 by 3x3: 52 us on one).
-PARALLEL_LIMIT = 1 << 16
+# threads, 0.05 ms on one), about what a second thread saves at 2^14 outputs by 3x3.
+PARALLEL_LIMIT = 1 << 14
 
 
 def _compiled_call(g, kernel, *args):
