@@ -115,10 +115,11 @@ DECLARATION = {
         "groups": {
             "snippets": ["groups=g.groups"],
             "note": "Conv2D(filters, kernel_size, groups=G): its kernel is (kh, kw, C_in/G, "
-                    "C_out); Keras 3 compiles every grouped convolution with XLA on the "
-                    "CPU (one compile per shape), where TensorFlow's CPU kernels have "
-                    "refused grouped gradients (\"not supported on CPU\"; tf 2.21 here "
-                    "computes them)",
+                    "C_out); TensorFlow's CPU kernels refuse its gradient in float64 "
+                    "(tf.nn.conv2d: InvalidArgumentError, \"Gradients for grouped "
+                    "convolutions are not supported on CPU\"; float32 runs through "
+                    "oneDNN), so Keras 3 compiles every grouped convolution with XLA on "
+                    "the CPU (one compile per shape)",
         },
         "\"same\" padding": {
             "snippets": ["padding=\"same\" if self.own_same else \"valid\""],

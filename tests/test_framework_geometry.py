@@ -49,6 +49,22 @@ def torch_same_pads_after():
     np.testing.assert_array_equal(conv(torch.from_numpy(EVEN_X[None, None])).detach().numpy()[0, 0], EVEN_SAME)
 
 
+def tensorflow_refuses_grouped_gradients_on_the_cpu_in_float64():
+    import tensorflow as tf
+
+    # 2 groups of 2 channels; float32 runs through oneDNN, which has the gradient
+    for dtype, refused in ((tf.float32, False), (tf.float64, True)):
+        x, k = tf.ones((1, 4, 4, 4), dtype), tf.ones((2, 2, 2, 4), dtype)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = tf.nn.conv2d(x, k, 1, "VALID")
+        if refused:
+            with pytest.raises(tf.errors.InvalidArgumentError, match="grouped convolutions are not supported on CPU"):
+                tape.gradient(y, x)
+        else:
+            assert tape.gradient(y, x).shape == x.shape
+
+
 def tensorflow_keras_groups_match_a_split():
     """Keras' grouped Conv2D (compiled with XLA on the CPU) gives what two convolutions of
     the halves give: the backend can use the framework's own groups."""
@@ -145,7 +161,7 @@ def paddle_same_pads_after():
 FACTS = {
     "numpy": [numpy_symmetric_is_not_reflect],
     "torch": [torch_same_refuses_stride, torch_reflects_less_than_the_input, torch_same_pads_after],
-    "tensorflow": [tensorflow_keras_groups_match_a_split,
+    "tensorflow": [tensorflow_refuses_grouped_gradients_on_the_cpu_in_float64, tensorflow_keras_groups_match_a_split,
                    tensorflow_symmetric_is_not_replicate_and_reflect_is_less_than_the_input, keras_same_pads_after],
     "mxnet": [mxnet_pad_has_no_wrap_and_reflects_less_than_the_input],
     "jax": [flax_same_pads_after_and_skips_the_padding],
