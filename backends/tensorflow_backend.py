@@ -184,9 +184,11 @@ DECLARATION = {
             "snippets": ["float(tf.reduce_sum(l))"],
         },
         "compile the learning loop": {
-            "snippets": ["@tf.function(jit_compile=True)", "for step in tf.range(steps):"],
+            "snippets": ["@tf.function(jit_compile=True)",
+                         "for step in range(steps) if unrolled else tf.range(steps):"],
             "note": "XLA compiles the whole loop: a while loop around the tape's "
-                    "step, the variables assigned inside it",
+                    "step, the variables assigned inside it (unrolled for Keras' grouped, "
+                    "dilated Conv2D, whose gradient XLA refuses in a while loop)",
         },
     },
 }
@@ -460,6 +462,11 @@ def learn_compiled(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, s
 def _train_function(net, form, learn_bias, lr, steps):
     learned = [net.weight] + ([net.bias] if learn_bias else [])
     has_bias = form == "fast" or net.use_bias  # the custom Conv2D always holds a bias
+    # Keras' grouped Conv2D is an XLA function of its own, and a dilated one computes its
+    # space-to-batch shapes inside it: in the gradient within a while loop they are no longer
+    # compile-time constants (InvalidArgumentError, "SpaceToBatchND must be a compile-time
+    # constant"). Those steps are unrolled in Python instead (the fuzzer found it).
+    unrolled = form == "builtin" and net.geometry.groups > 1 and max(net.geometry.dilation) > 1
 
     @tf.function(jit_compile=True)
     def train(X, Y, K_init, bias):
@@ -470,7 +477,7 @@ def _train_function(net, form, learn_bias, lr, steps):
         if has_bias:
             net.bias.assign(bias)
         losses = tf.TensorArray(X.dtype, size=steps)
-        for step in tf.range(steps):
+        for step in range(steps) if unrolled else tf.range(steps):
             with tf.GradientTape(watch_accessed_variables=False) as tape:
                 for variable in learned:
                     tape.watch(variable.value)

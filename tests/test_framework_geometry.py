@@ -65,6 +65,39 @@ def tensorflow_refuses_grouped_gradients_on_the_cpu_in_float64():
             assert tape.gradient(y, x).shape == x.shape
 
 
+def tensorflow_grouped_dilated_gradient_fails_in_an_xla_while_loop():
+    """Keras' grouped Conv2D is an XLA function of its own; dilated, its gradient inside a
+    compiled while loop is refused (the backend unrolls those steps), outside one it is not."""
+    import keras
+    import tensorflow as tf
+
+    x = tf.ones((1, 2, 1, 1))  # NCHW, as the backend takes it (an input that is a constant folds away)
+    layer = keras.layers.Conv2D(2, 1, dilation_rate=(1, 2), groups=2, use_bias=False)
+    layer.build((1, 1, 1, 2))
+
+    def step():
+        with tf.GradientTape(watch_accessed_variables=False) as tape:
+            tape.watch(layer.kernel.value)
+            y = tf.reduce_sum(layer(tf.transpose(x, (0, 2, 3, 1))) ** 2)
+        layer.kernel.assign_sub(0.01 * tape.gradient(y, layer.kernel.value))
+
+    @tf.function(jit_compile=True)
+    def unrolled():
+        for _ in range(2):
+            step()
+        return layer.kernel.value
+
+    @tf.function(jit_compile=True)
+    def while_loop():
+        for _ in tf.range(2):
+            step()
+        return layer.kernel.value
+
+    with pytest.raises(tf.errors.InvalidArgumentError, match="SpaceToBatchND must be a compile-time constant"):
+        while_loop()
+    unrolled()
+
+
 def tensorflow_keras_groups_match_a_split():
     """Keras' grouped Conv2D (compiled with XLA on the CPU) gives what two convolutions of
     the halves give: the backend can use the framework's own groups."""
@@ -162,6 +195,7 @@ FACTS = {
     "numpy": [numpy_symmetric_is_not_reflect],
     "torch": [torch_same_refuses_stride, torch_reflects_less_than_the_input, torch_same_pads_after],
     "tensorflow": [tensorflow_refuses_grouped_gradients_on_the_cpu_in_float64, tensorflow_keras_groups_match_a_split,
+                   tensorflow_grouped_dilated_gradient_fails_in_an_xla_while_loop,
                    tensorflow_symmetric_is_not_replicate_and_reflect_is_less_than_the_input, keras_same_pads_after],
     "mxnet": [mxnet_pad_has_no_wrap_and_reflects_less_than_the_input],
     "jax": [flax_same_pads_after_and_skips_the_padding],

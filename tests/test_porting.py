@@ -10,6 +10,7 @@ import pytest
 
 import backends
 from conformance.porting import cli, idioms as porting_idioms, markdown, sources
+from conformance.__main__ import main as conformance_main
 
 
 def port_args(topic=None, source=None, target=None, list=False, write=None):
@@ -94,13 +95,17 @@ def test_write_writes_the_guide(tmp_path, capsys):
     assert "PORTING.md" in text and "| record gradients |" in text
 
 
-def test_an_idiom_snippet_that_is_not_in_the_source_fails_the_generator(monkeypatch):
+def test_an_idiom_snippet_that_is_not_in_the_source_fails_the_generator(monkeypatch, capsys):
     planted = porting_idioms.Idiom("planted", ("corr2d",), {"torch": porting_idioms.way("torch.einsum_that_is_not_there(")})
     monkeypatch.setattr(porting_idioms, "IDIOMS", porting_idioms.IDIOMS + (planted,))
     with pytest.raises(sources.GuideError, match="torch.einsum_that_is_not_there.*torch_backend.py"):
         sources.read_sources()
     with pytest.raises(sources.GuideError):
         cli.main(port_args("corr2d", "mxnet", "torch"))
+    # through the command line it is one line and exit status 2, like every contract error
+    assert conformance_main(["port", "corr2d", "--from", "mxnet", "--to", "torch"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: idiom 'planted'") and err.count("\n") == 1
 
 
 def test_a_snippet_from_another_topic_does_not_count(monkeypatch):

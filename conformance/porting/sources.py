@@ -13,8 +13,9 @@ ROOT = pathlib.Path(backends.__file__).resolve().parent.parent
 GUIDE = "docs/porting-guide.md"
 
 
-class GuideError(Exception):
-    """The backends' source no longer matches what the guide says about it."""
+class GuideError(backends.ContractError):
+    """The backends' source no longer matches what the guide says about it: a backend's
+    DECLARATION that its code contradicts (one line and exit 2, like every contract error)."""
 
 
 @dataclass(frozen=True)
