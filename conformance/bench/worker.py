@@ -188,6 +188,7 @@ def worker(name, sizes, budget):
         corr2d += time_corr2d(backend, size, *SIZES[size], budget)
     return {
         "backend": backend.name, "versions": backend.versions(), "import_s": import_s,
+        "compiles_every_path": backend.offers("compiles_every_path"),
         "cases": {"count": len(raw_cases), "cold_s": sum(cases_s[0].values()), "warm_s": sum(cases_s[1].values()),
                   "cold_by_path_s": cases_s[0], "warm_by_path_s": cases_s[1]},
         "corr2d": corr2d, "learn": time_learning(backend, raw_cases, budget),
