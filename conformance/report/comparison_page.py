@@ -6,6 +6,8 @@ Each cell of the matrix is colored by max |error| / tolerance (`Cell.ratio`): a 
 a pass/fail bit, shows how much of the derived bound a backend uses.
 """
 
+import concurrent.futures
+import os
 import platform
 import re
 
@@ -106,7 +108,7 @@ def _columns(documents):
 def learning_curves(raw_cases, columns, out):
     """Write one PNG per learn case the reference computes into `out`; return its figures."""
     colors = plots.column_colors(columns)
-    figures = []
+    figures, drawings = [], []
     for raw in raw_cases:
         if raw.get("op") != "learn" or "error" in runner.run_case(reference, raw):
             continue
@@ -119,11 +121,16 @@ def learning_curves(raw_cases, columns, out):
                 else:
                     missing.append(column)
         file = out / (re.sub(r"[^A-Za-z0-9._-]", "_", raw["id"]) + ".png")
-        plots.learn_plot(raw, runs, colors, file)
+        drawings.append((raw, runs, colors, file))
         caption = f"{raw['id']}: {', '.join(runs) or 'no backend'} and the reference"
         if missing:
             caption += f"; no losses from {', '.join(missing)} (see the matrix)"
         figures.append(Figure(file, caption))
+    # Drawing is most of a report's time (0.6 s a plot here) and each plot is its own file:
+    # one process per core draws them.
+    if drawings:
+        with concurrent.futures.ProcessPoolExecutor(max_workers=min(len(drawings), os.cpu_count() or 1)) as pool:
+            list(pool.map(plots.learn_plot, *zip(*drawings)))  # list(): a drawing's error is raised here
     return figures
 
 
