@@ -31,6 +31,7 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 from flax import linen as nn  # noqa: E402
 
+from backends.common import cache_folder  # noqa: E402
 from spec.shapes import Geometry, conv_geometry  # noqa: E402
 
 # JAX computes in float32 unless told otherwise: without x64, jnp.asarray silently turns a
@@ -42,7 +43,7 @@ jax.config.update("jax_enable_x64", True)
 # instead of compiling. The minimums are lowered so that these small programs, compiled in
 # well under the default second, are kept too. A cached program is the same program: the
 # results stay bit-identical.
-CACHE = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "convsuite", "jax")
+CACHE = cache_folder("jax")
 jax.config.update("jax_compilation_cache_dir", CACHE)
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)

@@ -18,11 +18,13 @@ is why strides are split into phases first). No fastmath: IEEE arithmetic, 0 * i
 
 import os
 
+from backends.common import cache_folder
+
 # Numba keeps the machine code it compiles in a user cache folder outside the checkout (the
 # workflow keeps ~/.cache/convsuite between runs), so that only a machine's first run
 # compiles; a cached kernel is the same code, its results bit-identical. Set before the
 # import, which reads it; NUMBA_CACHE_DIR set by the caller wins.
-CACHE = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "convsuite", "numba")
+CACHE = cache_folder("numba")
 os.environ.setdefault("NUMBA_CACHE_DIR", CACHE)
 # Numba's OpenMP threads (its threading layer here) sleep between calls instead of spinning:
 # on 2 cores a spinning pool took the cores OpenCV's threads needed in the same process, 1.3

@@ -12,10 +12,19 @@ XLA fuses the fast form into one loop, and runs the whole learning loop in one c
 """
 
 import logging
+import os
 
-import numpy as np
-import tensorflow as tf
-import keras
+from backends.common import cache_folder
+
+# XLA keeps what tf.function(jit_compile=True) compiles in a user cache folder (issue 15's
+# "compile once"): the compiled path of the built-in cases took 35 s here with an empty
+# cache and 13 s with a full one. Read at the first compile; the caller's TF_XLA_FLAGS are kept.
+os.environ["TF_XLA_FLAGS"] = " ".join(filter(None, [
+    os.environ.get("TF_XLA_FLAGS"), f"--tf_xla_persistent_cache_directory={cache_folder('tf-xla')}"]))
+
+import numpy as np  # noqa: E402 (after the flag)
+import tensorflow as tf  # noqa: E402
+import keras  # noqa: E402
 
 from spec.shapes import conv_geometry, padded_indices
 
