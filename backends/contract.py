@@ -70,6 +70,7 @@ FIELDS = {  # field -> (type, required)
     "capabilities": (list, False),  # keys of CAPABILITIES
     "idioms": (dict, False),  # porting idiom -> {"snippets": [...], "note": "..."}
     "thresholds": (list, False),  # where its code changes form (Threshold)
+    "compile_cache": (str, False),  # the folder under ~/.cache/convsuite its compiled programs persist in
 }
 THRESHOLD_FIELDS = {"name": str, "measure": str, "limit": (int, str), "ops": list, "when": dict, "code": str}
 THRESHOLD_REQUIRED = {"name", "measure", "limit", "ops"}
@@ -128,6 +129,7 @@ class Declaration:
     capabilities: frozenset
     idioms: dict
     thresholds: tuple = ()
+    compile_cache: str = None  # None: nothing compiled persists between runs
 
     @property
     def main(self):
@@ -263,6 +265,7 @@ def declaration(name, module):
         threads=tuple(raw.get("threads", [])), layer_bases=tuple(raw["layer_bases"]),
         capabilities=frozenset(raw.get("capabilities", [])), idioms=dict(raw.get("idioms", {})),
         thresholds=tuple(_threshold(item) for item in raw.get("thresholds", [])),
+        compile_cache=raw.get("compile_cache"),
     )
 
 

@@ -59,6 +59,7 @@ DECLARATION = {
     # XLA compiles each path anew for every shape (0.4-0.9 s a generated case here): the
     # fuzzer runs this backend on a drawn share of its cases.
     "capabilities": ["compiled", "wait", "compiles_every_path"],
+    "compile_cache": "jax",  # backends.common.cache_folder("jax")
     # None: one form at every size and geometry (XLA compiles each shape; jnp.pad pads nothing
     # as well as something).
     "thresholds": [],

@@ -20,6 +20,7 @@ DECLARATION = {
     # corr2d_compiled and learn_compiled: Numba kernels (backends/numba_kernels.py); check
     # forks its children from a worker that imported NumPy once (fork_after_import).
     "capabilities": ["compiled", "fork_after_import"],
+    "compile_cache": "numba",  # backends.common.cache_folder("numba")
     "flushes_subnormals": False,
     "layer_bases": ["builtins.object", "builtins.object"],
     "threads": ["NUMBA_NUM_THREADS"],

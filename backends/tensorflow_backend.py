@@ -40,6 +40,7 @@ DECLARATION = {
     "threads": ["TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"],
     "layer_bases": ["keras.src.layers.layer.Layer", "keras.src.layers.convolutional.conv2d.Conv2D"],
     "capabilities": ["compiled", "seed"],
+    "compile_cache": "tf-xla",  # backends.common.cache_folder("tf-xla")
     # Where the code changes form: every case runs on both sides of each (tests/test_thresholds.py).
     "thresholds": [
         {"name": "the input as it is, not ZeroPadding2D or tf.pad, when nothing is padded",
