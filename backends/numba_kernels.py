@@ -3,16 +3,20 @@ this module on first use, so that only the compiled path needs Numba).
 
 The input comes laid out by `numpy_backend._compiled_input`: each padded image flattened, so
 that every kernel tap reads one contiguous run of it per output row, `offsets[q]` on from
-the row's start `rows[i]`. Each output row (all its output channels) is one iteration of a
-`prange`: one thread sums each output element, tap after tap in the kernel's order (C_in,
-kh, kw), so the results do not depend on the threads and reruns are bit-identical. The row
-is the cache block: it stays in L1 while every tap adds into it, as do the C_in*kh input
-rows it reads (column tiles of 256-2048 outputs measured no faster at 1024 and 4096 wide).
+the row's start `rows[i]`. Each output row, or pair of adjacent rows (all its output
+channels), is one iteration of a `prange`: one thread sums each output element, tap after
+tap in the kernel's order (C_in, kh, kw), so the results do not depend on the threads and
+reruns are bit-identical. The row is the cache block: it stays in L1 while every tap adds
+into it, as do the C_in*kh input rows it reads (column tiles of 256-2048 outputs measured
+no faster at 1024 and 4096 wide).
 
 Eight taps at a time, summed left to right, load and store the row once per eight taps
 instead of once per tap: 0.94 ms for 1024x1024 by 5x5 in float32 on one core, against 1.6
 ms one tap at a time (a tap's loop over the row vectorizes only over contiguous runs, which
-is why strides are split into phases first). No fastmath: IEEE arithmetic, 0 * inf is NaN
+is why strides are split into phases first). The loads are then the bound (most taps'
+runs start off a vector's alignment): two adjacent rows read the same input rows one kernel
+row apart, and taking them together (`_rows`) loads each input once for both, 0.88 ms
+against 1.0 one row at a time on one core (interleaved runs, medians). No fastmath: IEEE arithmetic, 0 * inf is NaN
 (the padding is zeros np.pad wrote, multiplied like any input) and subnormals are kept.
 """
 
@@ -44,11 +48,11 @@ jit = numba.njit(cache=True)
 parallel = numba.njit(cache=True, parallel=True)
 
 
-# prange iterations (output rows) a thread takes at a time: the threads take them as they
-# come, so one the scheduler started late (another process had the core) leaves its share to
-# the others instead of holding up the call. Which thread sums a row changes no bit of it.
-# 1024x1024 by 5x5 on the shared 2-core machine, upper quartile: 3.9 ms split evenly, 1.8-2.1
-# ms taken 16-64 rows at a time.
+# prange iterations (output rows, or pairs of them) a thread takes at a time: the threads
+# take them as they come, so one the scheduler started late (another process had the core)
+# leaves its share to the others instead of holding up the call. Which thread sums a row
+# changes no bit of it. 1024x1024 by 5x5 on the shared 2-core machine, upper quartile: 3.9
+# ms split evenly, 1.8-2.1 ms taken 16-64 rows at a time.
 ROWS_PER_CHUNK = 32
 
 
@@ -108,30 +112,114 @@ def _taps1(out, window, offsets, weights, q, first):
 
 
 @jit
-def _row(out, window, offsets, weights):
-    """One output row of one channel: every tap's products added in order, eight at a time
-    (then four, then one by one)."""
-    taps, q = offsets.shape[0], 0
-    while q + 8 <= taps:
-        _taps8(out, window, offsets, weights, q, q == 0)
+def _run(out, window, offsets, weights, start, stop, first):
+    """out (+)= the products of taps start..stop-1, added in order, eight at a time (then
+    four, then one by one); `first`: out holds nothing yet."""
+    q = start
+    while q + 8 <= stop:
+        _taps8(out, window, offsets, weights, q, first and q == start)
         q += 8
-    if q + 4 <= taps:
-        _taps4(out, window, offsets, weights, q, q == 0)
+    if q + 4 <= stop:
+        _taps4(out, window, offsets, weights, q, first and q == start)
         q += 4
-    while q < taps:
-        _taps1(out, window, offsets, weights, q, q == 0)
+    while q < stop:
+        _taps1(out, window, offsets, weights, q, first and q == start)
         q += 1
 
 
+@jit
+def _pair8(out0, out1, window, offsets, w, q, shift, first1):
+    """Taps q..q+7 into out0 and taps q-shift..q+7-shift into the next output row out1 (the same
+    channel's weights w), which reads the same inputs: each input is loaded once for both rows."""
+    x0, x1, x2, x3 = window[offsets[q]:], window[offsets[q + 1]:], window[offsets[q + 2]:], window[offsets[q + 3]:]
+    x4, x5, x6, x7 = window[offsets[q + 4]:], window[offsets[q + 5]:], window[offsets[q + 6]:], window[offsets[q + 7]:]
+    a0, a1, a2, a3, a4, a5, a6, a7 = w[q], w[q + 1], w[q + 2], w[q + 3], w[q + 4], w[q + 5], w[q + 6], w[q + 7]
+    p = q - shift
+    b0, b1, b2, b3, b4, b5, b6, b7 = w[p], w[p + 1], w[p + 2], w[p + 3], w[p + 4], w[p + 5], w[p + 6], w[p + 7]
+    if first1:  # two loops, not a test in one: a branch in the loop keeps it from vectorizing
+        for j in range(out0.shape[0]):
+            v0, v1, v2, v3, v4, v5, v6, v7 = x0[j], x1[j], x2[j], x3[j], x4[j], x5[j], x6[j], x7[j]
+            out0[j] = out0[j] + v0 * a0 + v1 * a1 + v2 * a2 + v3 * a3 + v4 * a4 + v5 * a5 + v6 * a6 + v7 * a7
+            out1[j] = v0 * b0 + v1 * b1 + v2 * b2 + v3 * b3 + v4 * b4 + v5 * b5 + v6 * b6 + v7 * b7
+    else:
+        for j in range(out0.shape[0]):
+            v0, v1, v2, v3, v4, v5, v6, v7 = x0[j], x1[j], x2[j], x3[j], x4[j], x5[j], x6[j], x7[j]
+            out0[j] = out0[j] + v0 * a0 + v1 * a1 + v2 * a2 + v3 * a3 + v4 * a4 + v5 * a5 + v6 * a6 + v7 * a7
+            out1[j] = out1[j] + v0 * b0 + v1 * b1 + v2 * b2 + v3 * b3 + v4 * b4 + v5 * b5 + v6 * b6 + v7 * b7
+
+
+@jit
+def _pair4(out0, out1, window, offsets, w, q, shift, first1):
+    x0, x1, x2, x3 = window[offsets[q]:], window[offsets[q + 1]:], window[offsets[q + 2]:], window[offsets[q + 3]:]
+    a0, a1, a2, a3 = w[q], w[q + 1], w[q + 2], w[q + 3]
+    p = q - shift
+    b0, b1, b2, b3 = w[p], w[p + 1], w[p + 2], w[p + 3]
+    if first1:
+        for j in range(out0.shape[0]):
+            v0, v1, v2, v3 = x0[j], x1[j], x2[j], x3[j]
+            out0[j] = out0[j] + v0 * a0 + v1 * a1 + v2 * a2 + v3 * a3
+            out1[j] = v0 * b0 + v1 * b1 + v2 * b2 + v3 * b3
+    else:
+        for j in range(out0.shape[0]):
+            v0, v1, v2, v3 = x0[j], x1[j], x2[j], x3[j]
+            out0[j] = out0[j] + v0 * a0 + v1 * a1 + v2 * a2 + v3 * a3
+            out1[j] = out1[j] + v0 * b0 + v1 * b1 + v2 * b2 + v3 * b3
+
+
+@jit
+def _pair1(out0, out1, window, offsets, w, q, shift, first1):
+    x0, a0, b0 = window[offsets[q]:], w[q], w[q - shift]
+    if first1:
+        for j in range(out0.shape[0]):
+            out0[j] = out0[j] + x0[j] * a0
+            out1[j] = x0[j] * b0
+    else:
+        for j in range(out0.shape[0]):
+            out0[j] = out0[j] + x0[j] * a0
+            out1[j] = out1[j] + x0[j] * b0
+
+
+@jit
+def _rows(out0, out1, window, window1, offsets, w, shift, channel_taps):
+    """Two adjacent output rows, when row i+1 at tap q reads what row i reads at tap q+shift
+    (one kernel row further, `shift` = kernel width: the rows' step is the kernel rows' step).
+    Per input channel: out0 takes its first kernel row alone, then both rows take their taps
+    together (out1 `shift` taps behind), then out1 its last kernel row alone (from its own
+    window1). Each row still adds its taps in the kernel's order: the bits are those of one
+    row at a time (tests/test_numpy_compiled.py)."""
+    for c in range(offsets.shape[0] // channel_taps):
+        start, stop = c * channel_taps, (c + 1) * channel_taps
+        _run(out0, window, offsets, w, start, start + shift, c == 0)
+        q = start + shift
+        while q + 8 <= stop:
+            _pair8(out0, out1, window, offsets, w, q, shift, c == 0 and q == start + shift)
+            q += 8
+        if q + 4 <= stop:
+            _pair4(out0, out1, window, offsets, w, q, shift, c == 0 and q == start + shift)
+            q += 4
+        while q < stop:
+            _pair1(out0, out1, window, offsets, w, q, shift, c == 0 and q == start + shift)
+            q += 1
+        _run(out1, window1, offsets, w, stop - shift, stop, c == 0 and shift == channel_taps)
+
+
 @parallel
-def corr2d(x, offsets, rows, weights, y):
-    """y (N, C_out, H', W') from x (N, flattened padded image) and weights (C_out, taps)."""
+def corr2d(x, offsets, rows, shift, channel_taps, weights, y):
+    """y (N, C_out, H', W') from x (N, flattened padded image) and weights (C_out, taps).
+    With shift > 0 (see _rows) output rows go two at a time, each input loaded once for both;
+    otherwise one at a time."""
     n, c_out, oh = y.shape[0], y.shape[1], y.shape[2]
-    for r in numba.prange(n * oh):
-        image, i = r // oh, r % oh
+    step = 2 if shift > 0 else 1
+    units = (oh + step - 1) // step
+    for r in numba.prange(n * units):
+        image, i = r // units, r % units * step
         window = x[image, rows[i]:]
         for o in range(c_out):
-            _row(y[image, o, i], window, offsets, weights[o])
+            if i + 1 < oh and step == 2:
+                _rows(y[image, o, i], y[image, o, i + 1], window, x[image, rows[i + 1]:], offsets, weights[o], shift,
+                      channel_taps)
+            else:
+                _run(y[image, o, i], window, offsets, weights[o], 0, offsets.shape[0], True)
 
 
 @parallel
@@ -159,7 +247,7 @@ def _gradient(x, offsets, rows, G, dk, db):
 
 
 @parallel
-def learn(x, offsets, rows, Y, weights, bias, lr, learn_bias, losses):
+def learn(x, offsets, rows, shift, channel_taps, Y, weights, bias, lr, learn_bias, losses):
     """The lesson's loop, every step in this one call: the layer's output (corr2d plus the
     bias), the loss sum((output - Y)**2), its gradient G = 2 * residual back onto the kernel
     and bias, and the update; weights and bias are updated in place, losses written."""
@@ -167,7 +255,7 @@ def learn(x, offsets, rows, Y, weights, bias, lr, learn_bias, losses):
     out, per_row = np.empty_like(Y), np.empty(n * c_out * oh, Y.dtype)
     dk, db = np.empty_like(weights), np.empty_like(bias)
     for step in range(losses.shape[0]):
-        corr2d(x, offsets, rows, weights, out)
+        corr2d(x, offsets, rows, shift, channel_taps, weights, out)
         for r in numba.prange(n * c_out * oh):  # residual and G in place, the loss row by row
             image, o, i = r // (c_out * oh), r // oh % c_out, r % oh
             row, target, b = out[image, o, i], Y[image, o, i], bias[o]

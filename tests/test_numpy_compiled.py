@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from backends import numpy_backend
-from spec import cases
+from spec import cases, tolerance
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 LARGE = ("large-corr2d-one-channel", "large-corr2d-channels-float64", "large-learn-channels")
@@ -48,3 +48,32 @@ def test_the_kernels_are_cached_outside_the_checkout():
     cache = pathlib.Path(numba.config.CACHE_DIR).resolve()
     assert not cache.is_relative_to(ROOT), f"Numba writes its cache into the checkout: {cache}"
     assert any(cache.rglob("numba_kernels.corr2d-*.nbi")), f"no cached corr2d kernel in {cache}"
+
+
+@pytest.mark.parametrize("geometry", [
+    {"x": (2, 3, 9, 11), "k": (4, 3, 3, 3)},  # several channels, an odd number of output rows
+    {"x": (2, 2, 21, 64), "k": (3, 2, 5, 5), "stride": 2, "dilation": 2},  # rows' step = kernel rows'
+    {"x": (1, 2, 10, 10), "k": (2, 2, 4, 2), "padding": 1},
+    {"x": (1, 1, 30, 70), "k": (1, 1, 9, 1)},  # more taps per channel than a pair's eight
+])
+def test_rows_in_pairs_give_the_bits_of_one_row_at_a_time(geometry, monkeypatch):
+    """The kernels take output rows two at a time where they read the same inputs
+    (numba_kernels._rows): each row still adds its taps in the kernel's order, so the bits
+    are those of one row at a time, and the pairs do take these geometries."""
+    rng = np.random.default_rng(3)
+    X, K = (rng.standard_normal(geometry[name]).astype(np.float32) for name in ("x", "k"))
+    options = {name: geometry.get(name, 0 if name == "padding" else 1) for name in ("padding", "stride", "dilation")}
+    paired = numpy_backend.corr2d_compiled(X, K, **options)
+    original, shifts = numpy_backend._compiled_input, []
+
+    def one_row_at_a_time(*args):
+        x, offsets, rows, shift, channel_taps = original(*args)
+        shifts.append(shift)
+        return x, offsets, rows, 0, channel_taps
+
+    monkeypatch.setattr(numpy_backend, "_compiled_input", one_row_at_a_time)
+    assert numpy_backend.corr2d_compiled(X, K, **options).tobytes() == paired.tobytes()
+    assert shifts == [K.shape[-1]], f"the rows were not paired: shift {shifts}"
+    exact = numpy_backend.corr2d(X.astype(np.float64), K.astype(np.float64), **options)
+    magnitude = numpy_backend.corr2d(np.abs(X).astype(np.float64), np.abs(K).astype(np.float64), **options)
+    assert np.all(np.abs(paired - exact) <= tolerance.gamma(K[0].size, "float32") * magnitude)
