@@ -13,7 +13,10 @@ JAX arrays are immutable: the loop form writes `Y = Y.at[i, j].set(...)`, and a 
 module holds no state, its parameters are a dict passed to `apply` and updated functionally.
 
 The compiled path is `jax.jit`: the fast form is jitted already (`corr2d_compiled` is it),
-and `learn_compiled` runs every step of the learning loop in one compiled `lax.scan`.
+and `learn_compiled` runs every step of the learning loop in one compiled `lax.scan`. The
+other paths are jitted too, a layer's forward pass, its gradient and one step of the Python
+loop each one program: run op by op, each primitive was a program of its own, lowered and
+compiled per shape (PORTING.md has the counts).
 """
 
 import dataclasses
@@ -175,14 +178,14 @@ DECLARATION = {
             "note": "not needed: gradients are returned, not accumulated",
         },
         "backward on a non-scalar loss": {
-            "snippets": ["return ((Y_hat - Y) ** 2).sum()", "dX, dparams = pullback(G)"],
+            "snippets": ["return ((Y_hat - Y) ** 2).sum()", "return pullback(G)"],
             "note": "jax.grad needs a scalar function: sum in the loss; a vjp pulls "
                     "back a non-scalar G",
         },
         "read a gradient": {
             "snippets": [
                 "l, grads = jax.value_and_grad(loss)(params)",
-                "dX, dparams = pullback(G)",
+                "dX, dparams = _pullback(layer, X, params, G)",
             ],
             "note": "returned, a dict shaped like the parameters",
         },
@@ -321,8 +324,12 @@ def _flax_padding(g):
 
 def corr2d_builtin(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
     g = conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)
-    kernel = _oihw_to_hwio(K.reshape(g.k4))
-    return BuiltinConv2D.of(g, use_bias=False).apply({"params": {"kernel": kernel}}, X)
+    return _builtin(BuiltinConv2D.of(g, use_bias=False), K, X)
+
+
+@partial(jax.jit, static_argnums=0)  # one program, as _apply: not a transpose, a reshape, a pad and a conv
+def _builtin(layer, K, X):
+    return layer.apply({"params": {"kernel": _oihw_to_hwio(K.reshape(layer.geometry.k4))}}, X)
 
 
 # The fast form is already one jitted program per geometry: it is the compiled form too.
@@ -381,17 +388,30 @@ def layer_forward(X, weight, bias, padding=0, stride=1, dilation=1, groups=1, pa
     geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
                     padding_mode=padding_mode)
     layer, params = _layer(form, X.shape, weight, bias, geometry)
-    return layer.apply({"params": params}, X)
+    return _apply(layer, params, X)
 
 
 def grad(X, K, bias, G, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form="fast"):
     geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
                     padding_mode=padding_mode)
     layer, params = _layer(form, X.shape, K, bias, geometry)
+    dX, dparams = _pullback(layer, X, params, G)
+    return dX, _weight(form, dparams, K.shape), dparams["bias"]
+
+
+# One program per layer and shapes. Applied op by op, a case's forward pass and gradient were
+# dozens of primitives, each lowered and compiled on its own: 700 of the fast path's 931
+# programs over the lesson-sized cases. (A flax module is a frozen dataclass: static.)
+@partial(jax.jit, static_argnums=0)
+def _apply(layer, params, X):
+    return layer.apply({"params": params}, X)
+
+
+@partial(jax.jit, static_argnums=0)
+def _pullback(layer, X, params, G):
     # The vector-Jacobian product with G is the gradient of sum(G * layer(X)).
     _, pullback = jax.vjp(lambda x, p: layer.apply({"params": p}, x), X, params)
-    dX, dparams = pullback(G)
-    return dX, _weight(form, dparams, K.shape), dparams["bias"]
+    return pullback(G)
 
 
 def _step(net, X, Y, lr, learned):
@@ -422,10 +442,9 @@ def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, 
     geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
                     padding_mode=padding_mode)
     form, net, params, learned = _learning(X, K_init, form, bias, learn_bias, geometry)
-    step = _step(net, X, Y, lr, learned)
     losses = []
-    for _ in range(steps):
-        params, l = step(params)
+    for _ in range(steps):  # the lesson's Python loop, each step one jitted program
+        params, l = _jitted_step(net, learned, X, Y, lr, params)
         losses.append(float(l))
     return losses, _weight(form, params, K_init.shape), params.get("bias", bias)
 
@@ -439,6 +458,11 @@ def learn_compiled(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, s
     form, net, params, learned = _learning(X, K_init, form, bias, learn_bias, geometry)
     params, losses = _scan(net, learned, steps, X, Y, lr, params)
     return [float(l) for l in losses], _weight(form, params, K_init.shape), params.get("bias", bias)
+
+
+@partial(jax.jit, static_argnums=(0, 1))
+def _jitted_step(net, learned, X, Y, lr, params):
+    return _step(net, X, Y, lr, learned)(params)
 
 
 # A flax module is a frozen dataclass, hashable by its fields: the layer is static.
