@@ -35,11 +35,17 @@ def test_the_floor_keeps_the_best_rate_of_each_measurement():
     assert floor["measurements"] == [before, after]
 
 
-def test_race_times_every_call_in_turns_at_least_three_rounds():
+def test_race_times_every_call_in_turns_at_least_five_rounds_each_after_an_untimed_one_of_its_own():
     order = []
     timings = bench_worker.race({"a": lambda: order.append("a"), "b": lambda: order.append("b")}, budget=0)
-    assert order == ["a", "b"] * 5
+    assert order == ["a", "a", "b", "b"] * 5
     assert {name: timing["runs"] for name, timing in timings.items()} == {"a": 5, "b": 5}
+
+
+def test_a_call_raced_alone_is_not_called_twice_a_round():
+    order = []
+    bench_worker.race({"a": lambda: order.append("a")}, budget=0)
+    assert order == ["a"] * 5
 
 
 def test_first_call_reports_the_memory_a_call_added_at_its_peak():
