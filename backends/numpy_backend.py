@@ -46,6 +46,9 @@ DECLARATION = {
          "code": "_corr2d_flat"},
         {"name": "the compiled path: the padded input as it is at stride 1, else its columns split "
                  "into stride phases", "measure": "stride", "limit": 1, "ops": ["corr2d", "conv2d", "learn"]},
+        {"name": "the compiled path: output rows two at a time where they read the same inputs "
+                 "(numba_kernels._rows), else one at a time", "measure": "rows_share_inputs", "limit": 0,
+         "ops": ["corr2d", "conv2d", "learn"]},
         {"name": "the compiled learning loop: the input as it is, not np.pad, when nothing is padded",
          "measure": "padding", "limit": 0, "ops": ["learn"]},
         {"name": "the compiled path: one thread up to PARALLEL_LIMIT outputs, every core above",
@@ -509,7 +512,7 @@ def _layout(g):
     rows = np.arange(g.out4[2], dtype=np.int64) * sh * width
     # Output row i+1 reads at tap q what row i reads kw taps on (numba_kernels._rows) when
     # the rows' step is the kernel rows' step: the kernels then take rows in pairs.
-    shift = kw if sh == dh and kh > 1 else 0
+    shift = kw if g.measure("rows_share_inputs") else 0
     return offsets, rows, shift, kh * kw
 
 

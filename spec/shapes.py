@@ -144,6 +144,8 @@ MEASURES = {
     "outputs": lambda g: g.out4[0] * g.out4[1] * g.out4[2] * g.out4[3],
     "flat_span": _flat_span,
     "flat_span_by_channels": lambda g: _flat_span(g) * (g.k4[0] + g.k4[1]),
+    # 1: output row i+1 reads what row i reads one kernel row on (rows' step = kernel rows' step)
+    "rows_share_inputs": lambda g: int(g.stride[0] == g.dilation[0] and g.k4[2] > 1),
 }
 
 
