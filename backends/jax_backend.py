@@ -59,7 +59,7 @@ DECLARATION = {
     "python": "3.11",
     "flushes_subnormals": True,
     "layer_bases": ["flax.linen.module.Module", "flax.linen.linear.Conv"],
-    # XLA compiles each path anew for every shape (0.4-0.9 s a generated case here): the
+    # XLA compiles each path anew for every shape (about 0.5 s a generated case here): the
     # fuzzer runs this backend on a drawn share of its cases.
     "capabilities": ["compiled", "wait", "compiles_every_path"],
     "compile_cache": "jax",  # backends.common.cache_folder("jax")
@@ -97,7 +97,7 @@ DECLARATION = {
             "snippets": [
                 "def __call__(self, x):",
                 "corr2d(x, self.weight, **geometry)",
-                "layer.apply({\"params\": params}, X)",
+                "return layer.apply({\"params\": params}, x)",
             ],
             "note": "`__call__`, run by apply() with the parameters passed in",
         },
@@ -125,7 +125,7 @@ DECLARATION = {
         "weight layout (OIHW/HWIO), set in place": {
             "snippets": [
                 "return jnp.transpose(K4, (2, 3, 1, 0))",
-                "params = {\"kernel\": _oihw_to_hwio(weight.reshape(g.k4))}",
+                "kernel = _oihw_to_hwio(params[\"weight\"].reshape(layer.geometry.k4))",
             ],
             "note": "HWIO; nothing is set in place: the parameters are a dict passed "
                     "to apply()",
@@ -169,7 +169,7 @@ DECLARATION = {
         },
         "record gradients": {
             "snippets": [
-                "jax.vjp(lambda x, p: layer.apply({\"params\": p}, x), X, params)",
+                "jax.vjp(lambda x, p: _run(layer, p, x), X, params)",
                 "jax.value_and_grad(loss)(params)",
             ],
             "note": "nothing is recorded: transform a pure function of the parameters",
@@ -212,7 +212,9 @@ def versions():
 
 
 def asarray(array):
-    return jnp.asarray(np.array(array))
+    # device_put, not jnp.asarray: that lifts a NumPy array through a jitted identity, one
+    # program per shape and dtype (180 of the 420 programs of the lesson-sized cases' fast path).
+    return jax.device_put(np.array(array))
 
 
 def to_numpy(tensor):
@@ -235,10 +237,6 @@ def _pad(x4, g):
 
 def _oihw_to_hwio(K4):
     return jnp.transpose(K4, (2, 3, 1, 0))
-
-
-def _hwio_to_oihw(K4):
-    return jnp.transpose(K4, (3, 2, 0, 1))
 
 
 def _corr2d_single(X, K, g):
@@ -339,7 +337,15 @@ FORMS = {"fast": corr2d, "builtin": corr2d_builtin, "loop": corr2d_loop, "compil
 
 
 def conv2d(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form="fast"):
-    return FORMS[form](X, jnp.flip(K, axis=(-2, -1)), padding, stride, dilation, groups, padding_mode)
+    if form == "loop":  # the lesson's code, op by op
+        return corr2d_loop(X, jnp.flip(K, axis=(-2, -1)), padding, stride, dilation, groups, padding_mode)
+    g = conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)
+    return _conv2d(FORMS[form], g, X, K)  # by function: the compiled form is the fast one
+
+
+@partial(jax.jit, static_argnums=(0, 1))  # the flip in the form's program: op by op, it was one more
+def _conv2d(corr2d_form, g, X, K):
+    return corr2d_form(X, jnp.flip(K, axis=(-2, -1)), **g.arguments)
 
 
 class Conv2D(nn.Module):
@@ -367,21 +373,24 @@ class Conv2D(nn.Module):
 
 
 def _layer(form, x_shape, weight, bias, geometry, use_bias=True):
-    """The custom Conv2D ("fast") or flax's own nn.Conv, and its parameters from these."""
+    """The custom Conv2D ("fast") or flax's own nn.Conv, and its parameters: the case's weight
+    in its own shape (`_run` lays it out for nn.Conv inside each program) and the bias."""
+    params = {"weight": weight, "bias": bias}
     if form == "builtin":
-        g = conv_geometry(x_shape, weight.shape, **geometry)
-        params = {"kernel": _oihw_to_hwio(weight.reshape(g.k4))}
-        if use_bias:
-            params["bias"] = bias
-        return BuiltinConv2D.of(g, use_bias), params
-    return Conv2D(tuple(weight.shape), **geometry), {"weight": weight, "bias": bias}
+        if not use_bias:
+            del params["bias"]
+        return BuiltinConv2D.of(conv_geometry(x_shape, weight.shape, **geometry), use_bias), params
+    return Conv2D(tuple(weight.shape), **geometry), params
 
 
-def _weight(form, params, shape):
-    """The layer's weight (or its gradient) back in the case's OIHW-based shape."""
-    if form == "builtin":
-        return _hwio_to_oihw(params["kernel"]).reshape(shape)
-    return params["weight"]
+def _run(layer, params, x):
+    """The layer applied to x, inside a jitted program. nn.Conv takes an HWIO "kernel": the
+    case's weight is reshaped and transposed here, in the program (so its gradient comes back
+    in the case's shape), not op by op outside, one more program per shape each way."""
+    if isinstance(layer, BuiltinConv2D):
+        kernel = _oihw_to_hwio(params["weight"].reshape(layer.geometry.k4))
+        params = {"kernel": kernel, **{key: p for key, p in params.items() if key == "bias"}}
+    return layer.apply({"params": params}, x)
 
 
 def layer_forward(X, weight, bias, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form="fast"):
@@ -396,7 +405,7 @@ def grad(X, K, bias, G, padding=0, stride=1, dilation=1, groups=1, padding_mode=
                     padding_mode=padding_mode)
     layer, params = _layer(form, X.shape, K, bias, geometry)
     dX, dparams = _pullback(layer, X, params, G)
-    return dX, _weight(form, dparams, K.shape), dparams["bias"]
+    return dX, dparams["weight"], dparams["bias"]
 
 
 # One program per layer and shapes. Applied op by op, a case's forward pass and gradient were
@@ -404,13 +413,13 @@ def grad(X, K, bias, G, padding=0, stride=1, dilation=1, groups=1, padding_mode=
 # programs over the lesson-sized cases. (A flax module is a frozen dataclass: static.)
 @partial(jax.jit, static_argnums=0)
 def _apply(layer, params, X):
-    return layer.apply({"params": params}, X)
+    return _run(layer, params, X)
 
 
 @partial(jax.jit, static_argnums=0)
 def _pullback(layer, X, params, G):
     # The vector-Jacobian product with G is the gradient of sum(G * layer(X)).
-    _, pullback = jax.vjp(lambda x, p: layer.apply({"params": p}, x), X, params)
+    _, pullback = jax.vjp(lambda x, p: _run(layer, p, x), X, params)
     return pullback(G)
 
 
@@ -419,7 +428,7 @@ def _step(net, X, Y, lr, learned):
     them, and the parameters with the learned entries stepped downhill."""
 
     def loss(params):
-        Y_hat = net.apply({"params": params}, X)
+        Y_hat = _run(net, params, X)
         return ((Y_hat - Y) ** 2).sum()
 
     def step(params):
@@ -431,22 +440,22 @@ def _step(net, X, Y, lr, learned):
 
 
 def _learning(X, K_init, form, bias, learn_bias, geometry):
-    use_bias = learn_bias or bool(jnp.any(bias))  # the lesson's use_bias=False when no bias takes part
+    use_bias = learn_bias or bool(np.any(to_numpy(bias)))  # on the host, no program: the lesson's use_bias=False when no bias takes part
     net, params = _layer(form, X.shape, K_init, bias, geometry, use_bias)
-    learned = frozenset({"kernel", "weight"} | ({"bias"} if learn_bias else set()))
-    return form, net, params, learned
+    learned = frozenset({"weight"} | ({"bias"} if learn_bias else set()))
+    return net, params, learned
 
 
 def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1, groups=1,
           padding_mode="zeros"):
     geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
                     padding_mode=padding_mode)
-    form, net, params, learned = _learning(X, K_init, form, bias, learn_bias, geometry)
+    net, params, learned = _learning(X, K_init, form, bias, learn_bias, geometry)
     losses = []
     for _ in range(steps):  # the lesson's Python loop, each step one jitted program
         params, l = _jitted_step(net, learned, X, Y, lr, params)
         losses.append(float(l))
-    return losses, _weight(form, params, K_init.shape), params.get("bias", bias)
+    return losses, params["weight"], params.get("bias", bias)
 
 
 def learn_compiled(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1, groups=1,
@@ -455,9 +464,10 @@ def learn_compiled(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, s
     geometry and step count, then one call runs the loop."""
     geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups,
                     padding_mode=padding_mode)
-    form, net, params, learned = _learning(X, K_init, form, bias, learn_bias, geometry)
+    net, params, learned = _learning(X, K_init, form, bias, learn_bias, geometry)
     params, losses = _scan(net, learned, steps, X, Y, lr, params)
-    return [float(l) for l in losses], _weight(form, params, K_init.shape), params.get("bias", bias)
+    # the losses as one host array: iterating a JAX array unstacks it, one more program
+    return [float(l) for l in to_numpy(losses)], params["weight"], params.get("bias", bias)
 
 
 @partial(jax.jit, static_argnums=(0, 1))

@@ -20,7 +20,7 @@ TOPICS_OF = {
     "default initializers": ("Conv2D",),
     "built-in layer": ("builtin",),
     "input layout (NCHW/NHWC)": ("builtin",),
-    "weight layout (OIHW/HWIO), set in place": ("builtin", "learn"),
+    "weight layout (OIHW/HWIO), set in place": ("builtin", "learn", "Conv2D"),
     "padding": ("builtin",),
     "groups": ("builtin",),
     "\"same\" padding": ("builtin",),
