@@ -389,7 +389,7 @@ def _run(layer, params, x):
     in the case's shape), not op by op outside, one more program per shape each way."""
     if isinstance(layer, BuiltinConv2D):
         kernel = _oihw_to_hwio(params["weight"].reshape(layer.geometry.k4))
-        params = {"kernel": kernel, **{key: p for key, p in params.items() if key == "bias"}}
+        params = {"kernel": kernel, "bias": params["bias"]} if "bias" in params else {"kernel": kernel}
     return layer.apply({"params": params}, x)
 
 
@@ -440,7 +440,8 @@ def _step(net, X, Y, lr, learned):
 
 
 def _learning(X, K_init, form, bias, learn_bias, geometry):
-    use_bias = learn_bias or bool(np.any(to_numpy(bias)))  # on the host, no program: the lesson's use_bias=False when no bias takes part
+    # the lesson's use_bias=False when no bias takes part (read on the host: no program)
+    use_bias = learn_bias or bool(np.any(to_numpy(bias)))
     net, params = _layer(form, X.shape, K_init, bias, geometry, use_bias)
     learned = frozenset({"weight"} | ({"bias"} if learn_bias else set()))
     return net, params, learned

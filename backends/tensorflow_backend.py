@@ -22,7 +22,7 @@ from backends.common import cache_folder
 # Its key holds the function's name, `__inference_<name>_<uid>`, uid a process-wide counter
 # (and the names of a while loop's body and condition likewise): a rerun that makes the same
 # functions in the same order hits, as the harness' runs do; another order misses and adds
-# entries. Tracing is left either way: 8.5 s of the compiled path's 14 s with every entry hit.
+# entries. Tracing is left either way: 8.5 s of the compiled path's 14 s (under cProfile), every entry hit.
 os.environ["TF_XLA_FLAGS"] = " ".join(filter(None, [
     os.environ.get("TF_XLA_FLAGS"), f"--tf_xla_persistent_cache_directory={cache_folder('tf-xla')}"]))
 
