@@ -16,8 +16,19 @@ ms one tap at a time (a tap's loop over the row vectorizes only over contiguous 
 is why strides are split into phases first). The loads are then the bound (most taps'
 runs start off a vector's alignment): two adjacent rows read the same input rows one kernel
 row apart, and taking them together (`_rows`) loads each input once for both, 0.88 ms
-against 1.0 one row at a time on one core (interleaved runs, medians). No fastmath: IEEE arithmetic, 0 * inf is NaN
-(the padding is zeros np.pad wrote, multiplied like any input) and subnormals are kept.
+against 1.0 one row at a time on one core (interleaved runs, medians).
+
+Of fastmath, only contraction: each tap's product and add is one fused multiply-add, rounded
+once (IEEE 754's fusedMultiplyAdd, so closer to the exact sum, within the same bound), 0.58-
+0.64 ms against 0.60-0.90 at 1024x1024 by 5x5 on two threads (three interleaved pairs of
+processes): half the arithmetic instructions. Nothing else: no reassociation (each element's
+taps are added in the kernel's order), 0 * inf is NaN (the padding is zeros np.pad wrote,
+multiplied like any input) and subnormals are kept. Each element's sum starts from a zero,
+`zero + x0 * w0 + x1 * w1 + ...`: from `x0 * w0 + x1 * w1`, two products, LLVM fuses tap 0
+and rounds tap 1 (fma(x0, w0, x1 * w1)), where a chunk of one tap rounds tap 0 and fuses
+tap 1, and rows in pairs gave other bits than one row at a time. From the zero every tap is
+fused onto the sum before it, in every chunking, so the bits depend on neither the chunks,
+the pairs nor the threads (tests/test_numpy_compiled.py); only an exact -0 comes out +0.
 """
 
 import os
@@ -43,9 +54,10 @@ if not numba.config.CACHE_DIR:  # Numba was imported before this module could sa
     numba.config.CACHE_DIR = CACHE
 
 # Compiled on first call, once per dtype (every array C-contiguous, every size an int64, so
-# that the geometry never adds a signature); cached across runs; never fastmath.
-jit = numba.njit(cache=True)
-parallel = numba.njit(cache=True, parallel=True)
+# that the geometry never adds a signature); cached across runs; of fastmath only "contract"
+# (the docstring says why).
+jit = numba.njit(cache=True, fastmath={"contract"})
+parallel = numba.njit(cache=True, parallel=True, fastmath={"contract"})
 
 
 # prange iterations (output rows, or pairs of them) a thread takes at a time: the threads
@@ -74,13 +86,14 @@ def call(kernel, parallel, *args):
 @jit
 def _taps8(out, window, offsets, weights, q, first):
     """out (+)= the products of taps q..q+7, added to it left to right."""
+    zero = out.dtype.type(0)  # each element's sum starts from it (see the docstring's end)
     x0, x1, x2, x3 = window[offsets[q]:], window[offsets[q + 1]:], window[offsets[q + 2]:], window[offsets[q + 3]:]
     x4, x5, x6, x7 = window[offsets[q + 4]:], window[offsets[q + 5]:], window[offsets[q + 6]:], window[offsets[q + 7]:]
     w0, w1, w2, w3 = weights[q], weights[q + 1], weights[q + 2], weights[q + 3]
     w4, w5, w6, w7 = weights[q + 4], weights[q + 5], weights[q + 6], weights[q + 7]
     if first:
         for j in range(out.shape[0]):
-            out[j] = (x0[j] * w0 + x1[j] * w1 + x2[j] * w2 + x3[j] * w3
+            out[j] = (zero + x0[j] * w0 + x1[j] * w1 + x2[j] * w2 + x3[j] * w3
                       + x4[j] * w4 + x5[j] * w5 + x6[j] * w6 + x7[j] * w7)
     else:
         for j in range(out.shape[0]):
@@ -90,11 +103,12 @@ def _taps8(out, window, offsets, weights, q, first):
 
 @jit
 def _taps4(out, window, offsets, weights, q, first):
+    zero = out.dtype.type(0)  # each element's sum starts from it (see the docstring's end)
     x0, x1, x2, x3 = window[offsets[q]:], window[offsets[q + 1]:], window[offsets[q + 2]:], window[offsets[q + 3]:]
     w0, w1, w2, w3 = weights[q], weights[q + 1], weights[q + 2], weights[q + 3]
     if first:
         for j in range(out.shape[0]):
-            out[j] = x0[j] * w0 + x1[j] * w1 + x2[j] * w2 + x3[j] * w3
+            out[j] = zero + x0[j] * w0 + x1[j] * w1 + x2[j] * w2 + x3[j] * w3
     else:
         for j in range(out.shape[0]):
             out[j] = out[j] + x0[j] * w0 + x1[j] * w1 + x2[j] * w2 + x3[j] * w3
@@ -102,12 +116,13 @@ def _taps4(out, window, offsets, weights, q, first):
 
 @jit
 def _taps5(out, window, offsets, weights, q, first):
+    zero = out.dtype.type(0)  # each element's sum starts from it (see the docstring's end)
     x0, x1, x2, x3 = window[offsets[q]:], window[offsets[q + 1]:], window[offsets[q + 2]:], window[offsets[q + 3]:]
     x4 = window[offsets[q + 4]:]
     w0, w1, w2, w3, w4 = weights[q], weights[q + 1], weights[q + 2], weights[q + 3], weights[q + 4]
     if first:
         for j in range(out.shape[0]):
-            out[j] = x0[j] * w0 + x1[j] * w1 + x2[j] * w2 + x3[j] * w3 + x4[j] * w4
+            out[j] = zero + x0[j] * w0 + x1[j] * w1 + x2[j] * w2 + x3[j] * w3 + x4[j] * w4
     else:
         for j in range(out.shape[0]):
             out[j] = out[j] + x0[j] * w0 + x1[j] * w1 + x2[j] * w2 + x3[j] * w3 + x4[j] * w4
@@ -115,10 +130,11 @@ def _taps5(out, window, offsets, weights, q, first):
 
 @jit
 def _taps1(out, window, offsets, weights, q, first):
+    zero = out.dtype.type(0)  # each element's sum starts from it (see the docstring's end)
     x0, w0 = window[offsets[q]:], weights[q]
     if first:
         for j in range(out.shape[0]):
-            out[j] = x0[j] * w0
+            out[j] = zero + x0[j] * w0
     else:
         for j in range(out.shape[0]):
             out[j] = out[j] + x0[j] * w0
@@ -150,6 +166,7 @@ def _run(out, window, offsets, weights, start, stop, first):
 def _pair8(out0, out1, window, offsets, w, q, shift, first1):
     """Taps q..q+7 into out0 and taps q-shift..q+7-shift into the next output row out1 (the same
     channel's weights w), which reads the same inputs: each input is loaded once for both rows."""
+    zero = out1.dtype.type(0)  # each element's sum starts from it (see the docstring's end)
     x0, x1, x2, x3 = window[offsets[q]:], window[offsets[q + 1]:], window[offsets[q + 2]:], window[offsets[q + 3]:]
     x4, x5, x6, x7 = window[offsets[q + 4]:], window[offsets[q + 5]:], window[offsets[q + 6]:], window[offsets[q + 7]:]
     a0, a1, a2, a3, a4, a5, a6, a7 = w[q], w[q + 1], w[q + 2], w[q + 3], w[q + 4], w[q + 5], w[q + 6], w[q + 7]
@@ -159,7 +176,7 @@ def _pair8(out0, out1, window, offsets, w, q, shift, first1):
         for j in range(out0.shape[0]):
             v0, v1, v2, v3, v4, v5, v6, v7 = x0[j], x1[j], x2[j], x3[j], x4[j], x5[j], x6[j], x7[j]
             out0[j] = out0[j] + v0 * a0 + v1 * a1 + v2 * a2 + v3 * a3 + v4 * a4 + v5 * a5 + v6 * a6 + v7 * a7
-            out1[j] = v0 * b0 + v1 * b1 + v2 * b2 + v3 * b3 + v4 * b4 + v5 * b5 + v6 * b6 + v7 * b7
+            out1[j] = zero + v0 * b0 + v1 * b1 + v2 * b2 + v3 * b3 + v4 * b4 + v5 * b5 + v6 * b6 + v7 * b7
     else:
         for j in range(out0.shape[0]):
             v0, v1, v2, v3, v4, v5, v6, v7 = x0[j], x1[j], x2[j], x3[j], x4[j], x5[j], x6[j], x7[j]
@@ -169,6 +186,7 @@ def _pair8(out0, out1, window, offsets, w, q, shift, first1):
 
 @jit
 def _pair4(out0, out1, window, offsets, w, q, shift, first1):
+    zero = out1.dtype.type(0)  # each element's sum starts from it (see the docstring's end)
     x0, x1, x2, x3 = window[offsets[q]:], window[offsets[q + 1]:], window[offsets[q + 2]:], window[offsets[q + 3]:]
     a0, a1, a2, a3 = w[q], w[q + 1], w[q + 2], w[q + 3]
     p = q - shift
@@ -177,7 +195,7 @@ def _pair4(out0, out1, window, offsets, w, q, shift, first1):
         for j in range(out0.shape[0]):
             v0, v1, v2, v3 = x0[j], x1[j], x2[j], x3[j]
             out0[j] = out0[j] + v0 * a0 + v1 * a1 + v2 * a2 + v3 * a3
-            out1[j] = v0 * b0 + v1 * b1 + v2 * b2 + v3 * b3
+            out1[j] = zero + v0 * b0 + v1 * b1 + v2 * b2 + v3 * b3
     else:
         for j in range(out0.shape[0]):
             v0, v1, v2, v3 = x0[j], x1[j], x2[j], x3[j]
@@ -187,11 +205,12 @@ def _pair4(out0, out1, window, offsets, w, q, shift, first1):
 
 @jit
 def _pair1(out0, out1, window, offsets, w, q, shift, first1):
+    zero = out1.dtype.type(0)  # each element's sum starts from it (see the docstring's end)
     x0, a0, b0 = window[offsets[q]:], w[q], w[q - shift]
     if first1:
         for j in range(out0.shape[0]):
             out0[j] = out0[j] + x0[j] * a0
-            out1[j] = x0[j] * b0
+            out1[j] = zero + x0[j] * b0
     else:
         for j in range(out0.shape[0]):
             out0[j] = out0[j] + x0[j] * a0

@@ -167,7 +167,7 @@ DECLARATION = {
         "compile the learning loop": {
             "snippets": ["_compiled_call(gi, _kernels().learn, *_compiled_input(xi, gi, dtype), np.ascontiguousarray(target[:, channels]), wi, bi,"],
             "note": "Numba compiles the whole loop (backends/numba_kernels.py, "
-                    "@njit(parallel=True, cache=True)): forward, loss, the gradient "
+                    "@njit(parallel=True, cache=True, fastmath={'contract'})): forward, loss, the gradient "
                     "written by hand and the update in one call, output rows spread "
                     "over the cores by prange",
         },

@@ -48,6 +48,16 @@ def test_a_call_raced_alone_is_not_called_twice_a_round():
     assert order == ["a"] * 5
 
 
+def test_the_fastest_path_and_the_compiled_one_are_timed_again_alone():
+    rows = {"fast": {"median_s": 2e-3}, "builtin": {"median_s": 1e-3}, "compiled": {"median_s": 3e-3},
+            "fast-1x1": {"median_s": 1e-5}, "loop": {"error": "wrong result"}}
+    assert bench_worker._timed_alone(rows) == ["builtin", "compiled"]  # a 1x1 row is never the best
+    rows["compiled"]["median_s"] = 0.5e-3
+    assert bench_worker._timed_alone(rows) == ["compiled"]
+    assert bench_worker._timed_alone({"fast": {"median_s": 1.0}}) == ["fast"]
+    assert bench_worker._timed_alone({"loop": {"error": "out of memory"}}) == []
+
+
 def test_first_call_reports_the_memory_a_call_added_at_its_peak():
     if not bench_worker._reset_peak():
         pytest.skip("no /proc/self/clear_refs here")
@@ -88,6 +98,20 @@ def test_summary_ratios_and_targets():
     floor = bench_work.floor_seconds(w["bytes"], w["flops"], FLOOR)
     assert big["best_over_floor"] == pytest.approx(1e-3 / floor)
     assert big["passes_over_native"] == pytest.approx(25 * 1e-4 / 2e-3)
+    # against the floor and the peer: the best path's time alone in a loop, where it has one
+    timed_alone = _document()
+    compiled = next(r for r in timed_alone["backends"]["b"]["corr2d"]
+                    if r["size"] == "1024x1024/5x5" and r["path"] == "compiled")
+    compiled["alone"] = {"median_s": 0.5e-3, "samples_s": [0.5e-3] * 5}
+    timed_alone["peers"] = [{"peer": "opencv filter2D", "size": "1024x1024/5x5", "median_s": 0.6e-3}]
+    summary = bench.summarize(timed_alone)
+    assert next(r for r in summary["ratios"] if r["size"] == "1024x1024/5x5")["best_over_floor"] == (
+        pytest.approx(0.5e-3 / floor))
+    targets = {t["target"]: t for t in summary["targets"]}
+    assert targets["compiled / floor at 1024x1024/5x5"]["value"] == pytest.approx(0.5e-3 / floor)
+    assert targets["best path (compiled) / opencv filter2D at 1024x1024/5x5"]["value"] == pytest.approx(0.5 / 0.6)
+    assert targets["best path (compiled) / opencv filter2D at 1024x1024/5x5"]["met"]
+    assert big["compiled_over_native"] == 0.5  # between paths: the turns' times still
     small = next(r for r in document["ratios"] if r["size"] == "6x8/1x2")
     assert small["loop_over_fast"] == pytest.approx(42)
     targets = {t["target"]: t for t in document["targets"]}
@@ -116,6 +140,8 @@ def test_a_numpy_worker_runs_end_to_end(tmp_path):
     numpy = document["backends"]["numpy"]
     assert {r["path"] for r in numpy["corr2d"]} == {"loop", "fast", "builtin", "compiled", "fast-1x1", "compiled-1x1"}
     assert all(r["verified"] for r in numpy["corr2d"] + numpy["learn"])  # every timed result checked
+    alone = {r["path"] for r in numpy["corr2d"] if "alone" in r}
+    assert "compiled" in alone and alone <= {"loop", "fast", "builtin", "compiled"}
     assert {(r["form"], r["path"]) for r in numpy["learn"]} == {
         (form, path) for form in ("builtin", "fast") for path in ("eager", "compiled", "bare")}
     assert set(numpy["cases"]["cold_by_path_s"]) == {"fast", "builtin", "compiled"}

@@ -16,7 +16,9 @@ times
   layer), "compiled" (where the backend has one), and the fast and compiled forms with a
   1x1 kernel (one offset's pass: what kh*kw offsets cannot go below); in turns, so that
   load that comes and goes hits every path alike; the first call apart (compiling,
-  allocating), with its peak memory (VmHWM after `echo 5 > /proc/self/clear_refs`);
+  allocating), with its peak memory (VmHWM after `echo 5 > /proc/self/clear_refs`); then the
+  fastest path and the compiled one again alone in a loop, as the floor and the peers are
+  timed, for the targets that compare with them;
 - the lesson's 10-step kernel-learning loop per form (its layer), eager and compiled, beside a
   bare loop written the lesson's way in the framework itself (the backend's `bare_loop`); and the cost of a tiny op and
   of a tiny compiled call.
