@@ -58,6 +58,13 @@ def test_the_fastest_path_and_the_compiled_one_are_timed_again_alone():
     assert bench_worker._timed_alone({"loop": {"error": "out of memory"}}) == []
 
 
+def test_a_start_that_fails_is_the_workers_error(monkeypatch):
+    document = _document()["backends"]["b"]
+    monkeypatch.setattr(bench, "run_worker", lambda *args, **kwargs: {"backend": "b", "error": "worker exited with 1"})
+    bench._time_starts(document, "python", 3)
+    assert document["error"] == "a start-only run: worker exited with 1" and "starts" not in document
+
+
 def test_first_call_reports_the_memory_a_call_added_at_its_peak():
     if not bench_worker._reset_peak():
         pytest.skip("no /proc/self/clear_refs here")
@@ -123,6 +130,17 @@ def test_summary_ratios_and_targets():
     targets = {t["target"]: t for t in bench.summarize(compiling)["targets"]}
     assert targets["all lesson-sized built-in cases (cold) / framework import"]["met"]
     assert targets["all lesson-sized built-in cases (cold) / framework import"]["limit"] == 5.0
+    # over several fresh starts: each start's cases over its own import, met by the upper quartile
+    started = _document()
+    started["backends"]["b"]["starts"] = [{"import_s": 1.0, "cold_s": c} for c in (1.0, 1.2, 1.4, 1.4, 3.0)]
+    cold = {t["target"]: t for t in bench.summarize(started)["targets"]}[
+        "all lesson-sized built-in cases (cold) / framework import"]
+    assert (cold["value"], cold["q3"]) == (pytest.approx(1.4), pytest.approx(1.4)) and cold["met"]
+    started["backends"]["b"]["starts"][2]["cold_s"] = 1.6
+    cold = {t["target"]: t for t in bench.summarize(started)["targets"]}[
+        "all lesson-sized built-in cases (cold) / framework import"]
+    assert cold["q3"] == pytest.approx(1.6) and not cold["met"]
+    assert "5 starts: import 1.00-1.00" in bench.table(started)
     targets = {t["target"]: t for t in document["targets"]}
     eager = targets["10-step learning loop, eager / bare lesson loop, fast form"]
     assert eager["value"] == pytest.approx(4.0) and not eager["met"]
@@ -133,7 +151,8 @@ def test_a_numpy_worker_runs_end_to_end(tmp_path):
     out = tmp_path / "results.json"
     done = subprocess.run(
         [sys.executable, "-m", "conformance", "bench", f"--python=numpy={sys.executable}",
-         "--sizes", "6x8/1x2", "--budget", "0", "--copy-mib", "1", "--matmul-n", "64", "--out", str(out)],
+         "--sizes", "6x8/1x2", "--budget", "0", "--starts", "2", "--copy-mib", "1", "--matmul-n", "64",
+         "--out", str(out)],
         cwd=bench.ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     document = json.loads(out.read_text())
@@ -146,6 +165,8 @@ def test_a_numpy_worker_runs_end_to_end(tmp_path):
         (form, path) for form in ("builtin", "fast") for path in ("eager", "compiled", "bare")}
     assert set(numpy["cases"]["cold_by_path_s"]) == {"fast", "builtin", "compiled"}
     assert numpy["import_s"] > 0 and numpy["peak_rss_bytes"] > 0
+    assert len(numpy["starts"]) == 2 and numpy["starts"][0]["import_s"] == numpy["import_s"]
+    assert all(run["import_s"] > 0 and run["cold_s"] > 0 for run in numpy["starts"])
     assert document["floor"]["copy_bytes_per_s"] > 0 and document["ratios"] and document["targets"]
     assert "fast/native" in done.stdout
 

@@ -10,7 +10,8 @@ times
 
 - its import (the backend module: framework, NumPy, `spec`), then every built-in case
   through each path of `conformance.runner` as `run_paths` runs them, cold (first use,
-  compiling included) and again warm;
+  compiling included) and again warm; the import and the cold cases again in fresh
+  processes (`--starts` in all), for their spread;
 - corr2d per size along each path: "loop" (the lesson's loops; above LOOP_LIMIT iterations
   estimated from the largest size it ran), "fast", "builtin" (the framework's own conv
   layer), "compiled" (where the backend has one), and the fast and compiled forms with a
@@ -47,11 +48,11 @@ from conformance.harness.environment import ROOT, worker_environment
 WORKER_ENV = {"OMP_WAIT_POLICY": "PASSIVE"}
 
 
-def run_worker(name, python, sizes, budget):
+def run_worker(name, python, sizes, budget, start_only=False):
     with tempfile.TemporaryDirectory() as folder:
         out = pathlib.Path(folder) / "worker.json"
         command = [python, "-m", "conformance.bench.worker", name, "--out", str(out),
-                   "--budget", str(budget), "--sizes", *sizes]
+                   "--budget", str(budget), "--sizes", *sizes] + (["--start-only"] if start_only else [])
         env = worker_environment(name, extra=WORKER_ENV)
         began, load = time.time(), os.getloadavg()[0]
         done = subprocess.run(command, cwd=ROOT, env=env, stdout=sys.stderr)
@@ -60,6 +61,20 @@ def run_worker(name, python, sizes, budget):
         document = json.loads(out.read_text())
     return {**document, "started": began, "ended": time.time(), "load_before": load,
             "load_after": os.getloadavg()[0]}
+
+
+def _time_starts(document, python, starts):
+    """`starts` fresh processes' import and cold cases in all, the worker's own the first: one
+    start gives no spread, and an import's time moves with what the page cache still holds
+    (1.7-7.5 s for JAX's in two runs on one machine). A start that fails is the worker's error."""
+    runs = [{"import_s": document["import_s"], "cold_s": document["cases"]["cold_s"]}]
+    for _ in range(starts - 1):
+        run = run_worker(document["backend"], python, [], 0, start_only=True)
+        if "error" in run:
+            document["error"] = f"a start-only run: {run['error']}"
+            return
+        runs.append({"import_s": run["import_s"], "cold_s": run["cold_s"]})
+    document["starts"] = runs
 
 
 def _estimate_loops(document):
@@ -99,6 +114,7 @@ def main(args):
         document["backends"][name] = run_worker(name, python, sizes, args.budget)
         if "error" not in document["backends"][name]:
             _estimate_loops(document["backends"][name])
+            _time_starts(document["backends"][name], python, args.starts)
     print("[bench] peers: " + ", ".join(PEERS), file=sys.stderr)
     document["peers"] = time_peers(sizes, args.budget)
     document["floor"] = best_floor(before, measure_floor(args.copy_mib, args.matmul_n))
@@ -118,6 +134,8 @@ def add_arguments(parser):
                         help=f"sizes to time (default all: {list(SIZES)})")
     parser.add_argument("--budget", type=float, default=2.0,
                         help="seconds of timed runs per size and path group (default 2; at least 3 rounds)")
+    parser.add_argument("--starts", type=int, default=5,
+                        help="fresh processes timing the import and the cold cases, per backend (default 5)")
     parser.add_argument("--copy-mib", type=int, default=256, help="the floor's copy size (default 256 MiB)")
     parser.add_argument("--matmul-n", type=int, default=2048, help="the floor's matmul size (default 2048)")
     parser.add_argument("--out", default="bench/results.json", help="where the JSON goes")

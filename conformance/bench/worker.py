@@ -1,11 +1,13 @@
 """The benchmark's worker: one framework, in its own process and environment.
 
     python -m conformance.bench.worker NAME --out WORKER.json --budget SECONDS --sizes SIZE ...
+    python -m conformance.bench.worker NAME --out START.json --budget 0 --start-only
 
 `conformance.bench` starts it once per backend and reads the JSON it writes: the import,
 every built-in case per path (cold, then warm), corr2d per size and path with the first
 call's peak memory, the learning loop per form (eager, compiled, bare) and the cost
-of a tiny call. Medians of wall-clock seconds, every path timed in turns.
+of a tiny call. Medians of wall-clock seconds, every path timed in turns. Then, with
+`--start-only`, again in fresh processes: the import and the cold cases only, for their spread.
 """
 
 import argparse
@@ -189,7 +191,11 @@ def time_calls(backend, budget):
     return {f"{name}_s": timing["median_s"] for name, timing in race(calls, budget / 4).items()}
 
 
-def worker(name, sizes, budget):
+def start(name, rounds):
+    """A fresh process's start: the backend's import, then every lesson-sized built-in case
+    through each of its paths, `rounds` times (the first cold: first use, compiling or loading
+    compiled programs included; then warm, as run_paths runs them). (backend, the cases, the
+    import's seconds, each round's seconds per path.)"""
     started = time.perf_counter()
     import backends
 
@@ -203,13 +209,24 @@ def worker(name, sizes, budget):
     raw_cases = [raw for raw in cases.load() if not cases.is_large(raw)]
     paths = [path for path in runner.PATHS if runner.offers(backend, path)]
     cases_s = []
-    for _ in range(2):  # cold (first use, compiling included), then warm: what run_paths does
+    for _ in range(rounds):
         parsed, seconds = {}, {}
         for path in paths:
             began = time.perf_counter()
             runner.run_cases(backend, raw_cases, path, parsed=parsed)
             seconds[path] = time.perf_counter() - began
         cases_s.append(seconds)
+    return backend, raw_cases, import_s, cases_s
+
+
+def start_only(name):
+    """One more fresh process's import and cold cases (`--start-only`): their spread."""
+    _, _, import_s, (cold,) = start(name, 1)
+    return {"import_s": import_s, "cold_s": sum(cold.values())}
+
+
+def worker(name, sizes, budget):
+    backend, raw_cases, import_s, cases_s = start(name, 2)
     corr2d = []
     for size in sizes:
         corr2d += time_corr2d(backend, size, *SIZES[size], budget)
@@ -230,8 +247,9 @@ def main(argv):
     parser.add_argument("--out", required=True)
     parser.add_argument("--budget", type=float, required=True)
     parser.add_argument("--sizes", nargs="*", default=[])
+    parser.add_argument("--start-only", action="store_true", help="time the import and the cold cases only")
     args = parser.parse_args(argv)
-    document = worker(args.backend, args.sizes, args.budget)
+    document = start_only(args.backend) if args.start_only else worker(args.backend, args.sizes, args.budget)
     pathlib.Path(args.out).write_text(json.dumps(document))
     return 0
 
