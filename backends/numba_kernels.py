@@ -19,16 +19,18 @@ row apart, and taking them together (`_rows`) loads each input once for both, 0.
 against 1.0 one row at a time on one core (interleaved runs, medians).
 
 Of fastmath, only contraction: each tap's product and add is one fused multiply-add, rounded
-once (IEEE 754's fusedMultiplyAdd, so closer to the exact sum, within the same bound), 0.58-
-0.64 ms against 0.60-0.90 at 1024x1024 by 5x5 on two threads (three interleaved pairs of
-processes): half the arithmetic instructions. Nothing else: no reassociation (each element's
-taps are added in the kernel's order), 0 * inf is NaN (the padding is zeros np.pad wrote,
-multiplied like any input) and subnormals are kept. Each element's sum starts from a zero,
-`zero + x0 * w0 + x1 * w1 + ...`: from `x0 * w0 + x1 * w1`, two products, LLVM fuses tap 0
-and rounds tap 1 (fma(x0, w0, x1 * w1)), where a chunk of one tap rounds tap 0 and fuses
-tap 1, and rows in pairs gave other bits than one row at a time. From the zero every tap is
-fused onto the sum before it, in every chunking, so the bits depend on neither the chunks,
-the pairs nor the threads (tests/test_numpy_compiled.py); only an exact -0 comes out +0.
+once (IEEE 754's fusedMultiplyAdd, so closer to the exact sum, within the same bound): half
+the arithmetic instructions, 0.683 ms against 0.763 at 1024x1024 by 5x5 on two threads
+(medians of ten interleaved pairs of processes; one thread 0.881 against 0.984). Nothing
+else: no reassociation (each element's taps are added in the kernel's order), 0 * inf is NaN
+(the padding is zeros np.pad wrote, multiplied like any input) and subnormals are kept.
+
+Each element's sum starts from a zero, `zero + x0 * w0 + x1 * w1 + ...`: from `x0 * w0 +
+x1 * w1`, two products, LLVM fuses tap 0 and rounds tap 1 (fma(x0, w0, x1 * w1)), where a
+chunk of one tap rounds tap 0 and fuses tap 1, and rows in pairs gave other bits than one
+row at a time. From the zero every tap is fused onto the sum before it, in every chunking,
+so the bits depend on neither the chunks, the pairs nor the threads
+(tests/test_numpy_compiled.py); only an exact -0 comes out +0.
 """
 
 import os
