@@ -66,7 +66,7 @@ def run_worker(name, python, sizes, budget, start_only=False):
 def _time_starts(document, python, starts):
     """`starts` fresh processes' import and cold cases in all, the worker's own the first: one
     start gives no spread, and an import's time moves with what the page cache still holds
-    (1.7-7.5 s for JAX's in two runs on one machine). A start that fails is the worker's error."""
+    (one backend's took 1.7 s in one run and 7.5 s in the next). A start that fails is the worker's error."""
     runs = [{"import_s": document["import_s"], "cold_s": document["cases"]["cold_s"]}]
     for _ in range(starts - 1):
         run = run_worker(document["backend"], python, [], 0, start_only=True)
