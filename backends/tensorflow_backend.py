@@ -11,7 +11,7 @@ The compiled path (`corr2d_compiled`, `learn_compiled`) is `tf.function(jit_comp
 XLA fuses the fast form into one loop, and runs the whole learning loop in one call. That
 loop is as fast as JAX's (the same XLA): 1024x1024 by 5x5 alone in a loop 0.63-0.83 ms
 against JAX's 0.64-0.70 (three interleaved pairs of processes), though a call costs more
-itself, 0.11-0.20 ms at 6x8 by 1x1 against JAX's 0.019 (tf.function's dispatch).
+itself, 0.11-0.20 ms at 6x8 by 1x1 against JAX's 0.019 (measured, not taken apart).
 """
 
 import logging
