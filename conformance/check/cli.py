@@ -2,23 +2,43 @@
 
 TARGET is a .py file, FILE.py:NAME (one function or class), a Jupyter notebook, a chapter
 in Dive into Deep Learning's Markdown format (the backend's tab), a folder or a glob. Each
-target runs in a child process of its own, in this environment (or an overlay on it with
---install), under a time limit per case, per cell and per target and a resident-memory
-limit; nothing of it runs in this process. Exit status: 0 every target passes, 1 a check
-failed, 2 a usage or input-file error.
+target runs in a sandbox of its own (bubblewrap: no network, no view of this machine but the
+system and the Python environment, its own processes), in this environment (or an overlay
+on it with --install), under a time limit per case, per cell and per target, a
+resident-memory and a process-count limit; it only computes, and this process judges what
+it returns. Exit status: 0 every target passes, 1 a check failed (or no sandbox could be
+made), 2 a usage or input-file error.
 """
 
+import argparse
 import concurrent.futures
+import math
 import os
 import sys
 import threading
 
 import backends
-from conformance.check import overlay, plan, results_out, roles, summary, targets
-from conformance.check.launch import Spawn, Zygote
-from conformance.check.sandbox import Limits, supervise
-from conformance.check.sources import InputError
+from conformance.check import targets
+from conformance.check.child import roles
+from conformance.check.child.sources import InputError
+from conformance.check.judging import plan, results_out, summary
+from conformance.check.sandbox import launch, overlay
+from conformance.check.sandbox.supervise import Limits, supervise
 from spec import cases
+
+
+def _positive(kind):
+    """An argparse type: a positive, finite number of `kind`."""
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not (math.isfinite(value) and value > 0):
+            raise argparse.ArgumentTypeError(f"must be a positive, finite number, got {text!r}")
+        return value
+    parse.__name__ = f"positive {kind.__name__}"
+    return parse
 
 
 def add_arguments(parser):
@@ -27,18 +47,30 @@ def add_arguments(parser):
     parser.add_argument("--backend", choices=backends.names(), help="the framework the targets use")
     parser.add_argument("--function", action="append", metavar="ROLE=NAME",
                         help=f"check NAME as ROLE ({', '.join(roles.ROLES)}); repeatable")
-    parser.add_argument("--timeout", type=float, default=20.0, metavar="SECONDS",
+    parser.add_argument("--require", metavar="NAME,...", default="",
+                        help="names or roles every target must define (e.g. corr2d,Conv2D,learn): a missing one "
+                        "fails the target, whose other functions are still judged")
+    parser.add_argument("--timeout", type=_positive(float), default=20.0, metavar="SECONDS",
                         help="time limit of one case (default 20)")
-    parser.add_argument("--cell-timeout", type=float, default=120.0, metavar="SECONDS",
+    parser.add_argument("--cell-timeout", type=_positive(float), default=120.0, metavar="SECONDS",
                         help="time limit of one cell of the target while it loads (default 120)")
-    parser.add_argument("--target-timeout", type=float, default=600.0, metavar="SECONDS",
+    parser.add_argument("--target-timeout", type=_positive(float), default=600.0, metavar="SECONDS",
                         help="time limit of one target, all its children together (default 600)")
-    parser.add_argument("--memory", type=int, default=4096, metavar="MIB",
-                        help="resident-memory limit of a target's child and its processes (default 4096)")
+    parser.add_argument("--memory", type=_positive(int), default=4096, metavar="MIB",
+                        help="resident-memory limit of a target's sandbox, all its processes (default 4096)")
+    parser.add_argument("--processes", type=_positive(int), default=64, metavar="N",
+                        help="process limit of a target's sandbox (default 64)")
+    parser.add_argument("--share", action="append", default=[], metavar="FOLDER",
+                        help="a folder every target may read (its helpers), at its place relative to the target; "
+                        "repeatable")
+    parser.add_argument("--no-sandbox", action="store_true",
+                        help="run the targets without a sandbox, as this user, with this machine's files and "
+                        "network (only for code you trust)")
     parser.add_argument("--install", action="append", default=[], metavar="PKG",
                         help="a package the targets need, added to a throwaway overlay (repeatable)")
     parser.add_argument("--tab", help="the chapter tab to run (default: the backend's framework's)")
-    parser.add_argument("--cases", nargs="+", help="case files (default: all of spec/cases)")
+    parser.add_argument("--cases", action="append", metavar="FILE",
+                        help="a case file (repeatable; default: all of spec/cases)")
     parser.add_argument("--out", metavar="RESULTS.json|FOLDER",
                         help="write a results file per target (compare and report read it)")
     parser.add_argument("--summary", metavar="FOLDER",
@@ -46,9 +78,7 @@ def add_arguments(parser):
     parser.add_argument("--shard", metavar="K/N", help="check only the K-th of N shares of the targets")
     parser.add_argument("--merge", nargs="+", metavar="SUMMARY.json",
                         help="merge shards' summary.json files into --summary (no targets)")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="targets checked at once")
-    parser.add_argument("--no-fork", action="store_true", help="start every child afresh, even where the "
-                        "backend may fork after import")
+    parser.add_argument("--jobs", type=_positive(int), default=os.cpu_count() or 1, help="targets checked at once")
     parser.add_argument("--verbose", action="store_true", help="every target's verdicts, not one line each")
 
 
@@ -81,40 +111,34 @@ def _merge(args):
     return _exit_status(records)
 
 
-def _launcher(args, python, name):
-    if backends.declaration(name).offers("fork_after_import") and not args.no_fork:
-        os.makedirs("check", exist_ok=True)
-        return Zygote(python, name, os.path.join("check", f"fork-server-{name}.log"))
-    return Spawn(python, name)
-
-
 def _check(args, chosen, raw_cases):
     python, notes = overlay.ensure(sys.executable, args.install, say=print)
     for note in notes:
         print(f"check: note: {note}", file=sys.stderr)
-    limits = Limits(args.timeout, args.cell_timeout, args.target_timeout, args.memory << 20)
+    limits = Limits(args.timeout, args.cell_timeout, args.target_timeout, args.memory << 20, args.processes)
     mapping = roles.parse_mapping(args.function)
-    launcher = _launcher(args, python, args.backend)
+    launcher = launch.launcher(python, args.backend, sandboxed=not args.no_sandbox)
+    if args.no_sandbox:
+        print("check: warning: --no-sandbox: the targets run unconfined, as this user, with this machine's files "
+              "and network", file=sys.stderr)
     printing = threading.Lock()
     detailed = args.verbose or len(chosen) == 1
+    paths = [target.path for target in chosen]
+    required = [name for name in args.require.split(",") if name]
 
     def one(target):
-        job = {"target": os.path.abspath(target.path), "function": target.function, "backend": args.backend,
-               "mapping": mapping, "tabs": _tabs(args, args.backend)}
-        run = supervise(job, launcher, lambda loaded: plan.plan(loaded["subjects"], raw_cases), limits)
-        rec = summary.record(target.label, args.backend, run, launcher.forks)
+        job = {"function": target.function, "mapping": mapping, "tabs": _tabs(args, args.backend)}
+        staged = launch.Staged(target.path, [p for p in paths if p != target.path], args.share)
+        run = supervise(job, launcher, staged, lambda loaded: plan.plan(loaded["subjects"], raw_cases), limits)
+        rec = summary.record(target.label, args.backend, run, launcher.sandboxed, required)
         with printing:
             print(summary.render(rec) if detailed else summary.verdict_line(rec), flush=True)
         if args.out:
             results_out.write(args.out, rec, run, raw_cases, args.cases or cases.builtin_files(), len(chosen))
         return rec
 
-    try:
-        with concurrent.futures.ThreadPoolExecutor(max(1, min(args.jobs, len(chosen)))) as pool:
-            records = list(pool.map(one, chosen))
-    finally:
-        launcher.close()
-    return records
+    with concurrent.futures.ThreadPoolExecutor(max(1, min(args.jobs, len(chosen)))) as pool:
+        return list(pool.map(one, chosen))
 
 
 def main(args):
@@ -126,6 +150,9 @@ def main(args):
         if not args.targets or not args.backend:
             raise ValueError("check needs TARGET... and --backend NAME")
         roles.parse_mapping(args.function)
+        for folder in args.share:
+            if not os.path.isdir(folder):
+                raise ValueError(f"--share {folder}: not a folder")
         chosen = targets.expand(args.targets)
         shard = targets.parse_shard(args.shard) if args.shard else None
         if shard:
@@ -141,6 +168,9 @@ def main(args):
     except overlay.OverlayError as exc:
         print(f"check: {exc}", file=sys.stderr)
         return 2
+    except launch.SandboxUnavailable as exc:
+        print(f"check: {exc}", file=sys.stderr)
+        return 1
     if args.summary or len(chosen) > 1 or shard:
         path = summary.write(args.summary or "check", records, shard)
         print(f"check: {len(records)} target(s), summary in {path} and {path.with_suffix('.json')}")

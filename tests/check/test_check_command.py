@@ -7,7 +7,7 @@ import json
 import pytest
 
 from checking import COURSE, check, subject
-from conformance.check.protocol import Reader
+from conformance.check.child.protocol import Reader
 from conformance.check.targets import Target, expand, parse_shard, shard
 from conformance.harness import compare, results
 from spec import cases

@@ -4,7 +4,7 @@ sandboxed too).
 
 - `.py`: one cell, the whole file, run as a script (``__name__ == "__main__"``).
 - `.ipynb`: its code cells (nbformat); their IPython magics run as IPython runs them
-  (`conformance.check.execute`).
+  (`conformance.check.child.execute`).
 - `.md` in *Dive into Deep Learning*'s source format: d2lbook's own Markdown splitter
   (`d2lbook.markdown.split_markdown`) finds the ```{.python .input} cells, and d2lbook's tab
   marks (`d2lbook.common`'s patterns for a ``#@tab pytorch`` line and a ``%%tab pytorch``

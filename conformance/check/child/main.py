@@ -1,27 +1,31 @@
-"""The child: the only process that runs the user's code.
+"""The child: the only process that runs the user's code, inside the sandbox.
 
-It is started fresh (`boot`, for frameworks that must not be forked) or forked from a worker
-that has imported the framework already (`conformance.check.zygote`). Either way it reads its
-job on the control pipe, reads the target's cells (`sources`), runs them (`execute`), finds
-the functions and classes to check (`roles`) and the learning scripts (`scripts`), reports
-them, receives the calls the parent planned and runs them one by one (`calls`), announcing
-each before it starts, so that the parent can tell which case hung or crashed it. It writes
-only to the message pipe; the user's prints go to stdout and stderr, which the parent drains.
+It sees only this package and its framework's adapter (`backends.tensors`), mounted read-only
+(`conformance.check.sandbox.launch`): never the suite's reference, cases, tolerances or
+judge. It reads its job on the control pipe, reads the target's cells (`sources`), runs them
+(`execute`), finds the functions and classes to check (`roles`) and the learning scripts
+(`scripts`), reports them, receives the calls the parent planned (each with its inputs as
+arrays) and runs them one by one (`calls`), announcing each before it starts, so that the
+parent can tell which case hung or crashed it. It sends back what came out, as plain data;
+the parent judges it. It writes only to the message pipe; the user's prints go to stdout and
+stderr, which the parent drains.
 """
 
 import faulthandler
+import importlib
 import os
 import sys
 import tempfile
 
-import backends
-from conformance.check import calls, execute, roles, scripts, sources
-from conformance.check.protocol import Channel
+from . import calls, execute, roles, scripts, sources
+from .protocol import Channel
+
+FRAMEWORK = "_check_framework"  # the adapter's module name in the sandbox
 
 
-def _to_tensor(backend):
-    adapt = backend.foreign_input if backend.offers("foreign_input") else (lambda tensor: tensor)
-    return lambda array: adapt(backend.asarray(array))
+def _to_tensor(framework):
+    adapt = getattr(framework, "foreign_input", lambda tensor: tensor)
+    return lambda array: adapt(framework.asarray(array))
 
 
 def _chapter_tab(namespace, tab):
@@ -32,7 +36,7 @@ def _chapter_tab(namespace, tab):
     namespace["tab"] = tab_module
 
 
-def _load(job, channel, backend):
+def _load(job, channel, framework):
     path = os.path.abspath(job["target"])
     try:
         cells, tab = sources.read(path, job["tabs"])
@@ -49,37 +53,50 @@ def _load(job, channel, backend):
     shell.user_ns.update(__file__=path, __name__="__main__")
     if tab:
         _chapter_tab(shell.user_ns, tab)
-    errors = execute.run_cells(shell, cells, set(job.get("skip_cells", ())),
-                               started=lambda index: channel.send("cell", index=index))
+    skip = set(job.get("skip_cells", ()))
+    adapted = []
+    errors = execute.run_cells(shell, cells, skip, started=lambda index: channel.send("cell", index=index),
+                               notes=adapted)
     for index, error in errors:
         channel.send("cell-error", index=index, error=error)
     filenames = {cell.filename for cell in cells}
     mapping = job.get("mapping", {})
     subjects, notes = roles.discover(shell.user_ns, filenames, mapping, job.get("function"))
-    missing = [name for name in [job.get("function"), *mapping] if name and name not in shell.user_ns]
-    python_of = lambda cell: shell.transform_cell(cell.source) if cell.ipython else cell.source  # noqa: E731
-    channel.send("loaded", subjects=subjects, notes=notes, missing=missing, versions=backend.versions(),
-                 loops=scripts.find([c for i, c in enumerate(cells) if i not in set(job.get("skip_cells", ()))],
-                                    python_of))
+    wanted = [job.get("function"), *mapping, *job.get("require", ())]
+    missing = [name for name in dict.fromkeys(wanted) if name and name not in shell.user_ns]
+    python_of = lambda cell: execute.as_python(shell, cell, [])  # noqa: E731
+    channel.send("loaded", subjects=subjects, notes=adapted + notes, missing=missing, versions=framework.versions(),
+                 loops=scripts.find([c for i, c in enumerate(cells) if i not in skip], python_of))
     return shell, {cell.filename: cell for cell in cells}
+
+
+def _framework(channel):
+    """The framework's adapter; None, said to the parent, where this environment lacks it."""
+    try:
+        return importlib.import_module(FRAMEWORK)
+    except ImportError as exc:
+        channel.send("environment-error", module=str(getattr(exc, "name", None) or "?"), message=str(exc))
+        return None
 
 
 def work(channel):
     """Run one job: the first instruction on the control pipe."""
     faulthandler.enable(file=sys.__stderr__)  # a segfault's Python traceback, for the parent
     job = channel.receive()
-    backend = backends.load(job["backend"])
-    if backend.offers("seed"):
-        backend.seed(0)
-    to_tensor = _to_tensor(backend)
-    shell, cells = _load(job, channel, backend)
+    framework = _framework(channel)
+    if framework is None:
+        return
+    if hasattr(framework, "seed"):
+        framework.seed(0)
+    to_tensor = _to_tensor(framework)
+    shell, cells = _load(job, channel, framework)
     if shell is None:
         return
     plan = channel.receive()
     for call in plan["calls"]:
         channel.send("start", i=call["i"])
         try:
-            outputs, extra = calls.run(call, shell.user_ns, backend, to_tensor)
+            outputs, extra = calls.run(call, shell.user_ns, framework, to_tensor)
             channel.send("result", i=call["i"], outputs=outputs, extra=extra)
         except BaseException as exc:  # the user's exception, SystemExit included, is the result
             channel.send("result", i=call["i"], error=execute.describe(exc, cells))
@@ -90,7 +107,7 @@ def work(channel):
 
 
 def main(token, message_fd, control_fd):
-    """Both ways in: run the job, then leave without running the user's exit handlers."""
+    """Run the job, then leave without running the user's exit handlers."""
     status = 0
     try:
         work(Channel(token, message_fd, control_fd))
@@ -109,7 +126,6 @@ def main(token, message_fd, control_fd):
 
 
 def boot():
-    """`python -c` entry of a fresh child: python -c BOOT TOKEN MESSAGE_FD CONTROL_FD."""
+    """`python -c` entry: python -c BOOT TOKEN MESSAGE_FD CONTROL_FD."""
     token, message_fd, control_fd = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     main(token, message_fd, control_fd)
-

@@ -15,8 +15,8 @@ import warnings
 
 import numpy as np
 
-from conformance.check import hints
-from conformance.check.plan import describe_inputs, parsed
+from conformance.check.judging import hints
+from conformance.check.judging.plan import describe_inputs, parsed
 from conformance.harness.judge import worst
 from conformance.harness.runner import run_case
 from spec import cases, reference, tolerance

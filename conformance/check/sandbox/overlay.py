@@ -20,7 +20,7 @@ import pathlib
 import subprocess
 import sys
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROOT = pathlib.Path(__file__).resolve().parents[3]
 TOOLS = ROOT / "requirements" / "check.txt"
 CACHE = ROOT / ".nox" / "check-overlays"
 TOOL_MODULES = ("IPython", "nbformat", "jupytext", "d2lbook", "traitlets", "markdown_it")

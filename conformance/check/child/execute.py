@@ -8,8 +8,10 @@ recorded and the next cell runs, as a notebook's "run all, allowing errors" does
 file is one cell, so an exception ends it where Python would.
 """
 
+import importlib.util
 import linecache
 import os
+import re
 import sys
 import traceback
 
@@ -18,23 +20,45 @@ PACKAGE_OF = {"PIL": "pillow", "cv2": "opencv-python", "sklearn": "scikit-learn"
               "skimage": "scikit-image", "yaml": "pyyaml", "bs4": "beautifulsoup4"}
 
 
+# IPython's transformation of a `%matplotlib ...` line.
+MATPLOTLIB_MAGIC = re.compile(r"get_ipython\(\)\.run_line_magic\(['\"]matplotlib['\"].*")
+NO_MATPLOTLIB = ("matplotlib is not installed here: the %matplotlib lines were skipped, and the rest of their "
+                 "cells ran (add it with --install matplotlib to draw)")
+
+
 def make_shell(ipython_dir):
-    """An IPython shell that keeps no history and writes nothing outside `ipython_dir`."""
+    """An IPython shell that keeps no history and writes nothing outside `ipython_dir`, with
+    the kernel's magics: `%matplotlib inline` selects the inline backend and needs no event
+    loop (the plain shell's `enable_gui` raises NotImplementedError; IPython's kernel
+    implements it, and a headless child has no GUI loop to start)."""
     os.environ["IPYTHONDIR"] = str(ipython_dir)
     os.environ.setdefault("MPLBACKEND", "Agg")
     from IPython.core.interactiveshell import InteractiveShell
     from traitlets.config import Config
 
-    if InteractiveShell.initialized():  # made by the fork server before it forked this child
-        shell = InteractiveShell.instance()
-        sys.modules["__main__"] = shell.user_module
-        return shell
+    class KernelLikeShell(InteractiveShell):
+        def enable_gui(self, gui=None):
+            pass
+
     config = Config()
     config.HistoryManager.enabled = False
     config.InteractiveShell.colors = "nocolor"
-    shell = InteractiveShell.instance(config=config)
+    shell = KernelLikeShell.instance(config=config)
     sys.modules["__main__"] = shell.user_module  # where classes defined in the cells live
     return shell
+
+
+def as_python(shell, cell, notes):
+    """The cell's code as Python: IPython's transformation of it; without matplotlib, its
+    `%matplotlib` lines become `pass` (one note), so that the rest of the cell runs."""
+    if not cell.ipython:
+        return cell.source
+    python = shell.transform_cell(cell.source)
+    if MATPLOTLIB_MAGIC.search(python) and importlib.util.find_spec("matplotlib") is None:
+        python = MATPLOTLIB_MAGIC.sub("pass", python)
+        if NO_MATPLOTLIB not in notes:
+            notes.append(NO_MATPLOTLIB)
+    return python
 
 
 def _register(cell):
@@ -88,9 +112,10 @@ def describe(exc, cells):
     return described
 
 
-def run_cells(shell, cells, skip=(), started=None):
+def run_cells(shell, cells, skip=(), started=None, notes=None):
     """Run every cell but those in `skip` (indices that crashed or hung before); a list of
-    (index, described exception) for the cells that raised."""
+    (index, described exception) for the cells that raised; `notes` gets what was adapted."""
+    notes = [] if notes is None else notes
     by_name = {cell.filename: cell for cell in cells}
     errors = []
     for index, cell in enumerate(cells):
@@ -100,7 +125,7 @@ def run_cells(shell, cells, skip=(), started=None):
             started(index)
         _register(cell)
         try:
-            python = shell.transform_cell(cell.source) if cell.ipython else cell.source
+            python = as_python(shell, cell, notes)
             code = compile(python, cell.filename, "exec", dont_inherit=True)
             exec(code, shell.user_ns)  # noqa: S102 - the child exists to run the user's code
         except BaseException as exc:  # SystemExit and KeyboardInterrupt are verdicts too

@@ -14,7 +14,8 @@ import json
 
 import numpy as np
 
-from conformance.check.roles import GEOMETRY, ROLES, learn_arguments
+from conformance.check.child.protocol import encode_array
+from conformance.check.child.roles import GEOMETRY, ROLES, learn_arguments
 from spec import cases
 
 _PARSED = {}  # id(raw case) -> (raw, parsed case or the exception): every target plans the same cases
@@ -152,7 +153,16 @@ def plan_of(subjects, raw_cases):
                 continue
             case = parsed(raw)
             geometry = {name: lesson_form(name, getattr(case.geometry, name)) for name in GEOMETRY if name in names}
+            message = {"i": len(calls), "subject": subject["name"], "op": case.op, "inputs": child_inputs(case),
+                       "geometry": geometry, **({"arguments": arguments} if arguments else {})}
             calls.append({"i": len(calls), "subject": subject["name"], "role": role.name, "case": raw,
-                          "geometry": geometry, **({"arguments": arguments} if arguments else {})})
+                          "message": message})
     return calls, not_applicable
+
+
+def child_inputs(case):
+    """The case's inputs as the child receives them: arrays as bytes, numbers as numbers; no
+    expected value, tolerance or case id."""
+    return {name: encode_array(value) if isinstance(value, np.ndarray) else
+            value.item() if isinstance(value, np.generic) else value for name, value in case.inputs.items()}
 

@@ -9,7 +9,7 @@ purpose; where it matches, the hint names the mistake:
 - an off-by-one window (one output row or column too few or too many);
 - the bias dropped or added twice (a layer);
 - a weight that took the input's shape, and a parameter that is not a parameter (a layer's
-  structure, reported by the child: see `conformance.check.layers`).
+  structure, reported by the child: see `conformance.check.child.layers`).
 """
 
 import numpy as np

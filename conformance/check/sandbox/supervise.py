@@ -1,9 +1,13 @@
 """Supervising a target's child: limits, crashes and hangs, resuming after each.
 
-The parent never runs the user's code; it watches the child through its message pipe:
+The parent never runs the user's code; it watches the child through its message pipe, and
+checks every message before it uses it (`messages`):
 - a case that runs past `--timeout`, a cell past `--cell-timeout`, or a child whose
-  resident memory (with its own children's) passes `--memory` is killed (RLIMIT_AS would
-  break the frameworks that reserve address space, TensorFlow and JAX);
+  resident memory (all its sandbox's processes together) passes `--memory`, or whose
+  processes pass `--processes`, is killed (RLIMIT_AS would break the frameworks that
+  reserve address space, TensorFlow and JAX);
+- a message that breaks the protocol ends the target: "the submission corrupted its
+  channel";
 - a child that dies (a signal such as SIGSEGV, `os._exit`, a fatal error) is a verdict for
   the case or cell it was running, where its faulthandler traceback says;
 - then a new child runs the target again, skipping the cells that crashed or hung, and
@@ -15,15 +19,15 @@ first and last kilobytes are kept.
 
 import os
 import re
-import secrets
 import select
 import signal
 import threading
 import time
 from dataclasses import dataclass, field
 
-from conformance.check.launch import resident_bytes
-from conformance.check.protocol import Reader, encode_instruction
+from conformance.check.child.protocol import Reader, encode_instruction
+from conformance.check.sandbox.launch import Child, resident_bytes
+from conformance.check.sandbox.messages import Checker, Corrupt
 
 INTERNAL = 70  # the exit status of a child whose own code (not the user's) failed
 FAULT_FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
@@ -35,6 +39,7 @@ class Limits:
     cell_s: float = 120.0
     target_s: float = 600.0
     memory_bytes: int = 4 << 30
+    processes: int = 64
 
 
 class Capture:
@@ -67,6 +72,7 @@ class Run:
     not_applicable: list = field(default_factory=list)
     results: dict = field(default_factory=dict)  # call index -> result message or event
     target_event: dict | None = None
+    environment_error: dict | None = None
     output: Capture = field(default_factory=Capture)
     attempts: int = 0
     seconds: float = 0.0
@@ -110,14 +116,13 @@ def death(run, status):
 class _Attempt:
     """One child, from its start to its end."""
 
-    def __init__(self, run, launcher, job, planner, limits, deadline, first_call):
+    def __init__(self, run, launcher, staged, job, planner, limits, deadline, first_call):
         self.run, self.limits, self.deadline = run, limits, deadline
         self.planner, self.first_call = planner, first_call
-        self.token = secrets.token_hex(12)
-        self.process, self.pipes = launcher.start(os.path.dirname(os.path.abspath(job["target"])), self.token)
-        self.reader = Reader(self.token)
+        self.process = self.pipes = Child(launcher, staged)
+        self.reader, self.checker = Reader(self.process.token), Checker(len(run.cells))
         self.phase, self.cell, self.call, self.mark = "load", None, None, time.monotonic()
-        self._send({**job, "token": self.token})
+        self._send({**job, "target": self.process.target})
 
     def _send(self, message):
         def write():
@@ -128,9 +133,11 @@ class _Attempt:
         threading.Thread(target=write, daemon=True).start()
 
     def _handle(self, message):
-        kind, run = message.get("t"), self.run
+        kind, run = message["t"], self.run
         if kind == "cells" and not run.cells:
             run.cells, run.tab = message["cells"], message.get("tab")
+        elif kind == "environment-error":
+            run.environment_error, self.phase = message, "done"
         elif kind == "input-error":
             run.input_error, self.phase = message["message"], "done"
         elif kind == "cell":
@@ -142,7 +149,9 @@ class _Attempt:
             if run.loaded is None:
                 run.loaded = {k: message[k] for k in ("subjects", "notes", "missing", "loops", "versions")}
                 run.calls, run.not_applicable = self.planner(run.loaded)
-            self._send({"calls": [c for c in run.calls if c["i"] >= self.first_call]})
+            calls = [c for c in run.calls if c["i"] >= self.first_call]
+            self.checker.expect_calls(c["i"] for c in calls)
+            self._send({"calls": [c["message"] for c in calls]})
             self.phase = "cases"
         elif kind == "start":
             self.call, self.mark = message["i"], time.monotonic()
@@ -167,7 +176,11 @@ class _Attempt:
                     self.run.output.feed(data)
                 else:
                     for message in self.reader.feed(data):
-                        self._handle(message)
+                        try:
+                            self._handle(self.checker.check(message))
+                        except Corrupt as exc:
+                            return self._kill({"kind": "corrupt", "detail": f"the submission corrupted its "
+                                               f"channel: {exc}"})
             if self.phase == "done" and not open_fds:
                 return None  # finished and gone: its exit status adds nothing
             status = self.process.poll()
@@ -181,11 +194,14 @@ class _Attempt:
                 return None if self.phase == "done" else death(self.run, status)
             now = time.monotonic()
             if now - last_rss > 0.05:
-                last_rss, rss = now, resident_bytes(self.process.pid)
+                last_rss, (rss, processes) = now, resident_bytes(self.process.pid)
                 self.run.peak_bytes = max(self.run.peak_bytes, rss)
                 if rss > self.limits.memory_bytes:
                     return self._kill({"kind": "memory", "detail": f"resident memory {rss >> 20} MiB passed the "
                                        f"limit of {self.limits.memory_bytes >> 20} MiB (--memory)"})
+                if processes > self.limits.processes:
+                    return self._kill({"kind": "processes", "detail": f"{processes} processes passed the limit "
+                                       f"of {self.limits.processes} (--processes)"})
             if self.phase == "load" and self.cell is not None and now - self.mark > self.limits.cell_s:
                 return self._kill({"kind": "hang", "detail": f"still running after {self.limits.cell_s:g} s "
                                    "(--cell-timeout)"})
@@ -196,30 +212,26 @@ class _Attempt:
                                    f"{self.limits.target_s:g} s ran out (--target-timeout)"})
 
     def close(self):
-        for fd in (self.pipes.output, self.pipes.messages, self.pipes.control):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        if self.process.poll() is None:
-            self.process.kill()
+        """Kill the child's sandbox and wait until every process of it is gone."""
+        self.process.close()
 
 
-def supervise(job, launcher, planner, limits):
+def supervise(job, launcher, staged, planner, limits):
     """Run one target to its end through as many children as its crashes and hangs take."""
     run, start = Run(), time.monotonic()
     deadline, first_call, skip = start + limits.target_s, 0, set()
     while True:
         run.attempts += 1
-        attempt = _Attempt(run, launcher, {**job, "skip_cells": sorted(skip)}, planner, limits, deadline, first_call)
+        attempt = _Attempt(run, launcher, staged, {**job, "skip_cells": sorted(skip)}, planner, limits, deadline,
+                           first_call)
         try:
             event = attempt.watch()
         finally:
             attempt.close()
         run.stray_lines += attempt.reader.rejected
-        if event is None or run.input_error:
+        if event is None or run.input_error or run.environment_error:
             break
-        if event["kind"] == "target-timeout":
+        if event["kind"] in ("target-timeout", "corrupt"):
             run.target_event = {**event, "during": attempt.cell if attempt.phase == "load" else attempt.call}
             break
         if attempt.phase == "load" and attempt.cell is not None and len(run.cells) > 1:

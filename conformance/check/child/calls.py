@@ -1,17 +1,21 @@
 """One case through one of the target's functions or classes, in the child.
 
-The parent sends the raw case and the geometry in the lesson's form (an int where both axes
-agree, else an (h, w) tuple); the case is parsed here by `spec.cases.parse` as the suite
-parses it, its arrays become the framework's tensors (`backend.asarray`, in the array form
-the target uses), and what comes back is described as plain data for the parent to judge:
-its form (a tensor, a NumPy array, a list...), its type, dtype and values. Nothing is judged
-here: the user's code runs in this process and could change anything in it.
+The parent sends the case's op and inputs (arrays as their bytes, `protocol.encode_array`)
+and the geometry in the lesson's form (an int where both axes agree, else an (h, w) tuple);
+the arrays become the framework's tensors (the adapter's `asarray`, in the array form the
+target uses), and what comes back is described as plain data for the parent to judge: its
+form (a tensor, a NumPy array, a list...), its type, dtype and values. Nothing is judged here,
+and nothing to judge with is here: the user's code runs in this process.
 """
+
+from types import SimpleNamespace
 
 import numpy as np
 
-from conformance.check.layers import run as run_layer
-from spec import cases
+from .layers import run as run_layer
+from .protocol import decode_array
+
+NUMERIC_KINDS = "fiu"  # floats and integers; booleans, strings and objects are not results
 
 
 def _root(kind):
@@ -34,14 +38,32 @@ def describe(value, backend, tensor_root):
     else:
         form = "other"
     try:
-        array = backend.to_numpy(value) if form == "tensor" and tensor_root != "numpy" else np.asarray(value)
-        if array.dtype == object:
-            array = np.asarray([np.asarray(item, dtype=np.float64) for item in value])
+        if form == "list":  # of numbers, rows, or tensors (a loss per step)
+            array = np.asarray([_numbers(item, backend) for item in value])
+        else:
+            array = backend.to_numpy(value) if form == "tensor" and tensor_root != "numpy" else np.asarray(value)
+        if array.dtype.kind not in NUMERIC_KINDS:
+            raise TypeError(f"its elements are {array.dtype} ({_kind_words(array.dtype)}), not numbers")
         values = np.asarray(array, dtype=np.float64)
     except Exception as exc:  # a result that is not numbers
         return {**info, "form": form, "unreadable": f"{type(exc).__name__}: {exc}"}
     return {**info, "form": form, "dtype": str(array.dtype), "shape": list(values.shape),
             "values": values.tolist()}
+
+
+def _kind_words(dtype):
+    return {"b": "booleans", "U": "strings", "S": "bytes", "O": "objects", "c": "complex numbers"}.get(
+        dtype.kind, dtype.kind)
+
+
+def _numbers(item, backend):
+    try:
+        array = np.asarray(backend.to_numpy(item))
+    except Exception:
+        array = np.asarray(item)
+    if array.dtype.kind not in NUMERIC_KINDS:
+        raise TypeError(f"an element is {array.dtype} ({_kind_words(array.dtype)}), not a number")
+    return array
 
 
 def _lesson_geometry(geometry):
@@ -65,14 +87,11 @@ def _learn_outputs(returned, steps):
     return {"K": returned}
 
 
-def _losses(value):
-    return [float(np.asarray(item if not hasattr(item, "item") else item.item())) for item in value]
-
-
 def run(call, namespace, backend, to_tensor):
     """({field: description}, extra) of one call; exceptions propagate to the caller."""
-    raw = call["case"]
-    case = cases.parse(raw)
+    inputs = {name: decode_array(value) if isinstance(value, dict) else value
+              for name, value in call["inputs"].items()}
+    case = SimpleNamespace(op=call["op"], inputs=inputs)
     subject = namespace[call["subject"]]
     geometry = _lesson_geometry(call.get("geometry", {}))
     root = _root(type(backend.asarray(np.zeros((1, 1), dtype=np.float32))))
@@ -90,7 +109,5 @@ def run(call, namespace, backend, to_tensor):
                       "bias": float(case.inputs["bias"][0])}
             returned = subject(**{names[field]: values[field] for field in names}, **geometry)
             outputs = _learn_outputs(returned, case.inputs["steps"])
-            if "losses" in outputs:
-                outputs["losses"] = _losses(outputs["losses"])
     return {field: describe(value, backend, root) for field, value in outputs.items()}, extra
 

@@ -1,0 +1,27 @@
+"""MXNet Gluon, for check's child (see `backends.tensors`)."""
+
+import numpy as np
+
+if "bool" not in vars(np):  # MXNet 1.9.1 needs the alias NumPy 1.24 removed (as the backend)
+    np.bool = bool
+
+import mxnet as mx  # noqa: E402
+from mxnet import nd  # noqa: E402
+
+
+def versions():
+    return {"framework": f"mxnet {mx.__version__}"}
+
+
+def asarray(array):
+    array = np.array(array)
+    return nd.array(array, dtype=array.dtype)
+
+
+def to_numpy(tensor):
+    return tensor.asnumpy()
+
+
+def foreign_input(tensor):
+    """After npx.set_np() (the book's MXNet chapters) arrays are mxnet.numpy's."""
+    return tensor.as_np_ndarray() if mx.util.is_np_array() else tensor

@@ -1,0 +1,25 @@
+"""PaddlePaddle, for check's child (see `backends.tensors`)."""
+
+import warnings
+
+import numpy as np
+
+with warnings.catch_warnings():  # its extension helper warns that no ccache is on the PATH
+    warnings.filterwarnings("ignore", message="No ccache found", category=UserWarning)
+    import paddle
+
+
+def versions():
+    return {"framework": f"paddle {paddle.__version__}"}
+
+
+def asarray(array):
+    return paddle.to_tensor(np.array(array))
+
+
+def to_numpy(tensor):
+    return tensor.detach().numpy()
+
+
+def seed(value):
+    paddle.seed(value)
