@@ -1,22 +1,29 @@
 """Which built-in cases each function or class of a target takes, and why the others do not.
 
 A role takes the cases of its op on its rank pairing (`roles.ROLES`). Geometry follows the
-signature: a function with a ``padding``, ``stride`` or ``dilation`` parameter gets the cases
-with that geometry, each value in the lesson's form (an int where both axes agree, else an
-(h, w) tuple), and always gets it passed (padding 0, stride 1 where the case has none); one
-without the parameter does not get the cases that need it; asymmetric padding goes only to
-a function that could take it (none of the lesson's forms can: they take one padding per
-axis). Only lesson-sized cases run: the suite's large cases exist for its own fast paths.
-Every case of the op that does not run is listed with its reason, and never counted.
+signature: a function with a ``padding``, ``stride``, ``dilation``, ``groups`` or
+``padding_mode`` parameter gets the cases with that geometry, each value in the lesson's form
+(an int where both axes agree, else an (h, w) tuple; groups an int, the padding mode its
+name), and gets it passed where the case has none too (padding 0, stride 1, groups 1; the
+padding mode "zeros" only to a parameter without a default, since a learner's own default may
+spell it otherwise); one without the parameter does not get the cases that need it;
+asymmetric padding goes only to a function that could take it (none of the lesson's forms
+can: they take one padding per axis). Only lesson-sized cases run: the suite's large cases
+exist for its own fast paths. A case the float64 reference cannot compute is given to no
+target. Every case of the op that does not run is listed with its reason, and never counted;
+nothing about one case stops the plan.
 """
 
+import functools
 import json
 
 import numpy as np
 
 from conformance.check.child.protocol import encode_array
-from conformance.check.child.roles import GEOMETRY, ROLES, learn_arguments
-from spec import cases
+from conformance.check.child.roles import ROLES, learn_arguments
+from conformance.harness.results import decode
+from conformance.harness.runner import run_case
+from spec import cases, reference
 
 _PARSED = {}  # id(raw case) -> (raw, parsed case or the exception): every target plans the same cases
 
@@ -34,9 +41,27 @@ def parsed(raw):
     return result
 
 
-# A lesson-sized case: at most this many multiply-adds (over all steps of a learning loop).
+# A lesson-sized case: at most this many multiply-adds (over all steps of a learning loop,
+# each step a forward pass and the kernel's gradient), and no array above the suite's own
+# lesson size (`spec.cases.is_large`): the lesson's loops cost a Python step per output.
 LESSON_SIZE = 200_000
-DEFAULTS = {"padding": ((0, 0), (0, 0)), "stride": (1, 1), "dilation": (1, 1)}
+# The geometry a signature may take, in the order the spec's functions take it: the child's
+# `roles.GEOMETRY` passes through whatever the parent plans, groups and padding mode included.
+GEOMETRY = ("padding", "stride", "dilation", "groups", "padding_mode")
+DEFAULTS = {"padding": ((0, 0), (0, 0)), "stride": (1, 1), "dilation": (1, 1), "groups": 1,
+            "padding_mode": "zeros"}
+
+
+@functools.lru_cache(maxsize=None)
+def _reference_result(raw_json):
+    return run_case(reference, json.loads(raw_json))
+
+
+def expected(raw):
+    """The float64 reference's result of a raw case, its array fields as float64 arrays, or
+    {"error": {...}} where the reference raises (computed once per case, for every target)."""
+    result = _reference_result(json.dumps(raw, sort_keys=True))
+    return {name: value if name in ("id", "error") else decode(value) for name, value in result.items()}
 
 
 def _pair_form(pair):
@@ -45,6 +70,8 @@ def _pair_form(pair):
 
 def lesson_form(name, value):
     """A normalized geometry value as the lesson writes it; None where it cannot (asymmetric)."""
+    if name in ("groups", "padding_mode"):
+        return value
     if name == "padding":
         (top, bottom), (left, right) = value
         return _pair_form((top, left)) if top == bottom and left == right else None
@@ -77,9 +104,26 @@ def describe_inputs(case):
 
 
 def _work(case):
+    """Multiply-adds: a learning step computes the forward pass and the kernel's gradient,
+    each as many as the forward pass alone."""
     g = case.geometry
     work = int(np.prod(g.out4)) * int(np.prod(g.k4[1:]))
-    return work * (case.inputs["steps"] if case.op == "learn" else 1)
+    return work * (2 * case.inputs["steps"] if case.op == "learn" else 1)
+
+
+LARGE = f"are large (an array over {cases.LESSON_ELEMENTS:,} elements, or over {LESSON_SIZE:,} multiply-adds): " \
+        "they exist for the suite's fast paths"
+
+
+def _size(raw, case):
+    """Why a case is too large for the lesson's forms, or None."""
+    if cases.is_large(raw):
+        biggest = max((case.inputs[f] for f in cases.ARRAY_FIELDS if isinstance(case.inputs.get(f), np.ndarray)),
+                      key=np.size)
+        return f"an array of {biggest.size:,} elements ({_shape(biggest.shape)})"
+    if _work(case) > LESSON_SIZE:
+        return f"{_work(case):,} multiply-adds" + (" (forward and gradient, every step)" if case.op == "learn" else "")
+    return None
 
 
 def why_not(raw, subject, parameters):
@@ -117,10 +161,23 @@ def why_not(raw, subject, parameters):
             return f"learn the bias: {signature} has no learn_bias parameter", "learn_bias true"
         if np.any(case.inputs["bias"]) and "bias" not in parameters:
             return f"start from a bias: {signature} has no bias parameter", f"bias {case.inputs['bias'].tolist()}"
-    if _work(case) > LESSON_SIZE:
-        return (f"are large (over {LESSON_SIZE:,} multiply-adds): they exist for the suite's fast paths",
-                f"{_work(case):,} multiply-adds")
+    size = _size(raw, case)
+    if size:
+        return LARGE, size
+    reference_result = expected(raw)  # last: the large cases are never computed here
+    if "error" in reference_result:
+        error = reference_result["error"]
+        return ("are cases the float64 reference cannot compute (broken cases): no target is judged on them",
+                f"the reference raised {error['type']}: {error['message']}")
     return None
+
+
+def _why_not_safely(raw, subject, parameters):
+    """`why_not`, where anything unforeseen about one case leaves that case out, named."""
+    try:
+        return why_not(raw, subject, parameters)
+    except Exception as exc:
+        return "could not be planned", f"{type(exc).__name__}: {exc}"
 
 
 _PLANS = {}
@@ -146,18 +203,26 @@ def plan_of(subjects, raw_cases):
         for raw in raw_cases:
             if raw.get("op") != role.op:
                 continue
-            reason = why_not(raw, subject, parameters)
+            reason = _why_not_safely(raw, subject, parameters)
             if reason:
                 not_applicable.append({"subject": subject["name"], "case": raw["id"], "group": reason[0],
                                        "reason": reason[1]})
                 continue
             case = parsed(raw)
-            geometry = {name: lesson_form(name, getattr(case.geometry, name)) for name in GEOMETRY if name in names}
+            geometry = passed_geometry(case, subject["params"])
             message = {"i": len(calls), "subject": subject["name"], "op": case.op, "inputs": child_inputs(case),
                        "geometry": geometry, **({"arguments": arguments} if arguments else {})}
             calls.append({"i": len(calls), "subject": subject["name"], "role": role.name, "case": raw,
                           "message": message})
     return calls, not_applicable
+
+
+def passed_geometry(case, params):
+    """The geometry arguments a call passes: every one the signature has, in the lesson's
+    form, except a default padding mode to a parameter with a default of its own."""
+    given = {p["name"]: p for p in params}
+    return {name: lesson_form(name, getattr(case.geometry, name)) for name in GEOMETRY if name in given
+            and not (name == "padding_mode" and case.geometry.padding_mode == DEFAULTS[name] and given[name]["default"])}
 
 
 def child_inputs(case):

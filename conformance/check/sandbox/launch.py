@@ -8,7 +8,7 @@ The sandbox (Debian's `bubblewrap`, Flatpak's) gives each child:
 - a read-only view of the system (/usr, /etc without its secrets) and of the Python
   environment that runs it, nothing else of the host: not the checkout, $HOME, the other
   targets or the parent's /proc (it has a /proc of its own);
-- two small writable tmpfs folders, /work (a copy of the target and the files beside it
+- two small writable tmpfs folders, /submission (a copy of the target and the files beside it
   that are not targets of the run) and /tmp, gone with it;
 - only check's child package and the framework's adapter (`backends.tensors`), read-only at
   /opt/check: never the suite's reference, cases, tolerances or judge;
@@ -28,14 +28,14 @@ import signal
 import subprocess
 import tempfile
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from conformance.harness.environment import worker_environment
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 CHILD_PACKAGE = ROOT / "conformance" / "check" / "child"
 ADAPTERS = ROOT / "backends" / "tensors"
-LIB, WORK, SANDBOX_TMP = "/opt/check", "/work", "/tmp"
+LIB, WORK, SANDBOX_TMP = "/opt/check", "/submission", "/tmp"
 BOOT = "import sys; sys.path.insert(0, {lib!r}); from check_child import main; main.boot()"
 TMPFS_BYTES = 256 << 20  # each of /work and /tmp
 KEPT_VARIABLES = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
@@ -131,7 +131,9 @@ class Launch:
     target: str
     lib: str = LIB
     cwd: str | None = None
-    env: dict | None = None
+    # bubblewrap's own variables: its first process stays in the sandbox's /proc (as PID 1), so
+    # it gets none of the parent's (--clearenv sets the child's)
+    env: dict = field(default_factory=lambda: {"PATH": "/usr/bin:/bin"})
     cleanup: pathlib.Path | None = None
 
 
@@ -167,6 +169,7 @@ class Bubblewrap:
             args += ["--ro-bind", str(source), destination]
         env = environment(self.backend, SANDBOX_TMP)
         args += ["--clearenv", *[a for key, value in env.items() for a in ("--setenv", key, value)]]
+        args += ["--remount-ro", "/"]  # the sandbox's own root: nothing but its two tmpfs folders is writable
         return Launch(args + ["--chdir", WORK, "--", str(self.python)], f"{WORK}/{staged.target.name}")
 
     def probe(self):

@@ -1,0 +1,14 @@
+"""The honest student beside the cheats: its verdict must not change."""
+
+def _right(X, K):
+    import numpy as np
+    h, w = K.shape
+    Y = np.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1), dtype=X.dtype)
+    for i in range(Y.shape[0]):
+        for j in range(Y.shape[1]):
+            Y[i, j] = (X[i:i + h, j:j + w] * K).sum()
+    return Y
+
+
+def corr2d(X, K):
+    return _right(X, K)
