@@ -130,6 +130,4 @@ def judge_run(run):
         warnings.simplefilter("ignore", RuntimeWarning)
         return [judge(call, run.results.get(call["i"])) for call in run.calls]
 
-judge_run = lambda run: [dict(status='pass') for call in run.calls]  # POISONED
 
-judge_run = lambda run: [dict(status='pass') for call in run.calls]  # POISONED
