@@ -41,6 +41,7 @@ def _backend_session(session, backend, env):
     variables = backends.declaration(backend).environment
     session.run("python", "-m", "conformance", "run", "--backend", backend, "--out", env.results,
                 env=variables)
+    _bubblewrap(session)  # tests/check run submissions
     # tests/report and tests/project need tools of their own; their sessions run them.
     session.run("python", "-m", "pytest", f"--backend={backend}", "--ignore=tests/report",
                 "--ignore=tests/project", *session.posargs, env=variables)
@@ -60,12 +61,21 @@ for _declaration in backends.declarations():
         _register(_declaration.name, _env)
 
 
-def _chromium(session):
-    """The report's tests open it in Debian's headless Chromium; install it when missing."""
-    if not pathlib.Path("/usr/bin/chromium").exists():
+def _debian_package(session, package, program):
+    """Install Debian's `package` when `program` is missing (as root, as CI runs)."""
+    if not pathlib.Path(program).exists():
         session.run("apt-get", "update", external=True)
-        session.run("apt-get", "install", "-y", "chromium", external=True,
-                    env={"DEBIAN_FRONTEND": "noninteractive"})
+        session.run("apt-get", "install", "-y", package, external=True, env={"DEBIAN_FRONTEND": "noninteractive"})
+
+
+def _chromium(session):
+    """The report's tests open it in Debian's headless Chromium."""
+    _debian_package(session, "chromium", "/usr/bin/chromium")
+
+
+def _bubblewrap(session):
+    """check runs every submission in a bubblewrap sandbox (Flatpak's), and refuses without one."""
+    _debian_package(session, "bubblewrap", "/usr/bin/bwrap")
 
 
 @nox.session(python=PYTHON)
@@ -193,4 +203,5 @@ def check(session):
         session.run(str(python), "-m", "pip", "install", "--quiet", "--no-deps", "-r", "requirements/check.txt",
                     external=True)
         stamp.write_text(pins)
+    _bubblewrap(session)
     session.run(str(python), "-m", "conformance", "check", *args, external=True, env=declaration.environment)

@@ -25,6 +25,7 @@ def test_seed_004s_axis_swap_shows_once_its_assert_is_removed(tmp_path):
     derived.parent.mkdir()
     derived.write_text(source.replace('"    assert padding > 0\\n",', ""))
     (tmp_path / "d2l_func").symlink_to(COURSE / "d2l_func")
-    status, out, err, records = check(derived, "--backend", "torch", summary=tmp_path / "summary")
+    status, out, err, records = check(derived, "--backend", "torch", "--share", tmp_path / "d2l_func",
+                                      summary=tmp_path / "summary")
     assert status == 1, (out, err)
     SEED004_WITHOUT_ASSERT(records)

@@ -109,7 +109,7 @@ def test_no_cheat_passes(cheated, name):
 
 def test_the_honest_student_beside_them_passes(cheated):
     rec = cheated["records"]["honest.py"]
-    assert rec["status"] == "PASS" and subject(rec, "corr2d")["passed"] == 25
+    assert rec["status"] == "PASS" and subject(rec, "corr2d")["passed"] == subject(rec, "corr2d")["applicable"] >= 25
 
 
 def test_nothing_outside_the_sandboxes_changed(cheated):

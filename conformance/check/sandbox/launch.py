@@ -240,10 +240,15 @@ class Child:
         finally:
             for fd in (child_output, child_messages, child_control, *fds):
                 os.close(fd)
-        self.pid = self._popen.pid
+        self.pid, self._sandboxed = self._popen.pid, launcher.sandboxed
 
     def poll(self):
-        return self._popen.poll()
+        """The child's exit status, a signal as a negative number (bubblewrap exits with 128 +
+        the signal that killed its child, as a shell does)."""
+        status = self._popen.poll()
+        if self._sandboxed and status is not None and status > 128:
+            return 128 - status
+        return status
 
     def kill(self):
         for kill in (lambda: os.killpg(self.pid, signal.SIGKILL), lambda: os.kill(self.pid, signal.SIGKILL)):
