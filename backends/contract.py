@@ -47,9 +47,6 @@ CAPABILITIES = {
     "compiled": ("corr2d_compiled", "learn_compiled"),  # a compiled fast form and learning loop
     "wait": ("wait",),  # wait(tensor) -> tensor once computed (asynchronous frameworks)
     "compiles_every_path": (),  # every path compiles per shape: the fuzzer samples its cases
-    # safe to fork once imported: `check` forks each target's child from a worker that has
-    # imported the framework (the others' children start afresh; see conformance/check/launch.py)
-    "fork_after_import": (),
     # foreign_input(tensor) -> the array form a learner's code expects of the backend's tensor,
     # read from the framework's state after the code has run (`check` hands it its inputs)
     "foreign_input": ("foreign_input",),

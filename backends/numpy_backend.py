@@ -19,9 +19,8 @@ DECLARATION = {
     "framework": "NumPy",
     "requirements": "requirements/numpy.txt",
     "python": "3.11",
-    # corr2d_compiled and learn_compiled: Numba kernels (backends/numba_kernels.py); check
-    # forks its children from a worker that imported NumPy once (fork_after_import).
-    "capabilities": ["compiled", "fork_after_import"],
+    # corr2d_compiled and learn_compiled: Numba kernels (backends/numba_kernels.py)
+    "capabilities": ["compiled"],
     "compile_cache": "numba",  # backends.common.cache_folder("numba")
     "flushes_subnormals": False,
     "layer_bases": ["builtins.object", "builtins.object"],

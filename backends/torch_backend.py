@@ -37,7 +37,7 @@ DECLARATION = {
     # allocation): a fresh 64 MiB output otherwise costs more in page faults than in arithmetic.
     "environment": {"THP_MEM_ALLOC_ENABLE": "1"},
     "layer_bases": ["torch.nn.modules.module.Module", "torch.nn.modules.conv.Conv2d"],
-    "capabilities": ["fork_after_import"],  # check forks its children after the import
+    "capabilities": [],
     # Where the code changes form: every case runs on both sides of each (tests/test_thresholds.py).
     # With autograd on (layer, grad) the fast form always goes tap by tap over exact windows.
     "thresholds": [

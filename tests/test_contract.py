@@ -48,10 +48,10 @@ def test_a_backend_without_a_required_name_fails_and_names_it(tmp_path, monkeypa
 
 def test_a_capability_must_be_declared_and_defined_together(tmp_path, monkeypatch):
     # NumPy's source (which the throwaway backends copy) defines and declares a compiled path.
-    declared = '\n    "capabilities": ["compiled", "fork_after_import"],'
+    declared = '\n    "capabilities": ["compiled"],'
     module = throwaway_backend(tmp_path, monkeypatch, "undeclared")
     assert declared in module.read_text() and "def corr2d_compiled(" in module.read_text()
-    module.write_text(module.read_text().replace(declared, '\n    "capabilities": ["fork_after_import"],', 1))
+    module.write_text(module.read_text().replace(declared, '\n    "capabilities": [],', 1))
     assert "capability 'compiled', whose name 'corr2d_compiled' it defines" in backends.declaration("undeclared").missing()
     (tmp_path / "other").mkdir()
     module = throwaway_backend(tmp_path / "other", monkeypatch, "promising")
@@ -154,3 +154,30 @@ def test_the_rule_catches_a_framework_named_in_code(tmp_path):
     planted.write_text('"""A docstring may say TensorFlow."""\n# and so may a comment: torch\n'
                        'import torch\nSESSIONS = ["PyTorch tests"]\n')
     assert [line for line, _ in framework_mentions(planted, roots, words)] == [3, 4]
+
+
+SUITE_PACKAGES = {"spec", "backends", "conformance", "tests"}
+
+
+def _imports(path):
+    """The top-level names a module imports (a relative import as '.')."""
+    tree = ast.parse(path.read_text())
+    names = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+             for alias in node.names}
+    return names | {"." if node.level else node.module.split(".")[0] for node in ast.walk(tree)
+                    if isinstance(node, ast.ImportFrom)}
+
+
+@pytest.mark.parametrize("name", backends.names())
+def test_every_backend_gives_checks_sandbox_an_adapter_that_imports_nothing_of_the_suite(name):
+    """check's sandboxed child sees only its package and this file: never spec's reference."""
+    path = ROOT / "backends" / "tensors" / f"{name}_tensors.py"
+    assert path.is_file(), f"{name} has no {path.relative_to(ROOT)} (see backends/tensors/__init__.py)"
+    defined = {node.name for node in ast.parse(path.read_text()).body if isinstance(node, ast.FunctionDef)}
+    assert {"asarray", "to_numpy", "versions"} <= defined, (name, defined)
+    assert not _imports(path) & SUITE_PACKAGES, (name, _imports(path))
+
+
+def test_checks_child_package_imports_nothing_of_the_suite():
+    for path in (ROOT / "conformance" / "check" / "child").glob("*.py"):
+        assert not _imports(path) & SUITE_PACKAGES, (path.name, _imports(path) & SUITE_PACKAGES)
