@@ -76,3 +76,17 @@ def test_xla_float64_groups_of_one_channel_documented_difference(backend):
         assert np.isfinite(np.array(fast["Y"][0], dtype=float)).all()  # group 0 holds no infinity
         mixes = backend.name in ("tensorflow", "jax") and dtype == "float64"
         assert np.isnan(np.array(builtin["Y"][0], dtype=float)).any() == mixes, (dtype, builtin["Y"])
+
+
+def test_mxnet_numpy_mode_sum_of_an_infinity_is_nan_documented_difference(backend):
+    """spec/differences.py: after npx.set_np(), mxnet.numpy sums [1, -inf, 2] to NaN (the
+    book's MXNet chapters run the lesson's corr2d in that mode); check calls it known."""
+    if backend.name != "mxnet":
+        pytest.skip("a difference of MXNet's numpy mode")
+    from mxnet import np as mx_np, npx
+
+    npx.set_np()
+    try:
+        assert np.isnan(float(mx_np.array([1.0, -np.inf, 2.0]).sum()))
+    finally:
+        npx.reset_np()

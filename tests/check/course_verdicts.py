@@ -73,7 +73,7 @@ def _hostile(records):
 
 def _seed004(records):
     rec = records[str(SEEDS / "004_pytorch_numpy.ipynb")]
-    passes_all(rec, "conv2d", applicable=25)
+    passes_all(rec, "conv2d", applicable=27)
     padding = statuses(rec, "conv2d_padding")
     positive = ["corr2d-padding-expect-1x1-kernel", "corr2d-same-padding-3x3", "corr2d-same-padding-5x5",
                 "corr2d-kernel-as-large-as-padded-input"]
@@ -133,10 +133,11 @@ def _chapter_tensorflow(rec):
 
 def _chapter_mxnet(rec):
     passes_all(rec, "Conv2D")
-    nan = [v for v in subject(rec, "corr2d")["failures"]]
-    # the book's MXNet tab runs in numpy mode (npx.set_np()), whose sum of [1, -inf, 2] is NaN
-    assert {v["case"] for v in nan} == {"special-inf-minus-inf", "special-inf-minus-inf-float64"}
-    assert all(v["kind"] == "NaN where the reference has a number" for v in nan)
+    # the book's MXNet tab runs in numpy mode (npx.set_np()), whose sum of [1, -inf, 2] is NaN:
+    # a documented framework difference (spec/differences.py), known, never the learner's failure
+    assert rec["status"] == "PASS" and not subject(rec, "corr2d")["failures"]
+    known = {case for case, status in statuses(rec, "corr2d").items() if status == "known"}
+    assert known == {"special-inf-minus-inf", "special-inf-minus-inf-float64"}, known
 
 
 def _chapter_jax(rec):
@@ -148,7 +149,7 @@ def _chapter_jax(rec):
 def _seeds_mxnet(records):
     for name in ("000_mxnet_blog.ipynb", "002_mxnet_notebook.ipynb"):
         rec = records[str(SEEDS / name)]
-        passes_all(rec, "corr2d", applicable=25)
+        passes_all(rec, "corr2d", applicable=27)
         passes_all(rec, "Conv2D")
         script_loop(rec)
     problem(records[str(SEEDS / "000_mxnet_blog.ipynb")], "In [8]", "reshape")
@@ -156,7 +157,7 @@ def _seeds_mxnet(records):
 
 def _seed003(records):
     rec = records[str(SEEDS / "003_tensorflow.ipynb")]
-    passes_all(rec, "corr2d", applicable=25)
+    passes_all(rec, "corr2d", applicable=27)
     problem(rec, "cell 2", "NameError")
     script_loop(rec)
 

@@ -1,38 +1,50 @@
 """Judging what the child sent back, in the parent, with the suite's own pieces: the float64
-reference (`spec.reference` through the harness's runner), the derived tolerance
-(`spec.tolerance`) and the harness's element judge (`conformance.harness.judge.worst`).
+reference (`spec.reference` through the harness's runner, computed when the cases are
+planned), the derived tolerance (`spec.tolerance`), the harness's element judge
+(`conformance.harness.judge.worst`) and the documented framework differences
+(`spec.differences`, as `compare` applies them).
 
 A result is accepted in any form that holds the numbers (a list or a NumPy array where a
-tensor was expected passes, with a note). A float64 case whose result came back float32
-(the lesson's `zeros(...)` is float32 whatever it is given) is judged at float32's
-tolerance, with a note. A wrong shape, a NaN where the reference has a number, or any
-element beyond the tolerance fails, and the worst element is named.
+tensor was expected passes, with a note); a result that holds no numbers (strings, booleans,
+objects) is "of the wrong type". A wrong shape, a NaN where the reference has a number, or
+any element beyond the tolerance fails, and the worst element is named, unless a documented
+difference of the framework accounts for every problem of the result: then the verdict is
+"known" (as `compare` shows it), never a pass and never a failure.
+
+float32: one rule for every role. float64 is part of the lesson's contract, and a port that
+computes in float32 is judged at float32 wherever it takes float64 inputs: a float64 case
+whose result comes back float32 (the lesson's `zeros(...)` is float32 whatever it is given)
+is judged at float32's tolerance, and a layer whose parameters are float32 runs the case in
+float32 (the child), each with a note. A port that refuses float64 inputs fails those cases:
+where the error names a dtype and the same function passes float32 cases, the hint says it
+computes in float32 only, and how to take float64.
+
+Nothing about one call stops the others: a call that cannot be judged (a fault of check's own)
+is a failure that says so, and a hint that cannot be computed is no hint.
 """
 
-import functools
-import json
+import pathlib
+import re
 import warnings
 
 import numpy as np
 
+import backends
 from conformance.check.judging import hints
-from conformance.check.judging.plan import describe_inputs, parsed
+from conformance.check.judging.plan import describe_inputs, expected, parsed
 from conformance.harness.judge import worst
-from conformance.harness.runner import run_case
-from spec import cases, reference, tolerance
+from spec import cases, differences, tolerance
 
 FORM_NOTES = {"list": "returned a Python list where a tensor was expected (accepted)",
               "ndarray": "returned a NumPy array where a tensor was expected (accepted)",
               "scalar": "returned a number where a tensor was expected (accepted)"}
 LOWER = {"float32", "float16", "bfloat16"}
 EVENTS = {"hang": "hung", "crash": "crashed", "memory": "ran out of memory"}
-
-
-@functools.lru_cache(maxsize=None)
-def _expected(raw_json):
-    raw = json.loads(raw_json)
-    return run_case(reference, raw)
-
+# A learner's code has no column of the suite's own: a documented difference that concerns
+# the lessons' code in a framework names the column "BACKEND:learner" (compare names the
+# results file `check --out` writes "TARGET@BACKEND", asked as well where the target is known).
+LEARNER_COLUMN = "{backend}:learner"
+DTYPE_WORDS = re.compile(r"float|double|dtype", re.IGNORECASE)
 
 _TOLERANCES = {}
 
@@ -66,8 +78,33 @@ def _layer_problem(extra, case):
     return None
 
 
-def judge(call, result):
-    """One call's verdict: {"subject", "case", "status", "detail", "hint", "notes", "inputs"}."""
+def _wrong_type(field, description):
+    return (f"{field} is of the wrong type: a {description.get('type', 'value')} that holds no numbers "
+            f"({description['unreadable']}); return numbers (a tensor, an array or a list of floats)")
+
+
+def _field_tolerance(raw, case, field, description, notes):
+    """The field's tolerance: float32's for a float64 case whose result came back float32."""
+    if case.dtype == "float64" and description.get("dtype") in LOWER:
+        notes.append(f"float64 inputs, {description['dtype']} result: judged at float32's tolerance")
+        return tolerance.versus_reference(cases.parse({**raw, "dtype": "float32"}))[field]
+    return _tolerance(case)[field]
+
+
+def _documented(columns, case, got, want, tols):
+    """The documented difference that accounts for every problem of the result, as `compare`
+    asks (`spec.differences`), or None."""
+    for column in columns:
+        for known in differences.matching(column, case):
+            excused = known.excused(got, want)
+            if all(worst(excused[f], want[f], tols[f], f)[1] is None for f in got):
+                return known
+    return None
+
+
+def judge(call, result, columns=()):
+    """One call's verdict: {"subject", "case", "status", "detail", "hint", "notes", "inputs"};
+    `columns`: the names a documented difference would give this target's results."""
     raw = call["case"]
     case = parsed(raw)
     verdict = {"subject": call["subject"], "role": call["role"], "case": raw["id"], "inputs": describe_inputs(case),
@@ -90,8 +127,9 @@ def judge(call, result):
             "a weight or bias of the wrong shape"
         return {**verdict, "status": "fail", "kind": kind, "detail": problem,
                 "hint": hints.for_layer(extra, case.inputs["X"].shape)}
-    expected, tol = _expected(json.dumps(raw, sort_keys=True)), _tolerance(case)
+    want = expected(raw)
     outputs = result.get("outputs", {})
+    got, tols = {}, {}
     for field in case.outputs:
         description = outputs.get(field)
         if description is None:
@@ -102,18 +140,19 @@ def judge(call, result):
         if description.get("form") == "none":
             return {**verdict, "status": "fail", "kind": "returned None", "detail": f"returned None for {field}"}
         if "unreadable" in description:
-            return {**verdict, "status": "fail", "kind": "returned something that is not numbers",
-                    "detail": f"{field} is not numbers: {description['unreadable']}"}
+            return {**verdict, "status": "fail", "kind": "of the wrong type", "detail": _wrong_type(field, description)}
         if description["form"] in FORM_NOTES and field != "losses":  # losses come as a list of numbers
             verdict["notes"].append(FORM_NOTES[description["form"]])
-        field_tol = tol[field]
-        if case.dtype == "float64" and description.get("dtype") in LOWER:
-            field_tol = tolerance.versus_reference(cases.parse({**raw, "dtype": "float32"}))[field]
-            verdict["notes"].append(f"float64 inputs, {description['dtype']} result: judged at float32's tolerance")
-        got = np.asarray(description["values"], np.float64).reshape(description["shape"])
-        _, mismatch = worst(got, expected[field], field_tol, field)
+        tols[field] = _field_tolerance(raw, case, field, description, verdict["notes"])
+        got[field] = np.asarray(description["values"], np.float64).reshape(description["shape"])
+    for field in got:
+        _, mismatch = worst(got[field], want[field], tols[field], field)
         if mismatch:
-            hint = hints.for_values(case, call["role"], got, expected[field]) if field == "Y" else None
+            known = _documented(columns, case, got, want, tols)
+            if known:
+                return {**verdict, "status": "known", "kind": f"a documented difference ({known.name})",
+                        "detail": f"{mismatch}: the documented difference {known.name}: {known.why}"}
+            hint = hints.for_values(case, call["role"], got[field], want[field]) if field == "Y" else None
             kind = "of the wrong shape" if mismatch.shape else "NaN where the reference has a number" if \
                 mismatch.got != mismatch.got and mismatch.want == mismatch.want else f"with wrong {field} values"
             return {**verdict, "status": "fail", "kind": kind, "detail": str(mismatch), "hint": hint}
@@ -124,10 +163,50 @@ def judge(call, result):
     return verdict
 
 
-def judge_run(run):
-    """Every call's verdict, in plan order (NaN and overflow in results are part of judging)."""
+def _judged(call, result, columns):
+    """`judge`, where a fault of check's own fails this call alone, and says so."""
+    try:
+        return judge(call, result, columns)
+    except Exception as exc:
+        return {"subject": call["subject"], "role": call["role"], "case": call["case"]["id"], "inputs": "",
+                "status": "error", "kind": "could not be judged", "hint": None, "notes": [],
+                "detail": f"check could not judge this result (a fault of check's own, please report it): "
+                          f"{type(exc).__name__}: {exc}"}
+
+
+def _float32_only(calls, verdicts):
+    """The float32-only hint on each float64 case that raised a dtype error, of a function
+    that passes float32 cases."""
+    dtypes = [call["case"].get("dtype", "float32") for call in calls]
+    passing = {v["subject"] for v, dtype in zip(verdicts, dtypes) if dtype == "float32" and v["status"] == "pass"}
+    for verdict, dtype in zip(verdicts, dtypes):
+        if (dtype == "float64" and verdict["status"] == "error" and verdict["subject"] in passing
+                and not verdict.get("hint") and DTYPE_WORDS.search(verdict["detail"])):
+            verdict["hint"] = hints.FLOAT32_ONLY
+    return verdicts
+
+
+def _backend_of(run):
+    """The backend the child ran, from the framework it reports ("mxnet 1.9.1"), or None."""
+    framework = str(((run.loaded or {}).get("versions") or {}).get("framework", ""))
+    name = framework.split(" ")[0] if framework else ""
+    return name if name in backends.names() else None
+
+
+def columns_of(backend, target=None):
+    """The column names a documented difference may give a target's results."""
+    if not backend:
+        return ()
+    named = [f"{pathlib.Path(target.split(':')[0]).name}@{backend}"] if target else []
+    return tuple([LEARNER_COLUMN.format(backend=backend)] + named)
+
+
+def judge_run(run, backend=None, target=None):
+    """Every call's verdict, in plan order (NaN and overflow in results are part of judging).
+    `backend` and `target` name the documented differences' columns (the backend defaults to
+    the framework the child reported)."""
+    columns = columns_of(backend or _backend_of(run), target)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        return [judge(call, run.results.get(call["i"])) for call in run.calls]
-
-
+        verdicts = [_judged(call, run.results.get(call["i"]), columns) for call in run.calls]
+    return _float32_only(run.calls, verdicts)

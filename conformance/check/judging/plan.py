@@ -221,8 +221,10 @@ def passed_geometry(case, params):
     """The geometry arguments a call passes: every one the signature has, in the lesson's
     form, except a default padding mode to a parameter with a default of its own."""
     given = {p["name"]: p for p in params}
-    return {name: lesson_form(name, getattr(case.geometry, name)) for name in GEOMETRY if name in given
-            and not (name == "padding_mode" and case.geometry.padding_mode == DEFAULTS[name] and given[name]["default"])}
+    left_to_default = "padding_mode" in given and given["padding_mode"]["default"] and \
+        case.geometry.padding_mode == DEFAULTS["padding_mode"]
+    return {name: lesson_form(name, getattr(case.geometry, name)) for name in GEOMETRY
+            if name in given and not (name == "padding_mode" and left_to_default)}
 
 
 def child_inputs(case):

@@ -162,7 +162,12 @@ class Bubblewrap:
         copies = [(path, f"{WORK}/{name}") for path, name in staged.files]
         copies += [(staged.config, "/config.ini")] if staged.config else []
         for path, destination in copies:
-            fd = os.open(path, os.O_RDONLY)
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except OSError:
+                if path == staged.target:
+                    raise
+                continue  # a file beside the target that went away
             fds.append(fd)
             args += ["--perms", "0644", "--file", str(fd), destination]
         for source, destination in staged.shared:
@@ -175,8 +180,10 @@ class Bubblewrap:
     def probe(self):
         """Raise SandboxUnavailable, in one line, where bubblewrap cannot make a sandbox here."""
         fds = []
-        with tempfile.NamedTemporaryFile(suffix=".py") as empty:
-            launch = self.command(Staged(empty.name), fds)
+        with tempfile.TemporaryDirectory(prefix="check-probe-") as folder:
+            empty = pathlib.Path(folder, "probe.py")
+            empty.write_text("")
+            launch = self.command(Staged(empty), fds)
             try:
                 done = subprocess.run([*launch.command, "-c", "pass"], capture_output=True, text=True, pass_fds=fds,
                                       timeout=60)
