@@ -177,3 +177,33 @@ def test_cases_takes_one_file_and_never_swallows_targets(tmp_path):
     status, out, err, records = check("--cases", ROOT / "spec" / "cases" / "corr2d.json", CHEATS / "honest.py",
                                       "--backend", "numpy", summary=tmp_path)
     assert status == 0 and len(records) == 1, (out, err)
+
+
+DROPPED_BIAS = (COURSE / "planted" / "dropped_bias.py")
+
+
+def test_a_function_no_case_applies_to_is_not_checked_never_a_pass(tmp_path):
+    """--cases corr2d.json leaves the planted Conv2D (its bias dropped) without a case."""
+    status, out, err, records = check(DROPPED_BIAS, "--backend", "numpy", "--cases",
+                                      ROOT / "spec" / "cases" / "corr2d.json", summary=tmp_path)
+    rec = records[str(DROPPED_BIAS)]
+    assert rec["not_checked"] == ["Conv2D"] and "Conv2D not checked" in out, out
+    assert subject(rec, "corr2d")["passed"] == subject(rec, "corr2d")["applicable"] > 0
+
+
+def test_a_required_name_that_is_missing_fails_and_the_rest_is_still_judged(tmp_path):
+    target = tmp_path / "only_corr2d.py"
+    shutil.copy(CHEATS / "honest.py", target)
+    status, out, err, records = check(target, "--backend", "numpy", "--require", "corr2d,Conv2D,learn",
+                                      summary=tmp_path / "s")
+    rec = records[str(target)]
+    assert status == 1 and rec["status"] == "FAIL"
+    assert any("no Conv2D, learn in the target (--require)" in p for p in rec["problems"]), rec["problems"]
+    assert subject(rec, "corr2d")["passed"] == subject(rec, "corr2d")["applicable"] > 0
+
+
+def test_nothing_checked_is_a_failure(tmp_path):
+    status, out, err, records = check(CHEATS / "honest.py", "--backend", "numpy", "--cases",
+                                      ROOT / "spec" / "cases" / "layer.json", summary=tmp_path)
+    rec = next(iter(records.values()))
+    assert status == 1 and rec["nothing_checked"] and "nothing checked" in out, out
