@@ -68,7 +68,15 @@ FIELDS = {  # field -> (type, required)
     "idioms": (dict, False),  # porting idiom -> {"snippets": [...], "note": "..."}
     "thresholds": (list, False),  # where its code changes form (Threshold)
     "compile_cache": (str, False),  # the folder under ~/.cache/convsuite its compiled programs persist in
+    "check": (dict, False),  # what `check` needs to know of the framework (CHECK_FIELDS)
 }
+# What `check` knows of a framework, declared by its backend, so that check/ names none:
+# - "book_tab": the tab of Dive into Deep Learning's chapters that holds its code (default: the name);
+# - "training_calls": the calls a training step makes in its idiom (loss.backward(), tape.gradient,
+#   autograd.record, jax.grad): a top-level loop that makes one is a learning script;
+# - "after_install": {distribution: script}: a script (run with the overlay's Python) that makes the
+#   distribution work in this backend's environment after `check --install` adds it.
+CHECK_FIELDS = {"book_tab": str, "training_calls": list, "after_install": dict}
 THRESHOLD_FIELDS = {"name": str, "measure": str, "limit": (int, str), "ops": list, "when": dict, "code": str}
 THRESHOLD_REQUIRED = {"name", "measure", "limit", "ops"}
 THRESHOLD_OPS = ("corr2d", "conv2d", "layer", "grad", "learn")
@@ -127,6 +135,7 @@ class Declaration:
     idioms: dict
     thresholds: tuple = ()
     compile_cache: str = None  # None: nothing compiled persists between runs
+    check: dict = None  # CHECK_FIELDS, completed with their defaults
 
     @property
     def main(self):
@@ -263,7 +272,18 @@ def declaration(name, module):
         capabilities=frozenset(raw.get("capabilities", [])), idioms=dict(raw.get("idioms", {})),
         thresholds=tuple(_threshold(item) for item in raw.get("thresholds", [])),
         compile_cache=raw.get("compile_cache"),
+        check=_check_facts(raw.get("check", {}), name, path),
     )
+
+
+def _check_facts(raw, name, path):
+    unknown = sorted(set(raw) - set(CHECK_FIELDS))
+    if unknown:
+        raise ContractError(f"{path}: DECLARATION's check has unknown fields {unknown}; fields: {sorted(CHECK_FIELDS)}")
+    for field, kind in CHECK_FIELDS.items():
+        if field in raw and not isinstance(raw[field], kind):
+            raise ContractError(f"{path}: DECLARATION's check.{field} must be a {kind.__name__}")
+    return {"book_tab": name, "training_calls": [], "after_install": {}, **raw}
 
 
 def check(decl):

@@ -55,6 +55,7 @@ name = "jax"
 
 DECLARATION = {
     "framework": "JAX / Flax",
+    "check": {"book_tab": "jax", "training_calls": ["grad", "value_and_grad"]},
     "requirements": "requirements/jax.txt",
     "python": "3.11",
     "flushes_subnormals": True,

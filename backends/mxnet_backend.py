@@ -37,6 +37,7 @@ name = "mxnet"
 
 DECLARATION = {
     "framework": "MXNet Gluon",
+    "check": {"book_tab": "mxnet", "training_calls": ["record", "backward"]},
     "requirements": "requirements/mxnet.txt",
     "python": "3.11",
     "variants": [{

@@ -17,6 +17,7 @@ name = "numpy"
 
 DECLARATION = {
     "framework": "NumPy",
+    "check": {"book_tab": "numpy", "training_calls": []},  # the book has no NumPy tab: course/'s chapter has one
     "requirements": "requirements/numpy.txt",
     "python": "3.11",
     # corr2d_compiled and learn_compiled: Numba kernels (backends/numba_kernels.py)

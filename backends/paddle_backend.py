@@ -39,6 +39,7 @@ name = "paddle"
 
 DECLARATION = {
     "framework": "PaddlePaddle",
+    "check": {"book_tab": "paddle", "training_calls": ["backward"]},
     "requirements": "requirements/paddle.txt",
     "python": "3.11",
     # Subnormal inputs and results are kept (measured: conv2d, with FLAGS_use_onednn too,

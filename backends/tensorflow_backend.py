@@ -39,6 +39,7 @@ name = "tensorflow"
 
 DECLARATION = {
     "framework": "TensorFlow 2 / Keras 3",
+    "check": {"book_tab": "tensorflow", "training_calls": ["GradientTape", "gradient"]},
     "requirements": "requirements/tensorflow.txt",
     "python": "3.11",
     "flushes_subnormals": True,

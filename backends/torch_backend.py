@@ -30,6 +30,9 @@ name = "torch"
 
 DECLARATION = {
     "framework": "PyTorch",
+    "check": {"book_tab": "pytorch", "training_calls": ["backward"],
+              # PyPI's torchvision is a CUDA build: d2l's torch module imports it (PORTING.md)
+              "after_install": {"torchvision": "backends/tensors/torchvision_cpu.sh"}},
     "requirements": "requirements/torch.txt",
     "python": "3.11",
     "flushes_subnormals": False,

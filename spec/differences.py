@@ -25,7 +25,7 @@ class Difference:
     why: str
 
     def applies(self, column, case):
-        return column in self.columns and case.op in self.ops and self.when(case)
+        return column_kind(column) in self.columns and case.op in self.ops and self.when(case)
 
     def excused(self, result, expected):
         """The result with the elements this difference allows put back to the expected values."""
@@ -127,6 +127,12 @@ DIFFERENCES = [
         ),
     ),
 ]
+
+
+def column_kind(column):
+    """The column a difference names: a learner's results (`check --out` names them
+    "TARGET@BACKEND") are their backend's "BACKEND:learner"."""
+    return f"{column.rsplit('@', 1)[1]}:learner" if "@" in column else column
 
 
 def matching(column, case):

@@ -66,6 +66,14 @@ def test_a_misspelt_declaration_field_is_an_error_naming_the_module(tmp_path, mo
         backends.declaration("misspelt")
 
 
+def test_a_misspelt_check_fact_is_an_error_naming_the_module(tmp_path, monkeypatch):
+    module = throwaway_backend(tmp_path, monkeypatch, "misspeltcheck")
+    module.write_text(module.read_text().replace('"book_tab"', '"book_tabs"', 1))
+    with pytest.raises(contract.ContractError, match=r"misspeltcheck_backend.py: DECLARATION's check has unknown "
+                                                     r"fields \['book_tabs'\]"):
+        backends.declaration("misspeltcheck")
+
+
 def test_a_new_backend_is_a_module_a_requirements_file_and_one_registry_line(tmp_path, monkeypatch):
     """The dry run: register a throwaway backend and everything that reads the registry has
     it: it loads and runs every built-in case, the fuzzer and the bench a worker environment,

@@ -1,5 +1,7 @@
 """JAX / Flax, for check's child (see `backends.tensors`)."""
 
+import dataclasses
+
 import flax
 import jax
 import numpy as np
@@ -17,3 +19,10 @@ def asarray(array):
 
 def to_numpy(tensor):
     return np.asarray(tensor)
+
+
+def bring_to_life(layer, X):
+    """A flax module holds no parameters: its variables, which `apply` takes."""
+    if dataclasses.is_dataclass(layer) and hasattr(layer, "init") and hasattr(layer, "apply"):
+        return layer.init(np.zeros(2, dtype=np.uint32), X)  # a raw PRNG key: two uint32 words
+    return None

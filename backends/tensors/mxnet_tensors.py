@@ -25,3 +25,20 @@ def to_numpy(tensor):
 def foreign_input(tensor):
     """After npx.set_np() (the book's MXNet chapters) arrays are mxnet.numpy's."""
     return tensor.as_np_ndarray() if mx.util.is_np_array() else tensor
+
+
+def set_parameter(holder, tensor):
+    if not hasattr(holder, "set_data"):  # a Gluon Parameter; a plain NDArray is set in place
+        return False
+    holder.set_data(tensor)
+    return True
+
+
+def parameters_of(layer):
+    return list(layer.collect_params().values()) if hasattr(layer, "collect_params") else None
+
+
+def bring_to_life(layer, X):
+    if hasattr(layer, "collect_params"):  # a Block's parameters exist once initialized
+        layer.initialize()
+    return None

@@ -21,5 +21,16 @@ def to_numpy(tensor):
     return tensor.detach().numpy()
 
 
+def set_parameter(holder, tensor):
+    if not hasattr(holder, "set_value"):
+        return False
+    holder.set_value(tensor)
+    return True
+
+
+def parameters_of(layer):
+    return list(layer.parameters()) if isinstance(layer, paddle.nn.Layer) else None
+
+
 def seed(value):
     paddle.seed(value)

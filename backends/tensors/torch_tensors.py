@@ -18,5 +18,16 @@ def to_numpy(tensor):
     return tensor.detach().cpu().numpy()
 
 
+def set_parameter(holder, tensor):
+    if not isinstance(holder, torch.Tensor):
+        return False
+    holder.data.copy_(tensor)  # in place, outside autograd: a Parameter stays the same Parameter
+    return True
+
+
+def parameters_of(layer):
+    return list(layer.parameters()) if isinstance(layer, torch.nn.Module) else None
+
+
 def seed(value):
     torch.manual_seed(value)

@@ -93,8 +93,8 @@ def add_command(commands):
 def _tabs(args, name):
     if args.tab:
         return [args.tab]
-    framework = backends.declaration(name).framework.split()[0].lower()
-    return [framework] + ([name] if name != framework else [])
+    tab = backends.declaration(name).check["book_tab"]
+    return [tab] + ([name] if name != tab else [])
 
 
 def _exit_status(records):
@@ -112,7 +112,8 @@ def _merge(args):
 
 
 def _check(args, chosen, raw_cases):
-    python, notes = overlay.ensure(sys.executable, args.install, say=print)
+    fixes = backends.declaration(args.backend).check["after_install"]
+    python, notes = overlay.ensure(sys.executable, args.install, fixes, say=print)
     for note in notes:
         print(f"check: note: {note}", file=sys.stderr)
     limits = Limits(args.timeout, args.cell_timeout, args.target_timeout, args.memory << 20, args.processes)
@@ -127,7 +128,8 @@ def _check(args, chosen, raw_cases):
     required = [name for name in args.require.split(",") if name]
 
     def one(target):
-        job = {"function": target.function, "mapping": mapping, "tabs": _tabs(args, args.backend)}
+        job = {"function": target.function, "mapping": mapping, "tabs": _tabs(args, args.backend),
+               "training_calls": backends.declaration(args.backend).check["training_calls"]}
         staged = launch.Staged(target.path, [p for p in paths if p != target.path], args.share)
         run = supervise(job, launcher, staged, lambda loaded: plan.plan(loaded["subjects"], raw_cases), limits)
         rec = summary.record(target.label, args.backend, run, launcher.sandboxed, required)

@@ -99,15 +99,23 @@ def _seed004_without_assert(records):
 
 
 def _seed001(records):
-    """Its d2l import fails here (the cell is reported, with the --install that adds it; with
-    d2l installed, d2l's torchvision import fails against this CPU build of torch), and the
-    lesson's corr2d and Conv2D, in the cells after it, pass."""
+    """Its d2l import fails here (the cell is reported, with the --install that adds it), and
+    the lesson's corr2d and Conv2D, in the cells after it, pass."""
     rec = records[str(SEEDS / "001_pytorch_d2l.ipynb")]
     problem(rec, "cell 2", "missing import 'd2l'", "--install d2l")
     passes_all(rec, "corr2d")
     passes_all(rec, "Conv2D")
     script_loop(rec)
     assert rec["status"] == "FAIL"
+
+
+def _seed001_with_d2l(records):
+    """With the book's d2l and torchvision added (torchvision made to load against the CPU
+    torch by the backend's after-install script), d2l-zh's PyTorch tab passes whole."""
+    rec = records[str(SEEDS / "001_pytorch_d2l.ipynb")]
+    assert rec["status"] == "PASS" and not rec["problems"], rec["problems"]
+    passes_all(rec, "corr2d")
+    passes_all(rec, "Conv2D")
 
 
 def _chapter(expect):
@@ -193,6 +201,8 @@ ENTRIES = {
     "torch": [
         ("seed-004", [SEEDS / "004_pytorch_numpy.ipynb"], ["--share", COURSE / "d2l_func"], _seed004),
         ("seed-001", [SEEDS / "001_pytorch_d2l.ipynb"], [], _seed001),
+        ("seed-001-with-d2l", [SEEDS / "001_pytorch_d2l.ipynb"], ["--install", "d2l==1.0.3", "--install", "torchvision"],
+         _seed001_with_d2l),
         ("chapter", [CHAPTER], [], _chapter(_chapter_torch)),
         ("planted-not-a-parameter", [PLANTED / "torch_weight_not_a_parameter.py"], [], _not_a_parameter),
     ],

@@ -100,7 +100,7 @@ def run(call, namespace, backend, to_tensor):
         if case.op in ("corr2d", "conv2d"):
             outputs = {"Y": subject(to_tensor(case.inputs["X"]), to_tensor(case.inputs["K"]), **geometry)}
         elif case.op == "layer":
-            outputs, extra = run_layer(subject, case, geometry, to_tensor)
+            outputs, extra = run_layer(subject, case, geometry, to_tensor, backend)
         else:
             names = call["arguments"]
             values = {"X": to_tensor(case.inputs["X"]), "Y": to_tensor(case.inputs["Y"]),

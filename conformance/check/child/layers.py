@@ -1,18 +1,18 @@
 """The target's `Conv2D` class, put through a layer case in the child: construct it with the
 case's kernel size, set its weight and bias the framework's way, run its forward pass.
 
-Nothing here names a framework: each framework's way is recognised by what its objects
-offer. A layer whose parameters come to life when they are first used is brought to life
-first (`initialize()` for a block, a first call for a layer built from its input, `init`
-for a functional module, whose parameters then travel with `apply`). A parameter is set with
-`set_data` (a block's parameter), `assign` (a variable), `set_value`, or in place through its
-`.data` (a tensor parameter); a plain array in place. Whether the weight is a registered
-parameter at all is read from the layer's own list (`collect_params`, `trainable_weights`,
-`parameters()`): a plain tensor in an attribute computes the same forward pass but is never
-trained, and that is reported.
+Nothing here names a framework: the framework's ways come from its adapter
+(`backends/tensors/NAME_tensors.py`, the backend's declared knowledge), each optional:
+- `bring_to_life(layer, X)`: parameters that come to life when first used (a block's
+  `initialize()`, a layer built from its first input); a functional module returns its
+  variables, whose parameters then travel with `apply`;
+- `set_parameter(holder, tensor)`: set one parameter the framework's way (True where it did);
+- `parameters_of(layer)`: the layer's own list of registered parameters (None: it keeps none).
+What is left here holds in any framework: a weight still None is made by a first call, and a
+plain array or an indexable tensor is set in place. A plain tensor in an attribute computes
+the same forward pass but is never trained, and that is reported.
 """
 
-import dataclasses
 import inspect
 
 import numpy as np
@@ -31,10 +31,6 @@ def _shape(value):
 def _dtype_name(value):
     text = str(getattr(value, "dtype", ""))
     return next((name for name in ("float64", "float32", "float16") if name in text), None)
-
-
-def _functional(layer):
-    return dataclasses.is_dataclass(layer) and hasattr(layer, "init") and hasattr(layer, "apply")
 
 
 def construct(cls, kernel_size, geometry):
@@ -62,32 +58,19 @@ def _named(holder, names):
     return None, None
 
 
-def _registered(layer, value):
+def _registered(layer, value, framework):
     """Whether `value` is one of the layer's own parameters; None where it keeps no list."""
-    if hasattr(layer, "collect_params"):
-        found = list(layer.collect_params().values())
-    elif hasattr(layer, "trainable_weights"):
-        found = list(layer.trainable_weights)
-    elif callable(getattr(layer, "parameters", None)):
-        found = list(layer.parameters())
-    else:
-        return None
-    return any(p is value for p in found)
+    found = framework.parameters_of(layer) if hasattr(framework, "parameters_of") else None
+    return None if found is None else any(p is value for p in found)
 
 
-def _set(holder, value, to_tensor):
-    """Set one parameter the framework's way; False where nothing fits."""
+def _set(holder, value, to_tensor, framework):
+    """Set one parameter the framework's way, else in place; False where nothing fits."""
     dtype = _dtype_name(holder)
     tensor = to_tensor(value.astype(dtype) if dtype else value)
-    if hasattr(holder, "set_data"):
-        holder.set_data(tensor)
-    elif hasattr(holder, "assign"):
-        holder.assign(tensor)
-    elif hasattr(holder, "set_value"):
-        holder.set_value(tensor)
-    elif hasattr(holder, "copy_") and hasattr(holder, "data"):
-        holder.data.copy_(tensor)
-    elif isinstance(holder, np.ndarray):
+    if hasattr(framework, "set_parameter") and framework.set_parameter(holder, tensor):
+        return True
+    if isinstance(holder, np.ndarray):
         holder[...] = value
     elif hasattr(holder, "__setitem__"):
         holder[:] = tensor
@@ -96,15 +79,12 @@ def _set(holder, value, to_tensor):
     return True
 
 
-def _bring_to_life(layer, X):
-    """Parameters of a layer that creates them late; the functional module's variables."""
-    if _functional(layer):
-        return layer.init(np.zeros(2, dtype=np.uint32), X)  # a raw PRNG key: two uint32 words
-    if hasattr(layer, "initialize") and hasattr(layer, "collect_params"):
-        layer.initialize()
-    if getattr(layer, "built", True) is False or getattr(layer, "weight", 0) is None:
-        layer(X)  # built from its first input (or creating its weight in forward)
-    return None
+def _bring_to_life(layer, X, framework):
+    """Parameters of a layer that creates them late; a functional module's variables."""
+    variables = framework.bring_to_life(layer, X) if hasattr(framework, "bring_to_life") else None
+    if variables is None and getattr(layer, "weight", 0) is None:
+        layer(X)  # a weight made in the first forward pass
+    return variables
 
 
 def _params_of(variables):
@@ -112,7 +92,7 @@ def _params_of(variables):
     return params if isinstance(params, dict) else dict(params)
 
 
-def run(cls, case, geometry, to_tensor):
+def run(cls, case, geometry, to_tensor, framework):
     """({"Y": output or None}, info): info says how the layer was made, its weight's and bias's
     shapes, whether they are registered parameters, and what stopped the forward pass."""
     weight, bias = case.inputs["weight"], case.inputs["bias"]
@@ -120,7 +100,7 @@ def run(cls, case, geometry, to_tensor):
     layer, note = construct(cls, kernel_size, geometry)
     info = {"kernel_size": list(kernel_size), "notes": [note] if note else []}
     X = to_tensor(case.inputs["X"])
-    variables = _bring_to_life(layer, X)
+    variables = _bring_to_life(layer, X, framework)
     holder = _params_of(variables) if variables is not None else layer
     w_name, w = _named(holder, WEIGHT_NAMES)
     b_name, b = _named(holder, BIAS_NAMES)
@@ -133,8 +113,9 @@ def run(cls, case, geometry, to_tensor):
     if _shape(w) is None:  # a description of a parameter, a number: nothing to compute with
         info.update(problem="not-a-parameter", registered=False)
         return {"Y": None}, info
-    info["registered"] = True if variables is not None else _registered(layer, w)
-    info["bias_registered"] = None if b is None else (True if variables is not None else _registered(layer, b))
+    info["registered"] = True if variables is not None else _registered(layer, w, framework)
+    info["bias_registered"] = None if b is None else (
+        True if variables is not None else _registered(layer, b, framework))
     if tuple(_shape(w)) != kernel_size:
         info["problem"] = "weight-shape"
         return {"Y": None}, info
@@ -147,7 +128,8 @@ def run(cls, case, geometry, to_tensor):
         if b is not None:
             params[b_name] = to_tensor(bias.reshape(_shape(b)).astype(_dtype_name(b) or bias.dtype))
         return {"Y": layer.apply({**variables, "params": params}, X)}, info
-    if not _set(w, weight, to_tensor) or (b is not None and not _set(b, bias.reshape(_shape(b)), to_tensor)):
+    if not _set(w, weight, to_tensor, framework) or (
+            b is not None and not _set(b, bias.reshape(_shape(b)), to_tensor, framework)):
         info["problem"] = "cannot-set"
         return {"Y": None}, info
     if b is None:

@@ -66,7 +66,8 @@ def _load(job, channel, framework):
     missing = [name for name in dict.fromkeys(wanted) if name and name not in shell.user_ns]
     python_of = lambda cell: execute.as_python(shell, cell, [])  # noqa: E731
     channel.send("loaded", subjects=subjects, notes=adapted + notes, missing=missing, versions=framework.versions(),
-                 loops=scripts.find([c for i, c in enumerate(cells) if i not in skip], python_of))
+                 loops=scripts.find([c for i, c in enumerate(cells) if i not in skip], python_of,
+                                    job.get("training_calls", ())))
     return shell, {cell.filename: cell for cell in cells}
 
 

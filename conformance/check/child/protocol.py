@@ -31,7 +31,7 @@ MESSAGES = {
     "done": (set(), set()),
 }
 # Parent -> child: the job (first line), then the calls.
-JOB_FIELDS = ("function", "mapping", "tabs", "skip_cells", "target")
+JOB_FIELDS = ("function", "mapping", "tabs", "training_calls", "skip_cells", "target")
 
 
 class Channel:

@@ -9,9 +9,8 @@ as "run, not checked", with where it is and how to make it checkable.
 
 import ast
 
-# What a training step calls, in any framework: backward(), tape.gradient(...), grad(...),
-# value_and_grad(...), autograd's record(); and an update written as `-=`.
-GRADIENT_CALLS = {"backward", "gradient", "grad", "value_and_grad", "record", "GradientTape"}
+# What a training step calls comes from the backend's declaration (its "check" facts:
+# loss.backward(), tape.gradient(...), autograd.record(), jax.grad(...)), sent with the job.
 
 
 def _called_names(node):
@@ -21,15 +20,15 @@ def _called_names(node):
             yield func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
 
 
-def _trains(loop):
-    updates = any(isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Sub) for n in ast.walk(loop))
-    return bool(GRADIENT_CALLS & set(_called_names(loop))) or (updates and "backward" in set(_called_names(loop)))
+def _trains(loop, training_calls):
+    return bool(set(training_calls) & set(_called_names(loop)))
 
 
-def find(cells, python_of):
+def find(cells, python_of, training_calls):
     """[{"where", "code"}] for every top-level loop that trains, in the cells that were run.
 
-    `python_of(cell)` gives the cell's code as Python (IPython's transformation of it)."""
+    `python_of(cell)` gives the cell's code as Python (IPython's transformation of it);
+    `training_calls` are the names a training step calls in the framework's idiom."""
     loops = []
     for cell in cells:
         try:
@@ -37,7 +36,7 @@ def find(cells, python_of):
         except SyntaxError:
             continue
         for node in tree.body:
-            if isinstance(node, (ast.For, ast.While)) and _trains(node):
+            if isinstance(node, (ast.For, ast.While)) and _trains(node, training_calls):
                 line = cell.source.splitlines()[node.lineno - 1].strip() if cell.source else ""
                 loops.append({"where": cell.where(node.lineno), "code": line})
     return loops

@@ -99,15 +99,30 @@ def _missing_tools(python, folder):
     return path
 
 
-def ensure(python, packages, say=print):
+def _fix(python, fixes, notes, log):
+    """Run the backend's after-install script of each distribution the overlay now has."""
+    for distribution, script in fixes.items():
+        if not _installed(python, distribution):
+            continue
+        done = _run(["bash", ROOT / script, python])
+        log.append(f"{script}: exit {done.returncode}: {(done.stdout + done.stderr).strip()[-400:]}")
+        if done.returncode:
+            raise OverlayError(f"{distribution} was installed, but {script} could not make it work here: {log[-1]}")
+        notes.append(f"{distribution}: made to work with this environment by {script}")
+
+
+def ensure(python, packages, fixes=None, say=print):
     """(the Python the children run, notes): `python` itself when it has the tools and
-    nothing is to be installed, else an overlay's."""
+    nothing is to be installed, else an overlay's; `fixes` ({distribution: script}, the
+    backend's after_install) run on what the overlay installed."""
+    fixes = fixes or {}
     tools = not has_tools(python)
     if not tools and not packages:
         return pathlib.Path(python), []
     facts = _facts(python)
     key = hashlib.sha256(json.dumps([str(pathlib.Path(python).resolve()), facts, sorted(packages),
-                                     TOOLS.read_text() if tools else ""]).encode()).hexdigest()[:16]
+                                     TOOLS.read_text() if tools else "",
+                                     {d: (ROOT / f).read_text() for d, f in sorted(fixes.items())}]).encode()).hexdigest()[:16]
     folder = CACHE / key
     ready = folder / "ready.json"
     overlay_python = folder / "bin" / "python"
@@ -130,5 +145,6 @@ def ensure(python, packages, say=print):
         raise OverlayError(f"cannot install check's tools ({TOOLS}): {log[-1]}")
     for package in packages:
         _install(overlay_python, package, constraints, notes, log)
+    _fix(overlay_python, fixes, notes, log)
     ready.write_text(json.dumps({"notes": notes, "log": log}, indent=1))
     return overlay_python, notes
