@@ -127,6 +127,8 @@ def test_each_attack_gets_its_own_verdict(cheated):
     assert any("the submission corrupted its channel" in p for p in forged["problems"]), forged["problems"]
     hoard = records["hoards_in_grandchild.py"]
     assert any(p.startswith("memory: resident memory") for p in hoard["problems"]), hoard["problems"]
+    bomb = records["forks_many.py"]
+    assert any(p.startswith("processes: ") and "(--processes)" in p for p in bomb["problems"]), bomb["problems"]
     assert "ImportError" in json.dumps(records["reference_import.py"]) or \
         "ModuleNotFoundError" in json.dumps(records["reference_import.py"]) or \
         subject(records["reference_import.py"], "corr2d")["passed"] == 0
@@ -207,3 +209,12 @@ def test_nothing_checked_is_a_failure(tmp_path):
                                       ROOT / "spec" / "cases" / "layer.json", summary=tmp_path)
     rec = next(iter(records.values()))
     assert status == 1 and rec["nothing_checked"] and "nothing checked" in out, out
+
+
+def test_the_wrong_environment_is_named_as_such(tmp_path):
+    """NumPy's environment has no JAX: check names the missing framework and where to run it."""
+    status, out, err, records = check(CHEATS / "honest.py", "--backend", "jax", summary=tmp_path)
+    rec = next(iter(records.values()))
+    assert status == 2 and rec["status"] == "ERROR", (out, err)
+    assert "is not importable in this environment" in rec["error"] and "--backend jax" in rec["error"], rec["error"]
+    assert "a bug in check" not in out
