@@ -43,7 +43,8 @@ absolute term tiny * (sum of |x| and |k| over the products, plus 3 per product).
 Special values. NaN and +-inf in inputs follow IEEE arithmetic in every backend, zero
 padding included: a window holding NaN gives NaN, inf*0 (a zero tap, or a zero of the
 padding times an infinite kernel tap) gives NaN, and inf + -inf gives NaN. `compare`
-requires NaN exactly where the reference has NaN and the same infinities. Inputs whose
+requires NaN exactly where the reference has NaN and the same infinities (an infinite error
+is never within a tolerance, even where the bound is infinite itself). Inputs whose
 exact results or partial sums leave the dtype's range (overflow) are outside the contract:
 where a sum overflows then depends on the order of summation.
 

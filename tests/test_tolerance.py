@@ -100,3 +100,16 @@ def test_backend_pairs_get_twice_the_single_bound():
     single = tolerance.bounds(case, "float32")["Y"]
     np.testing.assert_array_equal(tolerance.between_backends(case)["Y"], 2 * single)
     assert np.all(tolerance.versus_reference(case)["Y"] > single)
+
+
+@pytest.mark.parametrize("got, want", [([[np.nan, 5.0]], [[np.nan, -np.inf]]), ([[np.inf]], [[3.0]]),
+                                       ([[-np.inf]], [[np.inf]])])
+def test_an_infinite_error_is_never_within_a_tolerance_even_an_infinite_one(got, want):
+    """Where the case's values are infinite, so is their bound: a finite number where the
+    reference has an infinity (or the other infinity) would otherwise pass."""
+    from conformance.harness.judge import ratio, worst
+
+    _, mismatch = worst(np.array(got), np.array(want), np.inf, "Y")
+    assert mismatch is not None
+    assert ratio({"Y": got}, {"Y": want}, {"Y": np.inf}, ["Y"]) == np.inf
+    assert worst(np.array(want), np.array(want), np.inf, "Y")[1] is None  # the same infinity agrees

@@ -1,8 +1,10 @@
 """One result against one target, field by field: the worst element and its error.
 
-Every numeric field must have the target's shape, NaN where it has NaN (infinities equal
-where both are the same infinity) and stay within the tolerance, element by element. A
-target that raises must be met by the same exception type.
+Every numeric field must have the target's shape, NaN where it has NaN, the same infinity
+where it has an infinity (and none where it has a number: an infinite error is never within
+a tolerance, even one that is itself infinite because the case's values are), and stay
+within the tolerance, element by element. A target that raises must be met by the same
+exception type.
 """
 
 import numpy as np
@@ -26,7 +28,7 @@ def worst(got, want, tol, field=""):
         same_infinity = both & np.isinf(want) & (got == want)
     error = np.where(same_infinity, 0.0, error)
     limit = np.broadcast_to(tol, error.shape)
-    excess = np.where(error > limit, error, -1.0)
+    excess = np.where((error > limit) | np.isinf(error), error, -1.0)
     max_error = float(error.max()) if error.size else 0.0
     if excess.max(initial=-1.0) < 0:
         return max_error, None
@@ -78,5 +80,7 @@ def ratio(result, target, tol, fields):
             return np.inf
         error = np.where(np.isnan(want) | (got == want), 0.0, np.abs(got - want))
         limit = np.broadcast_to(tol.get(name, 0.0), error.shape)
-        largest = max(largest, float(np.where(error == 0, 0.0, error / limit).max(initial=0.0)))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shares = np.where(error == 0, 0.0, np.where(np.isinf(error), np.inf, error / limit))
+        largest = max(largest, float(shares.max(initial=0.0)))
     return largest
