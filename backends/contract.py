@@ -191,6 +191,8 @@ def _top_level_names(tree):
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             names.update(t.id for t in targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("backends.tensors."):
+            names.update(alias.asname or alias.name for alias in node.names)  # its adapter's: its own
     return names
 
 

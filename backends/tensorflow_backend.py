@@ -34,6 +34,7 @@ import tensorflow as tf  # noqa: E402
 import keras  # noqa: E402
 
 from spec.shapes import conv_geometry, padded_indices
+from backends.tensors.tensorflow_tensors import asarray, seed, to_numpy, versions  # noqa: E402,F401 (check's sandbox uses them alone)
 
 name = "tensorflow"
 
@@ -215,12 +216,6 @@ DECLARATION = {
 tf.config.experimental.enable_op_determinism()
 
 
-def seed(value):
-    """Seed the global generator: op determinism (set above) refuses unseeded random ops, such as
-    a learner's layer initializer, until something is seeded."""
-    tf.random.set_seed(value)
-
-
 class _NotRetracingWarnings(logging.Filter):
     """Keras 3 compiles every grouped convolution as a new XLA function, one per call, and
     TensorFlow warns, after a few, that it retraces: by design here, so kept out of the logs."""
@@ -230,18 +225,6 @@ class _NotRetracingWarnings(logging.Filter):
 
 
 tf.get_logger().addFilter(_NotRetracingWarnings())
-
-
-def versions():
-    return {"framework": f"tensorflow {tf.__version__}, keras {keras.__version__}"}
-
-
-def asarray(array):
-    return tf.constant(np.array(array))
-
-
-def to_numpy(tensor):
-    return np.asarray(tensor)
 
 
 def _pad(x4, g):
