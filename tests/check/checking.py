@@ -33,3 +33,23 @@ def subject(rec, name):
 def verdicts(subject_record, **where):
     """The case verdicts of a subject (failures only are kept in the summary)."""
     return [v for v in subject_record["failures"] if all(v.get(k) == value for k, value in where.items())]
+
+
+LESSON_TEMPLATE = '''import numpy as np
+
+def {name}(X, K):
+    h, w = K.shape
+    Y = np.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))
+    for i in range(Y.shape[0]):
+        for j in range(Y.shape[1]):
+            Y[i, j] = (X[i:i + h, j:j + w] * K).sum()
+    return Y
+'''
+
+
+def lesson(name="corr2d"):
+    """The lesson's corr2d, as a learner writes it, under `name`."""
+    return LESSON_TEMPLATE.format(name=name)
+
+
+LESSON = lesson()

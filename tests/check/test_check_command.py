@@ -6,23 +6,13 @@ import json
 
 import pytest
 
-from checking import COURSE, check, subject
+from checking import COURSE, check, lesson, subject
 from conformance.check.child.protocol import Reader
 from conformance.check.targets import Target, expand, parse_shard, shard
 from conformance.harness import compare, results
 from spec import cases
 
 pytestmark = pytest.mark.check_backend("numpy")
-LESSON = '''import numpy as np
-
-def {name}(X, K):
-    h, w = K.shape
-    Y = np.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))
-    for i in range(Y.shape[0]):
-        for j in range(Y.shape[1]):
-            Y[i, j] = (X[i:i + h, j:j + w] * K).sum()
-    return Y
-'''
 
 
 @pytest.mark.parametrize("arguments, words", [
@@ -45,7 +35,7 @@ def test_a_notebook_that_is_not_one_is_an_input_error(tmp_path):
 
 def test_file_colon_name_and_function_map_other_names(tmp_path):
     target = tmp_path / "mine.py"
-    target.write_text(LESSON.format(name="xcorr") + LESSON.format(name="corr2d"))
+    target.write_text(lesson("xcorr") + lesson("corr2d"))
     status, out, _, records = check(f"{target}:xcorr", "--backend", "numpy", summary=tmp_path / "a")
     assert status == 0 and [s["name"] for s in records[f"{target}:xcorr"]["subjects"]] == ["xcorr"]
     status, out, _, records = check(target, "--backend", "numpy", "--function", "convolution=xcorr",
@@ -62,7 +52,7 @@ def test_shards_split_the_targets_and_their_summaries_merge(tmp_path):
     folder = tmp_path / "submissions"
     folder.mkdir()
     for n in range(5):
-        (folder / f"student{n}.py").write_text(LESSON.format(name="corr2d" if n != 3 else "conv2d"))
+        (folder / f"student{n}.py").write_text(lesson("corr2d" if n != 3 else "conv2d"))
     every = expand([str(folder)])
     assert len(every) == 5
     parts = [shard(every, k, 2) for k in (1, 2)]

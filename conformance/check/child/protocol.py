@@ -30,8 +30,6 @@ MESSAGES = {
     "result": ({"i"}, {"outputs", "extra", "error"}),
     "done": (set(), set()),
 }
-# Parent -> child: the job (first line), then the calls.
-JOB_FIELDS = ("function", "mapping", "tabs", "training_calls", "skip_cells", "target")
 
 
 class Channel:

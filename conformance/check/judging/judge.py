@@ -23,13 +23,11 @@ Nothing about one call stops the others: a call that cannot be judged (a fault o
 is a failure that says so, and a hint that cannot be computed is no hint.
 """
 
-import pathlib
 import re
 import warnings
 
 import numpy as np
 
-import backends
 from conformance.check.judging import hints
 from conformance.check.judging.plan import describe_inputs, expected, parsed
 from conformance.harness.judge import worst
@@ -41,8 +39,8 @@ FORM_NOTES = {"list": "returned a Python list where a tensor was expected (accep
 LOWER = {"float32", "float16", "bfloat16"}
 EVENTS = {"hang": "hung", "crash": "crashed", "memory": "ran out of memory"}
 # A learner's code has no column of the suite's own: a documented difference that concerns
-# the lessons' code in a framework names the column "BACKEND:learner" (compare names the
-# results file `check --out` writes "TARGET@BACKEND", asked as well where the target is known).
+# the lessons' code in a framework names the column "BACKEND:learner" (`compare` reads a
+# `check --out` file's "TARGET@BACKEND" as that column: spec.differences.column_kind).
 LEARNER_COLUMN = "{backend}:learner"
 DTYPE_WORDS = re.compile(r"float|double|dtype", re.IGNORECASE)
 
@@ -186,26 +184,11 @@ def _float32_only(calls, verdicts):
     return verdicts
 
 
-def _backend_of(run):
-    """The backend the child ran, from the framework it reports ("mxnet 1.9.1"), or None."""
-    framework = str(((run.loaded or {}).get("versions") or {}).get("framework", ""))
-    name = framework.split(" ")[0] if framework else ""
-    return name if name in backends.names() else None
-
-
-def columns_of(backend, target=None):
-    """The column names a documented difference may give a target's results."""
-    if not backend:
-        return ()
-    named = [f"{pathlib.Path(target.split(':')[0]).name}@{backend}"] if target else []
-    return tuple([LEARNER_COLUMN.format(backend=backend)] + named)
-
-
-def judge_run(run, backend=None, target=None):
+def judge_run(run, backend):
     """Every call's verdict, in plan order (NaN and overflow in results are part of judging).
-    `backend` and `target` name the documented differences' columns (the backend defaults to
-    the framework the child reported)."""
-    columns = columns_of(backend or _backend_of(run), target)
+    `backend`, the one check was asked for (never what the child reports), names the column
+    of the documented differences that may apply."""
+    columns = (LEARNER_COLUMN.format(backend=backend),)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         verdicts = [_judged(call, run.results.get(call["i"]), columns) for call in run.calls]

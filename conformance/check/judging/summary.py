@@ -75,7 +75,7 @@ def record(target, backend, run, sandboxed, required=()):
     if run.environment_error:
         return {**base, "status": ERROR, "error": _environment_error(backend, run.environment_error)}
     loaded = run.loaded or {"subjects": [], "notes": [], "missing": [], "loops": [], "versions": {}}
-    verdicts = judge_run(run, backend=backend, target=target)
+    verdicts = judge_run(run, backend)
     subjects = [_subject(s, verdicts, run.not_applicable) for s in loaded["subjects"]]
     problems = _cell_problems(run)
     if run.target_event:
