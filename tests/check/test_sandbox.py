@@ -218,3 +218,21 @@ def test_the_wrong_environment_is_named_as_such(tmp_path):
     assert status == 2 and rec["status"] == "ERROR", (out, err)
     assert "is not importable in this environment" in rec["error"] and "--backend jax" in rec["error"], rec["error"]
     assert "a bug in check" not in out
+
+
+def test_a_link_beside_the_target_brings_no_file_of_the_machine_into_the_sandbox(tmp_path):
+    """The checking process reads what it copies in: a link among a student's files must not
+    make it copy a file the student could not read (here, one outside the submission)."""
+    secret = tmp_path / "teachers" / "answers.txt"
+    secret.parent.mkdir()
+    secret.write_text("ANSWER-KEY")
+    student = tmp_path / "student"
+    student.mkdir()
+    (student / "answers.txt").symlink_to(secret)
+    target = student / "probe.py"
+    target.write_text("import os\nprint('beside', sorted(os.listdir('.')), open('answers.txt').read() "
+                      "if os.path.exists('answers.txt') else 'no answers')\n\n"
+                      "def corr2d(X, K):\n    return X[:1, :1] * 0\n")
+    status, out, err, records = check(target, "--backend", "numpy", summary=tmp_path / "s")
+    tail = records[str(target)]["output_tail"]
+    assert "beside ['probe.py'] no answers" in tail and "ANSWER-KEY" not in tail, tail

@@ -113,8 +113,11 @@ class Staged:
     def __init__(self, target, others=(), shared=()):
         self.target, folder = pathlib.Path(target).resolve(), pathlib.Path(target).resolve().parent
         others = {pathlib.Path(o).resolve() for o in others}
-        beside = [p for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith(".")
-                  and p not in others and p != self.target and p.stat().st_size <= MAX_STAGED_BYTES]
+        # a link beside the target is the submission's too: followed here (this process reads
+        # as the teacher), it would copy any file of the machine into the sandbox
+        beside = [p for p in sorted(folder.iterdir()) if p.is_file() and not p.is_symlink()
+                  and not p.name.startswith(".") and p not in others and p != self.target
+                  and p.stat().st_size <= MAX_STAGED_BYTES]
         self.files = [(self.target, self.target.name)] + [(p, p.name) for p in beside[:MAX_STAGED]]
         config = next((d / "config.ini" for d in folder.parents if (d / "config.ini").is_file()), None)
         self.config = config if config and not (folder / "config.ini").is_file() else None
@@ -163,7 +166,7 @@ class Bubblewrap:
         copies += [(staged.config, "/config.ini")] if staged.config else []
         for path, destination in copies:
             try:
-                fd = os.open(path, os.O_RDONLY)
+                fd = os.open(path, os.O_RDONLY | (0 if path == staged.target else os.O_NOFOLLOW))
             except OSError:
                 if path == staged.target:
                     raise
