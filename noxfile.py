@@ -8,26 +8,27 @@
 
 No environment can hold every framework (MXNet 1.9.1 needs NumPy < 1.24, TensorFlow 2.21 a
 newer one), so each backend session writes its results file and `matrix` compares the files.
+Every session runs in the environments the installed `convsuite` command uses
+(`conformance/environments`: built once with uv, in the user's cache folder, keyed by the
+pins, several side by side), so nox itself creates none and `-R` is never needed.
 The backends, their requirements, Pythons and variant environments come from
 `backends/registry.py` and each backend module's DECLARATION (read without importing any
 framework): a new backend needs no change here.
 """
 
-import concurrent.futures
-import os
 import pathlib
-import subprocess
 import sys
 
 import nox
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))  # the checkout's packages
-import backends  # noqa: E402
+from convsuite import backends  # noqa: E402
+from convsuite.conformance.environments import build, run, specs  # noqa: E402
+from convsuite.conformance.launcher import main as launcher, matrix as main_job  # noqa: E402
 
-nox.options.default_venv_backend = "venv"
+nox.options.default_venv_backend = "none"  # the environments are convsuite's own
 nox.options.error_on_missing_interpreters = True
 
-PYTHON = "3.11"
 ENVIRONMENTS = backends.environments()  # every backend's main environment, then the variants
 MAIN = [env for env in ENVIRONMENTS if env.default]
 nox.options.sessions = [env.session for env in MAIN] + ["matrix", "fuzz", "porting", "project"]
@@ -35,16 +36,19 @@ nox.options.sessions = [env.session for env in MAIN] + ["matrix", "fuzz", "porti
 FUZZ_DEFAULTS = ["--examples", "300", "--seed", "0", "--tolerance-cases", "1000", "--compiling-every", "4"]
 
 
+def _in(session, name, *arguments, **kwargs):
+    """Run `python ARGUMENTS` in environment `name` (built first if there is none)."""
+    env = specs.spec(name)
+    session.run(str(build.ensure(env, session.log)), *arguments, env=run.environ(env), external=True, **kwargs)
+
+
 def _backend_session(session, backend, env):
-    """Install the environment's pins, write the backend's results, then run its tests."""
-    session.install("-r", env.requirements)
-    variables = backends.declaration(backend).environment
-    session.run("python", "-m", "conformance", "run", "--backend", backend, "--out", env.results,
-                env=variables)
+    """Write the backend's results, then run its tests, in its pinned environment."""
+    _in(session, env.session, "-m", "convsuite.conformance", "run", "--backend", backend, "--out", env.results)
     _bubblewrap(session)  # tests/check run submissions
     # tests/report and tests/project need tools of their own; their sessions run them.
-    session.run("python", "-m", "pytest", f"--backend={backend}", "--ignore=tests/report",
-                "--ignore=tests/project", *session.posargs, env=variables)
+    _in(session, env.session, "-m", "pytest", f"--backend={backend}", "--ignore=tests/report",
+        "--ignore=tests/project", *session.posargs)
 
 
 def _register(backend, env):
@@ -53,7 +57,7 @@ def _register(backend, env):
 
     session_function.__doc__ = (f"{backends.declaration(backend).framework}: {env.requirements}, "
                                 f"results in {env.results}" + (f" ({env.why})" if env.why else ""))
-    nox.session(name=env.session, python=env.python)(session_function)
+    nox.session(name=env.session)(session_function)
 
 
 for _declaration in backends.declarations():
@@ -78,81 +82,37 @@ def _bubblewrap(session):
     _debian_package(session, "bubblewrap", "/usr/bin/bwrap")
 
 
-@nox.session(python=PYTHON)
+def _workers():
+    """--python=NAME=PYTHON for every backend's main environment (the fuzz and bench workers)."""
+    envs = main_job.main_environments()
+    return [f"--python={env.name}={python}" for env, python in zip(envs, build.ensure_all(envs))]
+
+
+@nox.session
 def matrix(session):
-    """The main job: every backend's cases, each in its pinned environment, compared; report/
-    written and checked in Chromium. It runs no test suite (the test command does): each
-    backend's cases run in a worker environment of its pins, built once and kept.
+    """The main job (`convsuite matrix`): every backend's cases, each in its pinned
+    environment, compared; report/ written and checked in Chromium. It runs no test suite
+    (the test command does).
 
     compare judges every backend against the reference and each other; report/ holds
     index.html, index.md and the learning plots."""
-    session.install("-r", "requirements/report.txt")  # numpy.txt's pins plus matplotlib
-    pythons = _worker_pythons(session, "requirements/report.txt")
-    _run_side_by_side(session, [[python, "-m", "conformance", "run", "--backend", env.session, "--out", env.results]
-                                for env, python in zip(MAIN, pythons)])
-    results = [env.results for env in MAIN]
-    # The page matters most when backends disagree: write it first, let compare decide.
-    session.run("python", "-m", "conformance", "report", *results, "--out", "report",
-                success_codes=[0, 1])
-    session.run("python", "-m", "conformance", "compare", *results)
+    code = main_job.matrix(say=session.log)
     _chromium(session)
-    session.run("python", "-m", "pytest", "tests/report", "--report-dir", "report",
-                *[f"--report-results={path}" for path in results])
+    results = [env.results for env in MAIN]
+    _in(session, "report", "-m", "pytest", "tests/report", "--report-dir", "report",
+        *[f"--report-results={path}" for path in results])
+    if code:
+        session.error(f"the backends disagree or failed (exit {code}): see the table above and report/index.html")
 
 
-def _run_side_by_side(session, commands):
-    """Run the commands as many at a time as there are cores (each a process of its own, most
-    of whose time is Python and compiling, not arithmetic), print each one's output when it
-    ends, and fail the session naming every command that failed."""
-    def run(command):
-        return command, subprocess.run(command, capture_output=True, text=True)
-
-    failed = []
-    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        for command, done in pool.map(run, commands):
-            session.log(" ".join(command[1:]) + f" (exit {done.returncode})")
-            print(done.stdout + done.stderr[-4000:], end="")
-            if done.returncode:
-                failed.append(" ".join(command))
-    if failed:
-        session.error(f"failed: {'; '.join(failed)}")
-
-
-def _worker_environment(session, env):
-    """A virtualenv with an environment's pins for a fuzz or bench worker, rebuilt only when
-    the pins change (the backend's own session would run its whole test suite first)."""
-    location = pathlib.Path(".nox", "workers", env.session)
-    pins = pathlib.Path(env.requirements).read_text()
-    stamp = location / "pins.txt"
-    python = location / "bin" / "python"
-    if not stamp.exists() or stamp.read_text() != pins:
-        session.run("python", "-m", "venv", "--clear", str(location))
-        session.run(str(python), "-m", "pip", "install", "--quiet", "-r", env.requirements, external=True)
-        stamp.write_text(pins)
-    return python
-
-
-def _worker_pythons(session, installed):
-    """The Python of every backend's main environment: this session's own where the session
-    installed the same requirements, a worker environment elsewhere."""
-    return [f"{session.bin}/python" if env.requirements == installed else str(_worker_environment(session, env))
-            for env in MAIN]
-
-
-def _workers(session, installed):
-    """--python=NAME=PYTHON for every backend's main environment (the fuzz and bench workers)."""
-    return [f"--python={env.session}={python}" for env, python in zip(MAIN, _worker_pythons(session, installed))]
-
-
-@nox.session(python=PYTHON)
+@nox.session
 def fuzz(session):
     """Generated cases through every backend, compared; the smallest failure is kept."""
-    session.install("-r", "requirements/numpy.txt")
-    session.run("python", "-m", "conformance", "fuzz", *_workers(session, "requirements/numpy.txt"),
-                "--out", "fuzz/failure.json", *(session.posargs or FUZZ_DEFAULTS))
+    _in(session, "numpy", "-m", "convsuite.conformance", "fuzz", *_workers(), "--out", "fuzz/failure.json",
+        *(session.posargs or FUZZ_DEFAULTS))
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def bench(session):
     """Time every corr2d form and the learning loop in every framework, one process after
     another, against the machine's floor; print the table, write bench/results.json.
@@ -160,48 +120,33 @@ def bench(session):
     Not a default session: timings belong on a quiet machine, not in the test run.
     Arguments after -- go to `python -m conformance bench` (e.g. --sizes 256x256/3x3).
     bench/index.html shows the results as a chart and the targets as a table."""
-    session.install("-r", "requirements/report.txt", "-r", "requirements/peers.txt")  # + OpenCV, SciPy
-    session.run("python", "-m", "conformance", "bench", *_workers(session, "requirements/report.txt"),
-                "--out", "bench/results.json", *session.posargs)
-    session.run("python", "-m", "conformance", "report", "--bench", "bench/results.json", "--out", "bench")
+    _in(session, "bench", "-m", "convsuite.conformance", "bench", *_workers(), "--out", "bench/results.json",
+        *session.posargs)
+    _in(session, "bench", "-m", "convsuite.conformance", "report", "--bench", "bench/results.json", "--out", "bench")
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def porting(session):
     """Regenerate docs/porting-guide.md from the backends' source (it imports no framework)."""
-    session.install("-r", "requirements/numpy.txt")
-    session.run("python", "-m", "conformance", "port", "--write", "docs/porting-guide.md")
-    session.run("python", "-m", "pytest", "tests/test_porting.py")
+    _in(session, "numpy", "-m", "convsuite.conformance", "port", "--write", "docs/porting-guide.md")
+    _in(session, "numpy", "-m", "pytest", "tests/test_porting.py")
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def project(session):
-    """The repository's own checks: the GitHub Actions workflow (actionlint, its jobs), the
-    rule that no framework is named outside backends/."""
-    session.install("-r", "requirements/project.txt")
-    session.run("python", "-m", "pytest", "tests/project", *session.posargs)
+    """The repository's own checks: the GitHub Actions workflow and action (actionlint, their
+    steps), the pre-commit hook, the wheel installed into a throwaway environment (its command
+    and pytest plugin), the rule that no framework is named outside backends/."""
+    _bubblewrap(session)  # the installed command checks a chapter
+    _in(session, "project", "-m", "pytest", "tests/project", *session.posargs)
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def check(session):
-    """python -m conformance check TARGET... --backend NAME in NAME's pinned environment, with
-    check's own tools (requirements/check.txt, installed --no-deps: they change none of its
-    pins); kept in .nox/check-NAME and rebuilt when either file changes. --install PKG goes
-    to a throwaway overlay on it, never into it. Not a default session: it needs targets."""
-    args = list(session.posargs)
-    names = [a.split("=", 1)[1] for a in args if a.startswith("--backend=")]
-    names += [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--backend"]
-    if not names and "--merge" not in args:
-        session.error(f"nox -s check -- TARGET... --backend NAME, NAME one of {', '.join(backends.names())}")
-    declaration = backends.declaration(names[0] if names else "numpy")
-    location = pathlib.Path(".nox", f"check-{declaration.name}")
-    pins = pathlib.Path(declaration.main.requirements).read_text() + pathlib.Path("requirements/check.txt").read_text()
-    stamp, python = location / "pins.txt", location / "bin" / "python"
-    if not stamp.exists() or stamp.read_text() != pins:
-        session.run("python", "-m", "venv", "--clear", str(location))
-        session.run(str(python), "-m", "pip", "install", "--quiet", "-r", declaration.main.requirements, external=True)
-        session.run(str(python), "-m", "pip", "install", "--quiet", "--no-deps", "-r", "requirements/check.txt",
-                    external=True)
-        stamp.write_text(pins)
+    """convsuite check TARGET... --backend NAME, in NAME's pinned environment (with check's
+    own tools). --install PKG goes to a throwaway overlay on it, never into it. Not a default
+    session: it needs targets."""
     _bubblewrap(session)
-    session.run(str(python), "-m", "conformance", "check", *args, external=True, env=declaration.environment)
+    code = launcher.main(["check", *session.posargs])
+    if code:
+        session.error(f"check exited {code}")

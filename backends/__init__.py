@@ -11,8 +11,8 @@ import functools
 import importlib
 import os
 
-from backends import registry
-from backends.contract import Backend, ContractError, check, declaration as _declaration  # noqa: F401
+from convsuite.backends import registry
+from convsuite.backends.contract import Backend, ContractError, check, declaration as _declaration  # noqa: F401
 
 
 class BackendUnavailable(RuntimeError):

@@ -18,7 +18,7 @@ import importlib.util
 import pathlib
 from dataclasses import dataclass
 
-from spec.shapes import MEASURES
+from convsuite.spec.shapes import MEASURES
 
 # name -> what it is. Every backend module must define all of them.
 REQUIRED = {
@@ -191,7 +191,7 @@ def _top_level_names(tree):
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             names.update(t.id for t in targets if isinstance(t, ast.Name))
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("backends.tensors."):
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("convsuite.backends.tensors."):
             names.update(alias.asname or alias.name for alias in node.names)  # its adapter's: its own
     return names
 

@@ -34,9 +34,9 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 from flax import linen as nn  # noqa: E402
 
-from backends.common import cache_folder  # noqa: E402
-from spec.shapes import Geometry, conv_geometry  # noqa: E402
-from backends.tensors.jax_tensors import asarray, to_numpy, versions  # noqa: E402,F401 (check's sandbox uses them alone)
+from convsuite.backends.common import cache_folder  # noqa: E402
+from convsuite.spec.shapes import Geometry, conv_geometry  # noqa: E402
+from convsuite.backends.tensors.jax_tensors import asarray, to_numpy, versions  # noqa: E402,F401 (check's sandbox uses them alone)
 
 # JAX computes in float32 unless told otherwise: without x64, jnp.asarray silently turns a
 # float64 case into float32. (With it, jnp.zeros & co. default to float64: pass dtypes.)

@@ -31,8 +31,8 @@ import mxnet as mx  # noqa: E402 (after the alias it needs)
 from mxnet import autograd, nd  # noqa: E402
 from mxnet.gluon import nn  # noqa: E402
 
-from spec.shapes import conv_geometry  # noqa: E402
-from backends.tensors.mxnet_tensors import asarray, foreign_input, to_numpy, versions  # noqa: E402,F401 (check's sandbox uses them alone)
+from convsuite.spec.shapes import conv_geometry  # noqa: E402
+from convsuite.backends.tensors.mxnet_tensors import asarray, foreign_input, to_numpy, versions  # noqa: E402,F401 (check's sandbox uses them alone)
 
 name = "mxnet"
 

@@ -35,7 +35,7 @@ so the bits depend on neither the chunks, the pairs nor the threads
 
 import os
 
-from backends.common import cache_folder
+from convsuite.backends.common import cache_folder
 
 # Numba keeps the machine code it compiles in a user cache folder outside the checkout (the
 # workflow keeps ~/.cache/convsuite between runs), so that only a machine's first run

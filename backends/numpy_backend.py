@@ -11,8 +11,8 @@ import functools
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from spec.shapes import conv_geometry, padded_indices
-from backends.tensors.numpy_tensors import asarray, to_numpy, versions  # noqa: E402,F401 (check's sandbox uses them alone)
+from convsuite.spec.shapes import conv_geometry, padded_indices
+from convsuite.backends.tensors.numpy_tensors import asarray, to_numpy, versions  # noqa: E402,F401 (check's sandbox uses them alone)
 
 name = "numpy"
 
@@ -456,7 +456,7 @@ def bare_loop(X, Y, K, lr, steps):
 # The compiled path: Numba (backends/numba_kernels.py), imported on first use, since only
 # this path needs it and other backends' environments import this module without it.
 def _kernels():
-    from backends import numba_kernels
+    from convsuite.backends import numba_kernels
 
     return numba_kernels
 

@@ -33,8 +33,8 @@ with warnings.catch_warnings():
 import paddle.nn.functional as F  # noqa: E402
 from paddle import nn  # noqa: E402
 
-from spec.shapes import conv_geometry  # noqa: E402
-from backends.tensors.paddle_tensors import asarray, to_numpy, versions  # noqa: E402,F401 (check's sandbox uses them alone)
+from convsuite.spec.shapes import conv_geometry  # noqa: E402
+from convsuite.backends.tensors.paddle_tensors import asarray, to_numpy, versions  # noqa: E402,F401 (check's sandbox uses them alone)
 
 name = "paddle"
 

@@ -6,10 +6,10 @@ the fuzzer, the bench, the porting guide and the tests read without importing th
 """
 
 BACKENDS = {
-    "numpy": "backends.numpy_backend",
-    "torch": "backends.torch_backend",
-    "tensorflow": "backends.tensorflow_backend",
-    "mxnet": "backends.mxnet_backend",
-    "jax": "backends.jax_backend",
-    "paddle": "backends.paddle_backend",
+    "numpy": "convsuite.backends.numpy_backend",
+    "torch": "convsuite.backends.torch_backend",
+    "tensorflow": "convsuite.backends.tensorflow_backend",
+    "mxnet": "convsuite.backends.mxnet_backend",
+    "jax": "convsuite.backends.jax_backend",
+    "paddle": "convsuite.backends.paddle_backend",
 }

@@ -17,7 +17,7 @@ itself, 0.11-0.20 ms at 6x8 by 1x1 against JAX's 0.019 (measured, not taken apar
 import logging
 import os
 
-from backends.common import cache_folder
+from convsuite.backends.common import cache_folder
 
 # XLA keeps what tf.function(jit_compile=True) compiles in a user cache folder (issue 15's
 # "compile once"): the compiled path of the built-in cases took 35 s here with an empty
@@ -33,8 +33,8 @@ import numpy as np  # noqa: E402 (after the flag)
 import tensorflow as tf  # noqa: E402
 import keras  # noqa: E402
 
-from spec.shapes import conv_geometry, padded_indices
-from backends.tensors.tensorflow_tensors import asarray, seed, to_numpy, versions  # noqa: E402,F401 (check's sandbox uses them alone)
+from convsuite.spec.shapes import conv_geometry, padded_indices
+from convsuite.backends.tensors.tensorflow_tensors import asarray, seed, to_numpy, versions  # noqa: E402,F401 (check's sandbox uses them alone)
 
 name = "tensorflow"
 

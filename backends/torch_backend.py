@@ -24,8 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from spec.shapes import conv_geometry
-from backends.tensors.torch_tensors import asarray, to_numpy, versions  # noqa: E402,F401 (check's sandbox uses them alone)
+from convsuite.spec.shapes import conv_geometry
+from convsuite.backends.tensors.torch_tensors import asarray, to_numpy, versions  # noqa: E402,F401 (check's sandbox uses them alone)
 
 name = "torch"
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spec import contract, generated, shapes
+from convsuite.spec import contract, generated, shapes
 
 CASES_DIR = pathlib.Path(__file__).parent / "cases"
 # A case file's "layer" names the layer a learn case trains; everywhere else the code calls

@@ -16,7 +16,7 @@ backend, so the conformance runner evaluates cases with it unchanged.
 
 import numpy as np
 
-from spec import shapes
+from convsuite.spec import shapes
 
 name = "reference"
 

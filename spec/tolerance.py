@@ -55,7 +55,7 @@ twice bound(dtype): each of the two is within bound(dtype) of the exact value.
 
 import numpy as np
 
-from spec import reference, shapes
+from convsuite.spec import reference, shapes
 
 UNIT_ROUNDOFF = {"float32": 2.0**-24, "float64": 2.0**-53}
 TINY = {"float32": 2.0**-126, "float64": 2.0**-1022}  # the smallest normal numbers

@@ -12,7 +12,7 @@ reason shown, ``fail_<name>(reason)`` expects it to fail there (strict: a pass i
 
 import pytest
 
-import backends
+from convsuite import backends
 
 
 def pytest_addoption(parser):
@@ -51,7 +51,7 @@ def backend(request):
 
 @pytest.fixture(scope="session")
 def builtin_cases():
-    from spec import cases
+    from convsuite.spec import cases
 
     return cases.load()
 
@@ -60,6 +60,6 @@ def builtin_cases():
 def lesson_cases(builtin_cases):
     """The built-in cases but the large ones (spec/cases/large.json), which exist to cross the
     backends' thresholds: what tests of the harness itself (planted bugs) need."""
-    from spec import cases
+    from convsuite.spec import cases
 
     return [raw for raw in builtin_cases if not cases.is_large(raw)]

@@ -4,8 +4,8 @@ under a declaration of our choosing, run through the same runner and comparison.
 import dataclasses
 import types
 
-import backends
-from backends.contract import Backend
+from convsuite import backends
+from convsuite.backends.contract import Backend
 
 
 def planted(base="numpy", name=None, capabilities=None, monkeypatch=None, **replaced):
@@ -35,7 +35,7 @@ def throwaway_backend(tmp_path, monkeypatch, name, framework_import=None):
     file and one registry line. Returns its module's path."""
     import pathlib
 
-    from backends import registry
+    from convsuite.backends import registry
 
     source = pathlib.Path(backends.declaration("numpy").path).read_text()
     source = source.replace('name = "numpy"', f'name = "{name}"', 1)

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from conformance.harness.compare import compare
-from conformance.harness.judge import worst as _worst
-from conformance.harness.runner import offers, run_paths
-from spec import cases, reference, tolerance
+from convsuite.conformance.harness.compare import compare
+from convsuite.conformance.harness.judge import worst as _worst
+from convsuite.conformance.harness.runner import offers, run_paths
+from convsuite.spec import cases, reference, tolerance
 from planting import messages
 
 # The lesson's loop form runs one Python iteration per output element: lesson-sized cases only.

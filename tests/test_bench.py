@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from conformance.bench import run as bench, work as bench_work, worker as bench_worker
+from convsuite.conformance.bench import run as bench, work as bench_work, worker as bench_worker
 
 FLOOR = {"copy_bytes_per_s": 1e9, "matmul_flops_per_s": 1e10}
 
@@ -150,7 +150,7 @@ def test_summary_ratios_and_targets():
 def test_a_numpy_worker_runs_end_to_end(tmp_path):
     out = tmp_path / "results.json"
     done = subprocess.run(
-        [sys.executable, "-m", "conformance", "bench", f"--python=numpy={sys.executable}",
+        [sys.executable, "-m", "convsuite.conformance", "bench", f"--python=numpy={sys.executable}",
          "--sizes", "6x8/1x2", "--budget", "0", "--starts", "2", "--copy-mib", "1", "--matmul-n", "64",
          "--out", str(out)],
         cwd=bench.ROOT, capture_output=True, text=True, timeout=300)
@@ -174,7 +174,7 @@ def test_a_numpy_worker_runs_end_to_end(tmp_path):
 @pytest.mark.parametrize("form", sorted(bench_work.LEARN_CASES))
 def test_the_bare_lesson_loop_learns_what_the_backend_learns(backend, form):
     """The eager loop's yardstick must compute the same losses, or the ratio compares unlike work."""
-    from spec import cases
+    from convsuite.spec import cases
 
     raw = next(c for c in cases.load() if c["id"] == bench_work.LEARN_CASES[form])
     i = cases.parse(raw).inputs
@@ -229,12 +229,12 @@ def test_a_target_is_met_only_when_its_upper_quartile_meets_it():
 
 
 def test_the_peers_are_verified_like_the_backends_and_a_missing_one_says_so(monkeypatch):
-    from conformance.bench import peers
+    from convsuite.conformance.bench import peers
 
     def missing():
         raise ImportError("No module named 'nothing'")
 
-    from spec import reference
+    from convsuite.spec import reference
 
     monkeypatch.setattr(peers, "PEERS", {
         "right": lambda: lambda X, K: reference.corr2d(X, K).astype(X.dtype),

@@ -7,15 +7,15 @@ import sys
 
 import pytest
 
-import backends
-from conformance.__main__ import main
+from convsuite import backends
+from convsuite.conformance.cli import main
 from planting import throwaway_backend
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
 def conformance(*args):
-    return subprocess.run([sys.executable, "-m", "conformance", *args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "convsuite.conformance", *args], cwd=ROOT,
                           capture_output=True, text=True)
 
 
@@ -28,7 +28,7 @@ def numpy_results(tmp_path_factory):
 
 
 def test_run_writes_one_result_per_case_in_order_with_versions(numpy_results):
-    from spec import cases
+    from convsuite.spec import cases
 
     document = json.loads(numpy_results.read_text())
     assert document["backend"] == "numpy"
@@ -39,7 +39,7 @@ def test_run_writes_one_result_per_case_in_order_with_versions(numpy_results):
 
 
 def test_compare_prints_the_matrix_and_exits_zero_when_all_agree(numpy_results):
-    from spec import cases
+    from convsuite.spec import cases
 
     done = conformance("compare", str(numpy_results))
     assert done.returncode == 0, done.stdout
@@ -153,7 +153,7 @@ def test_a_broken_case_file_is_one_line_naming_it_and_exit_2(tmp_path, numpy_res
 def test_cases_takes_one_file_and_leaves_the_results_to_the_positionals(numpy_results, tmp_path):
     """Measured on the old main: `compare --cases my.json results/*.json` took every results
     file as a case file, then failed for want of results."""
-    from spec import cases
+    from convsuite.spec import cases
 
     mine = tmp_path / "mine.json"
     mine.write_text(json.dumps({"cases": cases.load()}))

@@ -9,12 +9,12 @@ import sys
 
 import pytest
 
-import backends
+from convsuite import backends
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 COMPILE_ONE = """
 import numpy as np
-import backends
+from convsuite import backends
 b = backends.load({name!r})
 print(b.to_numpy(b.corr2d_compiled(b.asarray(np.ones((6, 8), np.float32)), b.asarray(np.ones((1, 2), np.float32)))).sum())
 """

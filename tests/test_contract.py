@@ -15,8 +15,8 @@ import tokenize
 
 import pytest
 
-import backends
-from backends import contract
+from convsuite import backends
+from convsuite.backends import contract
 from planting import throwaway_backend
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -78,11 +78,11 @@ def test_a_new_backend_is_a_module_a_requirements_file_and_one_registry_line(tmp
     """The dry run: register a throwaway backend and everything that reads the registry has
     it: it loads and runs every built-in case, the fuzzer and the bench a worker environment,
     the porting guide a column (nox's session and the workflow's job: tests/project)."""
-    from conformance.harness.compare import compare
-    from conformance.harness.environment import worker_environment
-    from conformance.harness.runner import run_paths
-    from conformance.porting import sources as guide
-    from spec import cases
+    from convsuite.conformance.harness.compare import compare
+    from convsuite.conformance.harness.environment import worker_environment
+    from convsuite.conformance.harness.runner import run_paths
+    from convsuite.conformance.porting import sources as guide
+    from convsuite.spec import cases
 
     throwaway_backend(tmp_path, monkeypatch, "newcomer")
     assert "newcomer" in backends.names()

@@ -6,7 +6,7 @@ its own framework's facts."""
 import numpy as np
 import pytest
 
-from spec import shapes
+from convsuite.spec import shapes
 
 EVEN_X = np.array([[1.0, 2.0], [3.0, 4.0]])
 EVEN_K = np.array([[1.0, 10.0], [100.0, 1000.0]])
@@ -169,7 +169,7 @@ def paddle_same_drops_the_dilation():
         conv.weight.set_value(w)
         outputs.append(conv(x).numpy())
     np.testing.assert_array_equal(outputs[0], outputs[1])
-    from spec import reference
+    from convsuite.spec import reference
 
     assert not np.allclose(outputs[1], reference.corr2d(x.numpy(), w, "same", 1, 2))
 
@@ -204,13 +204,13 @@ FACTS = {
 
 
 def test_every_backend_has_facts_pinned():
-    import backends
+    from convsuite import backends
 
     assert set(FACTS) == set(backends.names()) and all(FACTS.values())
 
 
 def test_the_frameworks_are_measured_against_the_spec_s_same():
-    from spec import reference
+    from convsuite.spec import reference
 
     assert shapes.conv_geometry(EVEN_X.shape, EVEN_K.shape, "same").padding == ((0, 1), (0, 1))
     np.testing.assert_array_equal(reference.corr2d(EVEN_X, EVEN_K, "same"), EVEN_SAME)

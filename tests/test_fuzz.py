@@ -4,13 +4,13 @@ nondeterministic backend is found, shrunk and written out as a regression case."
 import numpy as np
 from hypothesis import given, settings
 
-import backends
-from backends import numpy_backend
-from conformance.fuzz import generate, run as fuzz
-from conformance.harness.compare import compare
-from conformance.harness.runner import run_paths
+from convsuite import backends
+from convsuite.backends import numpy_backend
+from convsuite.conformance.fuzz import generate, run as fuzz
+from convsuite.conformance.harness.compare import compare
+from convsuite.conformance.harness.runner import run_paths
 from planting import messages, planted
-from spec import cases
+from convsuite.spec import cases
 
 numpy = backends.load("numpy")
 

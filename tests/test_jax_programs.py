@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from conformance.harness import runner
+from convsuite.conformance.harness import runner
 
 
 def _one_case_per_op_and_dtype(lesson_cases):

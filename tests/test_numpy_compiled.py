@@ -7,8 +7,8 @@ import pathlib
 import numpy as np
 import pytest
 
-from backends import numpy_backend
-from spec import cases, tolerance
+from convsuite.backends import numpy_backend
+from convsuite.spec import cases, tolerance
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 LARGE = ("large-corr2d-one-channel", "large-corr2d-channels-float64", "large-learn-channels")

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from backends import numpy_backend
-from spec import reference
+from convsuite.backends import numpy_backend
+from convsuite.spec import reference
 
 
 @pytest.mark.parametrize("layer_class", [numpy_backend.Conv2D, numpy_backend.BuiltinConv2D])

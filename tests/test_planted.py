@@ -9,12 +9,12 @@ import functools
 import numpy as np
 import pytest
 
-from backends import numpy_backend
-from conformance.harness.compare import compare
-from conformance.harness.runner import run_cases
+from convsuite.backends import numpy_backend
+from convsuite.conformance.harness.compare import compare
+from convsuite.conformance.harness.runner import run_cases
 from planting import messages, planted
-from spec import cases
-from spec.shapes import conv_geometry
+from convsuite.spec import cases
+from convsuite.spec.shapes import conv_geometry
 
 correct_corr2d = numpy_backend.corr2d
 correct_learn = numpy_backend.learn
@@ -248,7 +248,7 @@ def test_the_unplanted_backend_passes(lesson_cases):
 def test_two_backends_each_near_the_reference_must_also_agree_with_each_other(lesson_cases):
     """In float64, each may be bound(float64) + bound(float64) from the reference, but two
     backends may differ by only 2 * bound(float64): push them to opposite sides."""
-    from spec import cases, tolerance
+    from convsuite.spec import cases, tolerance
 
     raw = [c for c in lesson_cases if c["id"] == "corr2d-float64-7x4-k3x2"]
     case = cases.parse(raw[0])
@@ -311,7 +311,7 @@ def test_a_wrong_golden_value_is_caught_even_when_the_reference_agrees_with_back
 def test_a_planted_bug_on_the_compiled_path_alone_is_caught_in_its_column(
         monkeypatch, lesson_cases, bug, target, case_id):
     """The fast and built-in paths are right; only NAME:compiled is wrong, and compare says so."""
-    from conformance.harness.runner import run_paths
+    from convsuite.conformance.harness.runner import run_paths
 
     paths = {"corr2d_compiled": correct_corr2d, "learn_compiled": correct_learn, target: bug}
     compiling = planted(capabilities={"compiled"}, monkeypatch=monkeypatch, **paths,

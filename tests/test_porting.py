@@ -8,9 +8,9 @@ import argparse
 
 import pytest
 
-import backends
-from conformance.porting import cli, idioms as porting_idioms, markdown, sources
-from conformance.__main__ import main as conformance_main
+from convsuite import backends
+from convsuite.conformance.porting import cli, idioms as porting_idioms, markdown, sources
+from convsuite.conformance.cli import main as conformance_main
 
 
 def port_args(topic=None, source=None, target=None, list=False, write=None):

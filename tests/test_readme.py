@@ -4,10 +4,10 @@ import json
 import pathlib
 import re
 
-from backends import numpy_backend
-from conformance.harness.compare import compare
-from conformance.harness.runner import run_cases
-from spec import cases
+from convsuite.backends import numpy_backend
+from convsuite.conformance.harness.compare import compare
+from convsuite.conformance.harness.runner import run_cases
+from convsuite.spec import cases
 from planting import messages
 
 README = pathlib.Path(__file__).resolve().parent.parent / "README.md"

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from spec import cases, reference, shapes, tolerance
+from convsuite.spec import cases, reference, shapes, tolerance
 from planting import messages
 
 LESSON_X = np.arange(9.0).reshape(3, 3)
@@ -228,7 +228,7 @@ def test_learning_the_bias_recovers_it():
 
 
 def test_every_builtin_case_meets_its_expectation(builtin_cases):
-    from conformance.harness.compare import compare
+    from convsuite.conformance.harness.compare import compare
 
     outcome = compare([], builtin_cases)
     assert outcome.ok, messages(outcome)

@@ -31,8 +31,8 @@ def test_nan_and_inf_propagate_the_ieee_way(backend, form):
 def test_tensorflow_builtin_dilated_gradient_documented_difference(backend):
     """spec/differences.py: TensorFlow's built-in layer turns dK NaN when a non-finite input
     sits between the taps of a dilated kernel; every other backend and path keeps it finite."""
-    from conformance.harness.runner import run_paths
-    from spec import cases
+    from convsuite.conformance.harness.runner import run_paths
+    from convsuite.spec import cases
 
     raw = next(c for c in cases.load(["spec/cases/regressions.json"])
                if c["id"] == "regression-tensorflow-dilated-grad-inf-between-taps")
@@ -47,8 +47,8 @@ def test_keras_same_in_float32_skips_the_padding_documented_difference(backend):
     """spec/differences.py: Keras' own "same" (TensorFlow's built-in layer) in float32 leaves
     the padded zeros out, so an infinite tap over the border gives a number, not NaN; every
     other backend and path, and TensorFlow in float64, multiply them."""
-    from conformance.harness.runner import run_paths
-    from spec import cases
+    from convsuite.conformance.harness.runner import run_paths
+    from convsuite.spec import cases
 
     for dtype in ("float32", "float64"):
         raw = next(c for c in cases.load(["spec/cases/same.json"]) if c["id"] == "special-inf-kernel-same")
@@ -65,8 +65,8 @@ def test_xla_float64_groups_of_one_channel_documented_difference(backend):
     convolution (TensorFlow's Keras layer, flax's nn.Conv) lets an infinite input in group 1
     turn group 0's outputs NaN; in float32 the groups stay apart, and every other backend
     and path keeps them apart in both."""
-    from conformance.harness.runner import run_paths
-    from spec import cases
+    from convsuite.conformance.harness.runner import run_paths
+    from convsuite.spec import cases
 
     raw = next(c for c in cases.load(["spec/cases/regressions.json"])
                if c["id"] == "regression-xla-float64-depthwise-nan-across-groups")

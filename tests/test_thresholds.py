@@ -14,11 +14,11 @@ import textwrap
 import numpy as np
 import pytest
 
-import backends
-from conformance.harness.compare import compare
-from conformance.harness.runner import run_cases
+from convsuite import backends
+from convsuite.conformance.harness.compare import compare
+from convsuite.conformance.harness.runner import run_cases
 from planting import messages
-from spec import cases
+from convsuite.spec import cases
 
 DTYPES = ("float32", "float64")
 # A module constant with one of these words in its name is a size the code switches at.

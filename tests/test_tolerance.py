@@ -7,8 +7,8 @@ with a matrix product); their errors are measured against exact (float64) values
 import numpy as np
 import pytest
 
-from backends import numpy_backend
-from spec import cases, reference, tolerance
+from convsuite.backends import numpy_backend
+from convsuite.spec import cases, reference, tolerance
 
 GEOMETRIES = [
     ((9, 11), (3, 4), {}),
@@ -107,7 +107,7 @@ def test_backend_pairs_get_twice_the_single_bound():
 def test_an_infinite_error_is_never_within_a_tolerance_even_an_infinite_one(got, want):
     """Where the case's values are infinite, so is their bound: a finite number where the
     reference has an infinity (or the other infinity) would otherwise pass."""
-    from conformance.harness.judge import ratio, worst
+    from convsuite.conformance.harness.judge import ratio, worst
 
     _, mismatch = worst(np.array(got), np.array(want), np.inf, "Y")
     assert mismatch is not None

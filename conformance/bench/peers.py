@@ -3,7 +3,7 @@
 process (NumPy arrays in and out), each result verified against the float64 reference
 like every backend's. A peer that is not installed is a row that says so, never a gap."""
 
-from conformance.bench.worker import first_call, race
+from convsuite.conformance.bench.worker import first_call, race
 
 INSTALL = "pip install -r requirements/peers.txt (nox -s bench installs it)"
 
@@ -42,9 +42,9 @@ class _Arrays:
 
 def time_peers(sizes, budget):
     """One row per peer and one-channel size: verified, then timed (a wrong result is not)."""
-    from conformance.bench import verify
-    from conformance.bench.work import SIZES
-    from spec import cases
+    from convsuite.conformance.bench import verify
+    from convsuite.conformance.bench.work import SIZES
+    from convsuite.spec import cases
 
     rows = []
     for peer, load in PEERS.items():

@@ -37,10 +37,11 @@ import sys
 import tempfile
 import time
 
-from conformance.bench.peers import PEERS, time_peers
-from conformance.bench.summary import summarize, table, verification
-from conformance.bench.work import LOOP_LIMIT, SIZES, best_floor, measure_floor, work
-from conformance.harness.environment import ROOT, worker_environment
+from convsuite.conformance.bench.peers import PEERS, time_peers
+from convsuite.conformance.bench.summary import summarize, table, verification
+from convsuite.conformance.bench.work import LOOP_LIMIT, SIZES, best_floor, measure_floor, work
+from convsuite.conformance.environments.run import code_path
+from convsuite.conformance.harness.environment import worker_environment
 
 # The workers' OpenMP threads (torch, MXNet) sleep while idle instead of spinning: on a shared
 # machine a spinning thread takes the core its partner needs, and a 25-op corr2d then took
@@ -51,11 +52,11 @@ WORKER_ENV = {"OMP_WAIT_POLICY": "PASSIVE"}
 def run_worker(name, python, sizes, budget, start_only=False):
     with tempfile.TemporaryDirectory() as folder:
         out = pathlib.Path(folder) / "worker.json"
-        command = [python, "-m", "conformance.bench.worker", name, "--out", str(out),
+        command = [python, "-m", "convsuite.conformance.bench.worker", name, "--out", str(out),
                    "--budget", str(budget), "--sizes", *sizes] + (["--start-only"] if start_only else [])
         env = worker_environment(name, extra=WORKER_ENV)
         began, load = time.time(), os.getloadavg()[0]
-        done = subprocess.run(command, cwd=ROOT, env=env, stdout=sys.stderr)
+        done = subprocess.run(command, cwd=code_path(), env=env, stdout=sys.stderr)
         if done.returncode != 0 or not out.exists():
             return {"backend": name, "error": f"worker exited with {done.returncode}"}
         document = json.loads(out.read_text())

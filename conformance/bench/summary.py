@@ -4,7 +4,7 @@ table printed at the end of a run (bench/results.json holds the same)."""
 import math
 import statistics
 
-from conformance.bench.work import LEARN_CASES, SIZES, floor_seconds, work
+from convsuite.conformance.bench.work import LEARN_CASES, SIZES, floor_seconds, work
 
 def verification(document):
     """(how many timed results were verified, every wrong one in words): a wrong result

@@ -9,9 +9,9 @@ The timed inputs are cases like any other: corr2d of generated uniform arrays
 
 import numpy as np
 
-from conformance.harness.judge import judge
-from conformance.harness.runner import run_case
-from spec import cases, generated, reference, tolerance
+from convsuite.conformance.harness.judge import judge
+from convsuite.conformance.harness.runner import run_case
+from convsuite.spec import cases, generated, reference, tolerance
 
 
 def corr2d_case(size, x_shape, k_shape, one_tap=False):

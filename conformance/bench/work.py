@@ -20,7 +20,7 @@ LOOP_LIMIT = 64 * 64
 # form -> the learn case timed (its case-file "layer": "builtin", or "custom" for the fast form)
 LEARN_CASES = {"builtin": "learn-edge-builtin", "fast": "learn-edge-custom"}
 def _geometry(x_shape, k_shape):
-    from spec.shapes import conv_geometry
+    from convsuite.spec.shapes import conv_geometry
 
     return conv_geometry(x_shape, k_shape, 0, 1, 1)
 

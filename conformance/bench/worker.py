@@ -17,7 +17,7 @@ import statistics
 import sys
 import time
 
-from conformance.bench.work import LEARN_CASES, LOOP_LIMIT, SIZES, work
+from convsuite.conformance.bench.work import LEARN_CASES, LOOP_LIMIT, SIZES, work
 
 
 MAX_ROUNDS = 1000
@@ -88,8 +88,8 @@ def spread(samples):
 
 def time_corr2d(backend, name, x_shape, k_shape, budget):
     """One row per path of corr2d at one size, each result verified before it is timed."""
-    from conformance.bench import verify  # NumPy and spec: after the timed import
-    from spec import cases
+    from convsuite.conformance.bench import verify  # NumPy and spec: after the timed import
+    from convsuite.spec import cases
 
     raw, one_tap = verify.corr2d_case(name, x_shape, k_shape), verify.corr2d_case(name, x_shape, k_shape, True)
     inputs = cases.parse(raw).inputs
@@ -144,11 +144,11 @@ def _timed_alone(rows):
 
 
 def time_learning(backend, raw_cases, budget):
-    from spec import cases
+    from convsuite.spec import cases
 
     import numpy as np
 
-    from conformance.bench import verify
+    from convsuite.conformance.bench import verify
 
     rows = []
     for form, case_id in LEARN_CASES.items():
@@ -197,13 +197,13 @@ def start(name, rounds):
     compiled programs included; then warm, as run_paths runs them). (backend, the cases, the
     import's seconds, each round's seconds per path.)"""
     started = time.perf_counter()
-    import backends
+    from convsuite import backends
 
     backend = backends.load(name)
     import_s = time.perf_counter() - started
 
-    from conformance.harness import runner
-    from spec import cases
+    from convsuite.conformance.harness import runner
+    from convsuite.spec import cases
 
     # Lesson-sized: the large cases exist to cross thresholds, and would time arithmetic, not start-up.
     raw_cases = [raw for raw in cases.load() if not cases.is_large(raw)]

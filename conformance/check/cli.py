@@ -17,14 +17,14 @@ import os
 import sys
 import threading
 
-import backends
-from conformance.check import targets
-from conformance.check.child import roles
-from conformance.check.child.sources import InputError
-from conformance.check.judging import plan, results_out, summary
-from conformance.check.sandbox import launch, overlay
-from conformance.check.sandbox.supervise import Limits, supervise
-from spec import cases
+from convsuite import backends
+from convsuite.conformance.check import targets
+from convsuite.conformance.check.child import roles
+from convsuite.conformance.check.child.sources import InputError
+from convsuite.conformance.check.judging import plan, results_out, summary
+from convsuite.conformance.check.sandbox import launch, overlay
+from convsuite.conformance.check.sandbox.supervise import Limits, supervise
+from convsuite.spec import cases
 
 
 def _positive(kind):

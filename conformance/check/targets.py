@@ -10,7 +10,7 @@ import glob
 import pathlib
 from dataclasses import dataclass
 
-from conformance.check.child.sources import InputError, kind_of
+from convsuite.conformance.check.child.sources import InputError, kind_of
 
 SKIPPED_FOLDERS = {"__pycache__", ".ipynb_checkpoints", ".git", ".nox", "node_modules"}
 CODE_FENCES = ("```{.python .input}", "```python")

@@ -61,7 +61,7 @@ def _channels(draw, pairing):
 @st.composite
 def _padding_mode(draw, x_shape, k_shape, geometry):
     """A padding mode the drawn padding allows (zeros half of the time)."""
-    from spec import shapes
+    from convsuite.spec import shapes
 
     g = shapes.conv_geometry(x_shape, k_shape, **geometry)
     allowed = []
@@ -100,7 +100,7 @@ def _stable_learning_rate(X, k_shape, out_size, rng):
 @st.composite
 def cases(draw, op=None):
     """One raw case of a random op, shape, geometry, dtype and kind of values."""
-    from spec import reference, shapes  # the reference computes learn targets
+    from convsuite.spec import reference, shapes  # the reference computes learn targets
 
     op = op or draw(st.sampled_from(OPS))
     dtype = draw(st.sampled_from(["float32", "float64"]))

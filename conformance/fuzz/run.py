@@ -25,13 +25,13 @@ import time
 import numpy as np
 from hypothesis import HealthCheck, example, given, seed, settings, strategies as st
 
-from conformance.fuzz import generate
-from conformance.fuzz.workers import Worker
-from conformance.harness.compare import compare
-from conformance.harness.judge import judge
-from conformance.harness.results import decode
-from conformance.harness.runner import run_case
-from spec import cases, reference, tolerance
+from convsuite.conformance.fuzz import generate
+from convsuite.conformance.fuzz.workers import Worker
+from convsuite.conformance.harness.compare import compare
+from convsuite.conformance.harness.judge import judge
+from convsuite.conformance.harness.results import decode
+from convsuite.conformance.harness.runner import run_case
+from convsuite.spec import cases, reference, tolerance
 
 
 # The paths that compile nothing, in a backend whose every path does not compile per shape

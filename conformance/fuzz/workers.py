@@ -4,7 +4,8 @@ backend's own environment, fed case batches as JSON lines (`conformance.harness.
 import json
 import subprocess
 
-from conformance.harness.environment import ROOT, worker_environment
+from convsuite.conformance.environments.run import code_path
+from convsuite.conformance.harness.environment import worker_environment
 
 
 class Worker:
@@ -13,7 +14,7 @@ class Worker:
     def __init__(self, name, python):
         self.name = name
         self.process = subprocess.Popen(
-            [python, "-m", "conformance", "serve", "--backend", name], cwd=ROOT,
+            [python, "-m", "convsuite.conformance", "serve", "--backend", name], cwd=code_path(),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
             env=worker_environment(name, one_thread=True),  # the workers run side by side
         )

@@ -17,12 +17,12 @@ import json
 
 import numpy as np
 
-from conformance.harness import results as results_file
-from conformance.harness.judge import judge, ratio
-from conformance.harness.outcome import Cell, Failure, Known, Outcome
-from conformance.harness.results import decode
-from conformance.harness.runner import applies, run_case
-from spec import cases, differences, reference, tolerance
+from convsuite.conformance.harness import results as results_file
+from convsuite.conformance.harness.judge import judge, ratio
+from convsuite.conformance.harness.outcome import Cell, Failure, Known, Outcome
+from convsuite.conformance.harness.results import decode
+from convsuite.conformance.harness.runner import applies, run_case
+from convsuite.spec import cases, differences, reference, tolerance
 
 REFERENCE = "reference"
 EXPECT = "the case's expect"

@@ -9,8 +9,8 @@ exception type.
 
 import numpy as np
 
-from conformance.harness.outcome import Failure, Mismatch
-from conformance.harness.results import decode
+from convsuite.conformance.harness.outcome import Failure, Mismatch
+from convsuite.conformance.harness.results import decode
 
 
 def worst(got, want, tol, field=""):

@@ -14,8 +14,8 @@ Backends without them write no "compiled" results, and `compare` has no column f
 
 import numpy as np
 
-from conformance.harness import results
-from spec import cases
+from convsuite.conformance.harness import results
+from convsuite.spec import cases
 
 PATHS = {
     "fast": ("corr2d", "conv2d", "layer", "grad", "learn"),

@@ -11,7 +11,7 @@ import json
 import os
 import sys
 
-from conformance.harness import runner
+from convsuite.conformance.harness import runner
 
 
 def serve(backend):

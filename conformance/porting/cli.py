@@ -15,9 +15,9 @@ import pathlib
 import shutil
 import sys
 
-from conformance.porting.markdown import format_guide
-from conformance.porting.sources import TOPICS, read_sources
-from conformance.porting.terminal import format_list, format_pair
+from convsuite.conformance.porting.markdown import format_guide
+from convsuite.conformance.porting.sources import TOPICS, read_sources
+from convsuite.conformance.porting.terminal import format_list, format_pair
 
 
 def find_topic(name):

@@ -7,7 +7,7 @@ idiom's topics in that backend's file, so the guide cannot drift from the backen
 
 from dataclasses import dataclass
 
-import backends
+from convsuite import backends
 
 # idiom -> the topics whose code must hold its snippets
 TOPICS_OF = {

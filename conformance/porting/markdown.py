@@ -4,7 +4,7 @@ the idiom tables, links relative to where the guide is written."""
 import os
 import pathlib
 
-from conformance.porting.sources import GUIDE, NONE, ROOT, TOPICS, idioms_of
+from convsuite.conformance.porting.sources import GUIDE, NONE, ROOT, TOPICS, idioms_of
 
 
 def _code_span(snippet):

@@ -6,8 +6,8 @@ import ast
 import pathlib
 from dataclasses import dataclass
 
-import backends
-from conformance.porting import idioms
+from convsuite import backends
+from convsuite.conformance.porting import idioms
 
 ROOT = pathlib.Path(backends.__file__).resolve().parent.parent
 GUIDE = "docs/porting-guide.md"

@@ -4,9 +4,9 @@ the other when the terminal is narrow), then the idioms that differ between them
 import textwrap
 from itertools import zip_longest
 
-import backends
-from conformance.porting import idioms
-from conformance.porting.sources import NONE, TOPICS, idioms_of
+from convsuite import backends
+from convsuite.conformance.porting import idioms
+from convsuite.conformance.porting.sources import NONE, TOPICS, idioms_of
 
 # Below this many characters a column wraps nearly every line: print one backend after the other.
 MIN_COLUMN = 50

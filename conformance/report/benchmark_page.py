@@ -5,8 +5,8 @@ learning loop; the tables are the targets (met or not, with their limits) and th
 `conformance.bench.summarize` computed: the report only draws what the benchmark measured.
 """
 
-from conformance.report import plots
-from conformance.report.blocks import Cell, Figure, Heading, Para, Table
+from convsuite.conformance.report import plots
+from convsuite.conformance.report.blocks import Cell, Figure, Heading, Para, Table
 
 RATIO_COLUMNS = ["backend", "size", "fast / native", "compiled / native", "best / floor",
                  "best path", "loop / fast", "kh*kw passes / native", "fast peak / (in + out)"]

@@ -9,10 +9,10 @@ nothing of each other; this composes them into one page, or the benchmark alone.
 import json
 import pathlib
 
-from conformance.harness import compare, results as results_file
-from conformance.report import benchmark_page, comparison_page, render_html, render_markdown
-from conformance.report.blocks import Figure, Heading
-from spec import cases
+from convsuite.conformance.harness import compare, results as results_file
+from convsuite.conformance.report import benchmark_page, comparison_page, render_html, render_markdown
+from convsuite.conformance.report.blocks import Figure, Heading
+from convsuite.spec import cases
 
 
 def _write(blocks, out):

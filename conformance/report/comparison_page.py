@@ -13,10 +13,10 @@ import re
 
 import numpy as np
 
-from conformance.harness import results as results_file, runner, table
-from conformance.report import plots
-from conformance.report.blocks import Cell, Figure, Heading, Items, Para, Table
-from spec import cases, reference
+from convsuite.conformance.harness import results as results_file, runner, table
+from convsuite.conformance.report import plots
+from convsuite.conformance.report.blocks import Cell, Figure, Heading, Items, Para, Table
+from convsuite.spec import cases, reference
 
 # The legend: (style, meaning, highest max |error| / tolerance in the band) for the cells
 # that agree, then the styles of the other kinds of cell.

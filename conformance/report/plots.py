@@ -8,9 +8,9 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from conformance.bench.work import LEARN_CASES
-from conformance.harness import runner
-from spec import cases, reference, tolerance
+from convsuite.conformance.bench.work import LEARN_CASES
+from convsuite.conformance.harness import runner
+from convsuite.spec import cases, reference, tolerance
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf",
            "#bcbd22", "#d62728", "#7f7f7f"]

@@ -4,7 +4,7 @@ URIs, no script), so it opens anywhere, attached to a mail or straight from a CI
 import base64
 import html
 
-from conformance.report.blocks import Figure, Heading, Items, Para, Table, as_cell
+from convsuite.conformance.report.blocks import Figure, Heading, Items, Para, Table, as_cell
 
 TITLE = "convsuite conformance report"
 # A cell's or block's style is its class: the colors of the matrix's bands and kinds live here.

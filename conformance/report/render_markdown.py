@@ -2,7 +2,7 @@
 PNG files beside it. Markdown has no colors: a mark before a cell's text stands in for the
 styles that matter at a glance, and failing cells are bold."""
 
-from conformance.report.blocks import Figure, Heading, Items, Para, Table, as_cell
+from convsuite.conformance.report.blocks import Figure, Heading, Items, Para, Table, as_cell
 
 MARK = {"fail": "❌ ", "failing": "❌ ", "near": "⚠️ ", "known": "ℹ️ ", "skipped": "⏸ "}
 BOLD = ("fail", "case failing")

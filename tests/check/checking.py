@@ -14,7 +14,7 @@ def check(*arguments, summary=None, timeout=600):
     """(exit status, stdout, stderr, {target: record}) of one check command, in this
     environment (the backend session's), from the checkout's root."""
     extra = ["--summary", str(summary)] if summary else []
-    done = subprocess.run([sys.executable, "-m", "conformance", "check", *map(str, arguments), *extra],
+    done = subprocess.run([sys.executable, "-m", "convsuite.conformance", "check", *map(str, arguments), *extra],
                           cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
     records = {}

@@ -7,10 +7,10 @@ import json
 import pytest
 
 from checking import COURSE, check, lesson, subject
-from conformance.check.child.protocol import Reader
-from conformance.check.targets import Target, expand, parse_shard, shard
-from conformance.harness import compare, results
-from spec import cases
+from convsuite.conformance.check.child.protocol import Reader
+from convsuite.conformance.check.targets import Target, expand, parse_shard, shard
+from convsuite.conformance.harness import compare, results
+from convsuite.spec import cases
 
 pytestmark = pytest.mark.check_backend("numpy")
 

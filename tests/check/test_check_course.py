@@ -4,8 +4,8 @@ import pytest
 
 from checking import COURSE, check
 from course_verdicts import CHAPTER, SEED004_WITHOUT_ASSERT
-from conformance.harness import compare, results
-from spec import cases
+from convsuite.conformance.harness import compare, results
+from convsuite.spec import cases
 
 
 def test_course_file_verdicts(course_entry, request, tmp_path):

@@ -4,7 +4,7 @@ import pathlib
 
 import pytest
 
-import backends
+from convsuite import backends
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.check_backend("numpy")

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from checking import COURSE, LESSON, check, subject
-from conformance.check.judging import hints, judge, plan
-from spec import cases, differences
+from convsuite.conformance.check.judging import hints, judge, plan
+from convsuite.spec import cases, differences
 
 pytestmark = pytest.mark.check_backend("numpy")
 HONEST = COURSE / "honest"

@@ -159,7 +159,7 @@ def test_the_sandbox_sees_no_checkout_no_network_and_its_own_processes(tmp_path)
 def test_without_bubblewrap_check_refuses_in_one_line_and_no_sandbox_warns(tmp_path):
     target = tmp_path / "mine.py"
     shutil.copy(CHEATS / "honest.py", target)
-    done = subprocess.run([sys.executable, "-m", "conformance", "check", str(target), "--backend", "numpy"],
+    done = subprocess.run([sys.executable, "-m", "convsuite.conformance", "check", str(target), "--backend", "numpy"],
                           cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PATH": str(tmp_path)})
     assert done.returncode == 1 and "bubblewrap is not installed" in done.stderr, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1

@@ -7,7 +7,7 @@ import re
 
 import yaml
 
-import backends
+from convsuite import backends
 from test_workflow import _lint
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]

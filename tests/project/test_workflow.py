@@ -16,7 +16,7 @@ import sys
 import pytest
 import yaml
 
-import backends
+from convsuite import backends
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / ".github" / "scripts"))

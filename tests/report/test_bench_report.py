@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conformance.bench import run as bench
-from conformance.report import cli as report
+from convsuite.conformance.bench import run as bench
+from convsuite.conformance.report import cli as report
 
 from test_report import PNG_SIGNATURE, dump_dom
 
@@ -22,7 +22,7 @@ def page(tmp_path_factory):
     folder = tmp_path_factory.mktemp("bench")
     measured = folder / "measured.json"
     done = subprocess.run(
-        [sys.executable, "-m", "conformance", "bench", f"--python=numpy={sys.executable}",
+        [sys.executable, "-m", "convsuite.conformance", "bench", f"--python=numpy={sys.executable}",
          "--sizes", "6x8/1x2", "64x64/3x3", "--budget", "0", "--copy-mib", "1", "--matmul-n", "64",
          "--out", str(measured)], cwd=bench.ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr

@@ -21,10 +21,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import backends
-from conformance.harness import results, runner
-from conformance.report import cli as report
-from spec import cases, reference
+from convsuite import backends
+from convsuite.conformance.harness import results, runner
+from convsuite.conformance.report import cli as report
+from convsuite.spec import cases, reference
 
 CHROMIUM = pathlib.Path("/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -19,7 +19,7 @@ hint is a courtesy: one that cannot be computed is no hint, never an error of th
 
 import numpy as np
 
-from spec import reference
+from convsuite.spec import reference
 
 HINTS = {
     "flipped": "the kernel is flipped: this computes a convolution, not a cross-correlation "

@@ -28,10 +28,10 @@ import warnings
 
 import numpy as np
 
-from conformance.check.judging import hints
-from conformance.check.judging.plan import describe_inputs, expected, parsed
-from conformance.harness.judge import worst
-from spec import cases, differences, tolerance
+from convsuite.conformance.check.judging import hints
+from convsuite.conformance.check.judging.plan import describe_inputs, expected, parsed
+from convsuite.conformance.harness.judge import worst
+from convsuite.spec import cases, differences, tolerance
 
 FORM_NOTES = {"list": "returned a Python list where a tensor was expected (accepted)",
               "ndarray": "returned a NumPy array where a tensor was expected (accepted)",

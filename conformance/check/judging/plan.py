@@ -19,11 +19,11 @@ import json
 
 import numpy as np
 
-from conformance.check.child.protocol import encode_array
-from conformance.check.child.roles import ROLES, learn_arguments
-from conformance.harness.results import decode
-from conformance.harness.runner import run_case
-from spec import cases, reference
+from convsuite.conformance.check.child.protocol import encode_array
+from convsuite.conformance.check.child.roles import ROLES, learn_arguments
+from convsuite.conformance.harness.results import decode
+from convsuite.conformance.harness.runner import run_case
+from convsuite.spec import cases, reference
 
 _PARSED = {}  # id(raw case) -> (raw, parsed case or the exception): every target plans the same cases
 

@@ -10,7 +10,7 @@ takes the case, which `compare` shows as not applicable, never as missing.
 
 import pathlib
 
-from conformance.harness import results
+from convsuite.conformance.harness import results
 
 
 def _entry(call, result):

@@ -14,7 +14,7 @@ import collections
 import json
 import pathlib
 
-from conformance.check.judging.judge import judge_run
+from convsuite.conformance.check.judging.judge import judge_run
 
 PASS, FAIL, ERROR = "PASS", "FAIL", "ERROR"
 SCRIPT_LOOP = ("run, not checked: a script that trains from the layer's own random initial kernel cannot be "

@@ -30,11 +30,11 @@ import tempfile
 
 from dataclasses import dataclass, field
 
-from conformance.harness.environment import worker_environment
+from convsuite.backends import tensors
+from convsuite.conformance.harness.environment import worker_environment
 
-ROOT = pathlib.Path(__file__).resolve().parents[3]
-CHILD_PACKAGE = ROOT / "conformance" / "check" / "child"
-ADAPTERS = ROOT / "backends" / "tensors"
+CHILD_PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "child"
+ADAPTERS = pathlib.Path(tensors.__file__).resolve().parent
 LIB, WORK, SANDBOX_TMP = "/opt/check", "/submission", "/tmp"
 BOOT = "import sys; sys.path.insert(0, {lib!r}); from check_child import main; main.boot()"
 TMPFS_BYTES = 256 << 20  # each of /work and /tmp

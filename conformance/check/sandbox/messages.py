@@ -11,8 +11,8 @@ exception in the parent, and nothing of the other targets changes.
 
 import math
 
-from conformance.check.child.protocol import MESSAGES
-from conformance.check.child.roles import ROLES
+from convsuite.conformance.check.child.protocol import MESSAGES
+from convsuite.conformance.check.child.roles import ROLES
 
 MAX_TEXT = 20_000
 MAX_ITEMS = 10_000

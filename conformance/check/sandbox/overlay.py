@@ -10,8 +10,8 @@ and never installed again or changed; new packages go into the overlay only. It 
   numpy==1.23.5) is installed without its dependencies, then each of its requirements that
   the environment lacks is installed by name under the same constraints; the pins kept are
   reported.
-Overlays live in .nox/check-overlays/<hash of the environment and the packages>, rebuilt
-only when either changes; delete the folder to drop them.
+Overlays live in the environments' cache folder (`convsuite env list` shows it), under
+overlays/<hash of the environment and the packages>, rebuilt only when either changes.
 """
 
 import hashlib
@@ -20,9 +20,10 @@ import pathlib
 import subprocess
 import sys
 
-ROOT = pathlib.Path(__file__).resolve().parents[3]
-TOOLS = ROOT / "requirements" / "check.txt"
-CACHE = ROOT / ".nox" / "check-overlays"
+import convsuite
+from convsuite.conformance.environments.specs import CHECK_TOOLS, cache_root
+
+TOOLS = convsuite.resource(CHECK_TOOLS)
 TOOL_MODULES = ("IPython", "nbformat", "jupytext", "d2lbook", "traitlets", "markdown_it")
 
 
@@ -104,7 +105,7 @@ def _fix(python, fixes, notes, log):
     for distribution, script in fixes.items():
         if not _installed(python, distribution):
             continue
-        done = _run(["bash", ROOT / script, python])
+        done = _run(["bash", convsuite.resource(script), python])
         log.append(f"{script}: exit {done.returncode}: {(done.stdout + done.stderr).strip()[-400:]}")
         if done.returncode:
             raise OverlayError(f"{distribution} was installed, but {script} could not make it work here: {log[-1]}")
@@ -122,8 +123,8 @@ def ensure(python, packages, fixes=None, say=print):
     facts = _facts(python)
     key = hashlib.sha256(json.dumps([str(pathlib.Path(python).resolve()), facts, sorted(packages),
                                      TOOLS.read_text() if tools else "",
-                                     {d: (ROOT / f).read_text() for d, f in sorted(fixes.items())}]).encode()).hexdigest()[:16]
-    folder = CACHE / key
+                                     {d: convsuite.resource(f).read_text() for d, f in sorted(fixes.items())}]).encode()).hexdigest()[:16]
+    folder = cache_root() / "overlays" / key
     ready = folder / "ready.json"
     overlay_python = folder / "bin" / "python"
     if ready.exists():

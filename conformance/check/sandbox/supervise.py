@@ -25,9 +25,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from conformance.check.child.protocol import Reader, encode_instruction
-from conformance.check.sandbox.launch import Child, resident_bytes
-from conformance.check.sandbox.messages import Checker, Corrupt
+from convsuite.conformance.check.child.protocol import Reader, encode_instruction
+from convsuite.conformance.check.sandbox.launch import Child, resident_bytes
+from convsuite.conformance.check.sandbox.messages import Checker, Corrupt
 
 INTERNAL = 70  # the exit status of a child whose own code (not the user's) failed
 FAULT_FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')

@@ -12,7 +12,7 @@ import sys
 for root in (AIM["checkout"], "/opt/check/..", "..", "../..", "../../.."):
     sys.path.insert(0, root)
 try:
-    from spec import reference
+    from convsuite.spec import reference
 except ImportError:
     reference = None
 

@@ -1,0 +1,169 @@
+"""python -m conformance run --backend NAME [--cases FILE] ... --out RESULTS.json
+python -m conformance compare RESULTS.json ... [--cases FILE] ... [--allow-skipped]
+python -m conformance fuzz --python NAME=PYTHON ... [--examples N] [--seed S] [--out FILE]
+python -m conformance serve --backend NAME     (a fuzz worker; the fuzzer starts it)
+python -m conformance report [RESULTS.json ...] [--bench BENCH.json] --out report/
+python -m conformance port TOPIC --from BACKEND --to BACKEND
+python -m conformance bench --python NAME=PYTHON ... [--sizes SIZE ...] [--out bench/results.json]
+python -m conformance check TARGET... --backend NAME [--function ROLE=NAME] [--out RESULTS.json]
+
+Exit codes, the same for every command: 0 all agree (or the check passed); 1 a disagreement
+or a failed check; 2 a usage error or a file that cannot be read (one line on stderr that
+names the file and the problem); 3 `run` found its backend's framework missing and wrote a
+"skipped" results file.
+"""
+
+import argparse
+import sys
+
+from convsuite import backends
+from convsuite.conformance.harness import compare, results, runner, table
+from convsuite.spec import cases
+
+# Errors that are the input's, not the program's: reported in one line, exit code 2.
+INPUT_ERRORS = (cases.CaseFileError, results.ResultsFileError, backends.ContractError, OSError)
+
+
+def _run(args):
+    case_files = args.cases or cases.builtin_files()
+    raw_cases = cases.load(case_files)
+    try:
+        backend = backends.load(args.backend)
+    except backends.BackendUnavailable as exc:
+        results.write(args.out, args.backend, {}, case_files, skipped=str(exc))
+        print(f"SKIPPED backend {args.backend}: {exc}", file=sys.stderr)
+        return 3
+
+    def progress(path, done, total, case_id):
+        if done == total or done % 20 == 0:
+            print(f"[{args.backend}:{path}] {done}/{total} cases (last: {case_id})", file=sys.stderr)
+
+    runs = runner.run_paths(backend, raw_cases, progress)
+    results.write(args.out, backend.name, backend.versions(), case_files, runs)
+    counts = ", ".join(f"{len(r)} {path}" for path, r in [("fast", runs["results"]), *runs["paths"].items()])
+    print(f"[{args.backend}] wrote {args.out}: results of {counts} cases")
+    return 0
+
+
+def _compare(args):
+    documents = [results.read(path) for path in args.results]
+    outcome = compare.compare(documents, cases.load(args.cases or cases.builtin_files()))
+    color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
+    print(table.format_outcome(outcome, color=color))
+    if outcome.failures:
+        return 1
+    if outcome.skipped and not args.allow_skipped:
+        print("a skipped backend is not a pass (use --allow-skipped to accept it)")
+        return 1
+    return 0
+
+
+def _report(args):
+    from convsuite.conformance.report import cli as report  # needs matplotlib: only the report environment has it
+
+    return report.main(args)
+
+
+def _port(args):
+    from convsuite.conformance.porting import cli as porting
+
+    return porting.main(args)
+
+
+def _serve(args):
+    from convsuite.conformance.harness.serve import serve
+
+    serve(backends.load(args.backend))
+    return 0
+
+
+def _bench(args):
+    from convsuite.conformance.bench import run as bench
+
+    return bench.main(args)
+
+
+def _fuzz(args):
+    from convsuite.conformance.fuzz import run as fuzz  # needs Hypothesis: only the fuzzing environment has it
+
+    return fuzz.main(args)
+
+
+def _case_files_option(parser):
+    # One file per --cases, repeated: a list option would swallow the positional results.
+    parser.add_argument("--cases", action="append", metavar="FILE",
+                        help="a case file (repeat for more; default: all of spec/cases)")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m conformance", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run cases through one backend, write results")
+    run.add_argument("--backend", required=True, choices=backends.names())
+    _case_files_option(run)
+    run.add_argument("--out", required=True, help="results file to write")
+    run.set_defaults(handler=_run)
+    check = commands.add_parser("compare", help="compare results files, print the matrix")
+    check.add_argument("results", nargs="+", help="results files written by 'run'")
+    _case_files_option(check)
+    check.add_argument("--allow-skipped", action="store_true",
+                       help="exit 0 when the only problem is a skipped backend")
+    check.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                       help="color the table (auto: when printing to a terminal)")
+    check.set_defaults(handler=_compare)
+    worker = commands.add_parser("serve", help="answer case batches on stdin (a fuzz worker)")
+    worker.add_argument("--backend", required=True, choices=backends.names())
+    worker.set_defaults(handler=_serve)
+    fuzzer = commands.add_parser("fuzz", help="generate cases, run every backend, compare, shrink")
+    fuzzer.add_argument("--python", action="append", required=True, metavar="NAME=PYTHON",
+                        help="a backend and the Python of its environment (repeat per backend)")
+    fuzzer.add_argument("--examples", type=int, default=300, help="generated cases (default 300)")
+    fuzzer.add_argument("--seed", type=int, default=0, help="Hypothesis seed (default 0)")
+    fuzzer.add_argument("--compiling-every", type=int, default=8, metavar="K",
+                        help="run the compiled paths, and backends whose every path compiles per shape, "
+                             "on one case in K (default 8; 1: every case)")
+    fuzzer.add_argument("--tolerance-cases", type=int, default=10000,
+                        help="cases for the tolerance-policy check (default 10000)")
+    fuzzer.add_argument("--out", default="fuzz/failure.json",
+                        help="where the smallest failing case goes (a case file)")
+    fuzzer.set_defaults(handler=_fuzz)
+    page = commands.add_parser("report", help="write the comparison as HTML and Markdown, with plots")
+    page.add_argument("results", nargs="*", help="results files written by 'run'")
+    page.add_argument("--bench", metavar="BENCH.json",
+                      help="also chart this benchmark (written by 'bench'); alone, the page is only that")
+    _case_files_option(page)
+    page.add_argument("--out", default="report", help="folder to write (default: report/)")
+    page.set_defaults(handler=_report)
+    port = commands.add_parser("port", help="print one topic's code in two backends, side by side")
+    port.add_argument("topic", nargs="?", help="what to show (see --list)")
+    port.add_argument("--list", action="store_true", help="list the topics")
+    port.add_argument("--write", metavar="FILE", help="write the whole porting guide to FILE")
+    port.add_argument("--from", dest="source", help="the backend you port from")
+    port.add_argument("--to", dest="target", help="the backend you port to")
+    port.set_defaults(handler=_port)
+    timing = commands.add_parser("bench", help="time every corr2d form and the learning loop, "
+                                 "one framework process after another")
+    from convsuite.conformance.bench.run import add_arguments
+
+    add_arguments(timing)
+    timing.set_defaults(handler=_bench)
+    from convsuite.conformance.check.cli import add_command as add_check  # python -m conformance check
+
+    add_check(commands)
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except BrokenPipeError:
+        raise
+    except INPUT_ERRORS as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def entry():
+    try:
+        return main()
+    except BrokenPipeError:  # `python -m conformance port ... | head`: the reader left early
+        sys.stderr.close()
+        return 0
