@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from convsuite.conformance.bench import run as bench, work as bench_work, worker as bench_worker
+from convsuite.conformance.environments.run import code_path
 
 FLOOR = {"copy_bytes_per_s": 1e9, "matmul_flops_per_s": 1e10}
 
@@ -153,7 +154,7 @@ def test_a_numpy_worker_runs_end_to_end(tmp_path):
         [sys.executable, "-m", "convsuite.conformance", "bench", f"--python=numpy={sys.executable}",
          "--sizes", "6x8/1x2", "--budget", "0", "--starts", "2", "--copy-mib", "1", "--matmul-n", "64",
          "--out", str(out)],
-        cwd=bench.ROOT, capture_output=True, text=True, timeout=300)
+        cwd=code_path(), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     document = json.loads(out.read_text())
     numpy = document["backends"]["numpy"]

@@ -109,7 +109,7 @@ def _framework_names():
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 roots.add(node.module.split(".")[0])
         words |= set(re.findall(r"[A-Za-z]{3,}", declaration.framework))
-    local = {"spec", "backends"}
+    local = {"spec", "backends", "convsuite"}
     roots = {r for r in roots if r not in sys.stdlib_module_names and r not in local and r not in SHARED}
     words = {w for w in words if w.lower() not in SHARED}
     return roots, words

@@ -1,17 +1,42 @@
 """The README's CI recipe for a course repository (docs/check-workflow.yml, shown verbatim in
-the README): actionlint passes it, it runs check in one job per framework the suite has, it
-writes the verdict table to the job summary, grades sharded and merges the shards."""
+the README): one job of about 15 lines, one run per framework the suite has, each through the
+repository's action (action.yml) pinned to a release tag; actionlint passes it as it is, and,
+with `uses: ./` in a copy beside a copy of action.yml, checks its inputs against the action's."""
 
 import pathlib
 import re
+import shutil
+import subprocess
 
 import yaml
 
 from convsuite import backends
-from test_workflow import _lint
+from test_workflow import _actionlint, _lint
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 RECIPE = ROOT / "docs" / "check-workflow.yml"
+ACTION = ROOT / "action.yml"
+# The action as a course repository names it: OWNER/convsuite at a release tag. `convsuite`
+# stands for wherever yours is (the README says so).
+USES = re.compile(r"convsuite/convsuite@v\d+\.\d+\.\d+")
+
+
+def _job():
+    jobs = yaml.safe_load(RECIPE.read_text())["jobs"]
+    assert len(jobs) == 1, f"the recipe has one job, not {sorted(jobs)}"
+    return next(iter(jobs.items()))
+
+
+def _lint_locally(tmp_path, text):
+    """actionlint on the recipe with the action as a local one (`uses: ./`): a project (a .git
+    and .github/workflows) holding a copy of action.yml at its root, whose inputs it reads."""
+    project = tmp_path / "course"
+    (project / ".git").mkdir(parents=True, exist_ok=True)
+    (project / ".github" / "workflows").mkdir(parents=True, exist_ok=True)
+    shutil.copy(ACTION, project / "action.yml")
+    workflow = project / ".github" / "workflows" / "check.yml"
+    workflow.write_text(USES.sub("./", text))
+    return subprocess.run([_actionlint(), "-no-color", str(workflow)], cwd=project, capture_output=True, text=True)
 
 
 def test_actionlint_passes_the_recipe():
@@ -19,14 +44,28 @@ def test_actionlint_passes_the_recipe():
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_one_chapter_job_per_framework_and_the_summary():
-    jobs = yaml.safe_load(RECIPE.read_text())["jobs"]
-    assert set(jobs["chapter"]["strategy"]["matrix"]["backend"]) == set(backends.names())
-    text = RECIPE.read_text()
-    assert text.count('>> "$GITHUB_STEP_SUMMARY"') == 3
-    assert "repository: convsuite/convsuite" in text and "nox -f convsuite/noxfile.py -s check" in text
-    shards = jobs["grade"]["strategy"]["matrix"]["shard"]
-    assert "--shard ${{ matrix.shard }}/" + str(len(shards)) in text and "--merge" in text
+def test_actionlint_checks_the_recipes_inputs_against_the_action(tmp_path):
+    done = _lint_locally(tmp_path, RECIPE.read_text())
+    assert done.returncode == 0, done.stdout + done.stderr
+    # The check is real: an input the action lacks, and a required one missing, are errors.
+    broken = RECIPE.read_text().replace("backend: ${{", "framework: ${{").replace("targets:", "# targets:")
+    done = _lint_locally(tmp_path, broken)
+    assert done.returncode == 1, done.stdout
+    assert 'input "framework" is not defined' in done.stdout and 'missing input "targets"' in done.stdout
+
+
+def test_one_short_job_per_framework_through_the_pinned_action():
+    name, job = _job()
+    assert set(job["strategy"]["matrix"]["backend"]) == set(backends.names())
+    lines = RECIPE.read_text().split(f"\n  {name}:\n", 1)[1].splitlines()
+    assert 10 <= len(lines) <= 18, f"the {name} job has {len(lines)} lines; the recipe keeps it about 15"
+    steps = job["steps"]
+    assert str(steps[0]["uses"]).startswith("actions/checkout@")
+    [step] = [s for s in steps if USES.fullmatch(str(s.get("uses", "")))]
+    assert step["with"]["backend"] == "${{ matrix.backend }}" and step["with"]["targets"]
+    action = yaml.safe_load(ACTION.read_text())
+    assert set(step["with"]) <= set(action["inputs"])
+    assert not any("run" in s for s in steps), "the action does the work: no script in the recipe"
 
 
 def test_the_readme_shows_the_recipe_verbatim():

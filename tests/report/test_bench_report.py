@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from convsuite.conformance.bench import run as bench
+from convsuite.conformance.environments.run import code_path
 from convsuite.conformance.report import cli as report
 
 from test_report import PNG_SIGNATURE, dump_dom
@@ -24,7 +25,7 @@ def page(tmp_path_factory):
     done = subprocess.run(
         [sys.executable, "-m", "convsuite.conformance", "bench", f"--python=numpy={sys.executable}",
          "--sizes", "6x8/1x2", "64x64/3x3", "--budget", "0", "--copy-mib", "1", "--matmul-n", "64",
-         "--out", str(measured)], cwd=bench.ROOT, capture_output=True, text=True, timeout=300)
+         "--out", str(measured)], cwd=code_path(), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     document = json.loads(measured.read_text())
     slow = copy.deepcopy(document["backends"]["numpy"])  # planted: its fast form 100x slower
