@@ -24,7 +24,9 @@ does), so the pytest process itself needs no framework. Its items, one per funct
   checked" (check fails a target with no lesson function, so this fails too, never passes or
   skips silently).
 
-So a target's items all pass (or skip) exactly when check's verdict on it is PASS.
+So a target's items all pass (or skip) exactly when check's verdict on it is PASS. (Each
+target is checked on its own, as `check FILE` does: the other files beside it, targets too,
+are in its sandbox, where `check FOLDER` leaves the folder's other targets out.)
 
 Collecting needs check's verdict (the items are the functions it found), so collection runs
 it, several targets at once (--convsuite-jobs, default: the CPUs, shared by pytest-xdist's
@@ -99,6 +101,10 @@ class Checks:
                                                           thread_name_prefix="convsuite-check")
         self.jobs = {}
         self.cwd = str(config.invocation_params.dir)
+        # what the session collects: pytest makes a node of every file of a folder on the way
+        # to one it is asked for, and drops the others; those are no target to check ahead
+        self.asked = [pathlib.Path(os.path.abspath(os.path.join(self.cwd, arg.split("::")[0])))
+                      for arg in config.args]
         self.worker = getattr(config, "workerinput", {}).get("workerid", "main")
 
     # which files are targets
@@ -146,7 +152,8 @@ class Checks:
                            *(["--require", self.require] if self.require else [])])
 
     def node(self, parent, path):
-        self.submit(path)
+        if any(path == asked or asked in path.parents for asked in self.asked):
+            self.submit(path)  # checked now, beside the folder's others; the rest when collected
         return TargetFile.from_parent(parent, path=path)
 
     # running check, once per target per session
@@ -220,7 +227,7 @@ class Checks:
         return {"returncode": done.returncode, "stderr": done.stderr[-4000:], "record": record}
 
     def close(self):
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool.shutdown(wait=True, cancel_futures=True)  # a run still going writes in the folder
         if self.owner:
             shutil.rmtree(self.folder, ignore_errors=True)
 

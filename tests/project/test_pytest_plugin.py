@@ -100,12 +100,13 @@ def course(tmp_path_factory):
 
 def pytest_run(folder, *arguments, timeout=300):
     """(exit status, stdout + stderr, stderr, {testcase: (outcome, text)}, [targets check ran]) of
-    one pytest run in `folder`."""
-    junit, runs = folder / "junit.xml", folder / "runs.log"
+    one pytest run in `folder`. Its temporary folder is its own: the plugin's must not outlive it."""
+    junit, runs, temporary = folder / "junit.xml", folder / "runs.log", folder / "tmp"
     junit.unlink(missing_ok=True)
     runs.unlink(missing_ok=True)
+    temporary.mkdir(exist_ok=True)
     environ = {**os.environ, "PYTHONPATH": str(ROOT), "CONVSUITE_TEST_RUNS": str(runs),
-               "PYTHONDONTWRITEBYTECODE": "1"}
+               "PYTHONDONTWRITEBYTECODE": "1", "TMPDIR": str(temporary)}
     environ.pop("PYTEST_ADDOPTS", None)
     command = [sys.executable, "-m", "pytest", *plugin_arguments(), f"--junitxml={junit}", "--rootdir=.", "-ra"]
     done = subprocess.run([*command, *arguments], cwd=folder, env=environ, capture_output=True, text=True,
@@ -120,6 +121,7 @@ def pytest_run(folder, *arguments, timeout=300):
                     text = (child.get("message") or "") + "\n" + (child.text or "")
             cases[f"{case.get('classname')}::{case.get('name')}"] = (outcome, text)
     ran = runs.read_text().split() if runs.exists() else []
+    assert not list(temporary.glob("convsuite-pytest-*")), "the plugin left its session folder behind"
     return done.returncode, done.stdout + done.stderr, done.stderr, cases, ran
 
 
@@ -156,12 +158,13 @@ def test_xdist_gives_the_same_items_and_runs_check_once_per_target(course, plain
 
 
 def test_a_required_name_that_is_missing_fails_the_target(course):
-    code, output, _, cases, _ = pytest_run(course, "--convsuite-backend", "numpy", "--convsuite-require",
-                                           "corr2d,Conv2D", "course/good.py")
+    code, output, _, cases, ran = pytest_run(course, "--convsuite-backend", "numpy", "--convsuite-require",
+                                             "corr2d,Conv2D", "course/good.py")
     assert code == 1, output
     assert {name: outcome for name, (outcome, _) in cases.items()} == {
         "course.good::corr2d": "passed", "course.good::[target]": "failed"}, output
     assert "no Conv2D in the target (--require)" in cases["course.good::[target]"][1]
+    assert ran == ["good.py"], "only the file asked for is checked, not the others beside it"
 
 
 def test_an_unknown_backend_is_a_one_line_usage_error(course):

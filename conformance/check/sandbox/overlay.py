@@ -20,6 +20,8 @@ import pathlib
 import subprocess
 import sys
 
+from filelock import FileLock
+
 import convsuite
 from convsuite.conformance.environments.specs import CHECK_TOOLS, cache_root
 
@@ -129,6 +131,15 @@ def ensure(python, packages, fixes=None, say=print):
     overlay_python = folder / "bin" / "python"
     if ready.exists():
         return overlay_python, json.loads(ready.read_text())["notes"]
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(f"{folder}.lock"):  # two checks (xdist workers, shards) asking for one overlay build it once
+        if not ready.exists():
+            _build(python, folder, facts, packages, tools, fixes, say)
+    return overlay_python, json.loads(ready.read_text())["notes"]
+
+
+def _build(python, folder, facts, packages, tools, fixes, say):
+    ready, overlay_python = folder / "ready.json", folder / "bin" / "python"  # ready.json last: a killed build is redone
     say(f"check: building the overlay {folder} (once): {'check tools, ' if tools else ''}{', '.join(packages)}",
         file=sys.stderr)
     done = _run([python, "-m", "venv", "--clear", "--without-pip", folder])
@@ -148,4 +159,3 @@ def ensure(python, packages, fixes=None, say=print):
         _install(overlay_python, package, constraints, notes, log)
     _fix(overlay_python, fixes, notes, log)
     ready.write_text(json.dumps({"notes": notes, "log": log}, indent=1))
-    return overlay_python, notes
