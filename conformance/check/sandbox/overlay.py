@@ -20,8 +20,6 @@ import pathlib
 import subprocess
 import sys
 
-from filelock import FileLock
-
 import convsuite
 from convsuite.conformance.environments.specs import CHECK_TOOLS, cache_root
 
@@ -131,6 +129,8 @@ def ensure(python, packages, fixes=None, say=print):
     overlay_python = folder / "bin" / "python"
     if ready.exists():
         return overlay_python, json.loads(ready.read_text())["notes"]
+    from filelock import FileLock  # only where an overlay is built: every command imports this module
+
     folder.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(f"{folder}.lock"):  # two checks (xdist workers, shards) asking for one overlay build it once
         if not ready.exists():
