@@ -35,6 +35,13 @@ def environ(env):
     return {**env.environ(), "PYTHONPATH": str(code_path())}
 
 
+def start(env, arguments):
+    """`python -m convsuite.conformance ARGUMENTS` in `env`, started, its output captured."""
+    python = build.ensure(env)
+    return subprocess.Popen([str(python), "-m", "convsuite.conformance", *arguments], env=environ(env),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
 def conformance(env, arguments, **kwargs):
     """`python -m convsuite.conformance ARGUMENTS` in `env` (built first if need be)."""
     python = build.ensure(env)
