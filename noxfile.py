@@ -31,7 +31,7 @@ nox.options.error_on_missing_interpreters = True
 
 ENVIRONMENTS = backends.environments()  # every backend's main environment, then the variants
 MAIN = [env for env in ENVIRONMENTS if env.default]
-nox.options.sessions = [env.session for env in MAIN] + ["matrix", "bench-page", "fuzz", "porting", "project"]
+nox.options.sessions = [env.session for env in MAIN] + ["matrix", "pages", "fuzz", "porting", "project"]
 # CI's short fuzz: a few hundred cases and a fixed seed; JAX and the compiled paths on one in 4.
 FUZZ_DEFAULTS = ["--examples", "300", "--seed", "0", "--tolerance-cases", "1000", "--compiling-every", "4"]
 
@@ -105,11 +105,13 @@ def matrix(session):
         session.error(f"the backends disagree or failed (exit {code}): see the table above and report/index.html")
 
 
-@nox.session(name="bench-page")
-def bench_page(session):
-    """The benchmark's page (tests/report/test_bench_report.py): a tiny bench through the
-    NumPy worker, charted. Apart from the main job, whose own check is its comparison page."""
-    _in(session, "report", "-m", "pytest", "tests/report/test_bench_report.py")
+@nox.session
+def pages(session):
+    """The report's page at a glance with a planted disagreement, in Chromium at 1,400 px
+    (tests/report/test_report_glance.py), and the benchmark's page from a tiny bench
+    (test_bench_report.py). Apart from the main job, whose own check is its real page."""
+    _chromium(session)
+    _in(session, "report", "-m", "pytest", "tests/report/test_report_glance.py", "tests/report/test_bench_report.py")
 
 
 @nox.session

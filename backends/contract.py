@@ -75,8 +75,10 @@ FIELDS = {  # field -> (type, required)
 # - "training_calls": the calls a training step makes in its idiom (loss.backward(), tape.gradient,
 #   autograd.record, jax.grad): a top-level loop that makes one is a learning script;
 # - "after_install": {distribution: script}: a script (run with the overlay's Python) that makes the
-#   distribution work in this backend's environment after `check --install` adds it.
-CHECK_FIELDS = {"book_tab": str, "training_calls": list, "after_install": dict}
+#   distribution work in this backend's environment after `check --install` adds it;
+# - "forbidden": the dotted names (as their modules spell them, "package.module.function") of the
+#   framework's built-in convolutions and cross-correlations: `check --forbid builtins` flags their use.
+CHECK_FIELDS = {"book_tab": str, "training_calls": list, "after_install": dict, "forbidden": list}
 THRESHOLD_FIELDS = {"name": str, "measure": str, "limit": (int, str), "ops": list, "when": dict, "code": str}
 THRESHOLD_REQUIRED = {"name", "measure", "limit", "ops"}
 THRESHOLD_OPS = ("corr2d", "conv2d", "layer", "grad", "learn")
@@ -285,7 +287,12 @@ def _check_facts(raw, name, path):
     for field, kind in CHECK_FIELDS.items():
         if field in raw and not isinstance(raw[field], kind):
             raise ContractError(f"{path}: DECLARATION's check.{field} must be a {kind.__name__}")
-    return {"book_tab": name, "training_calls": [], "after_install": {}, **raw}
+    for item in raw.get("forbidden", []):
+        if not (isinstance(item, str) and len(item.split(".")) >= 2
+                and all(part.isidentifier() for part in item.split("."))):
+            raise ContractError(f"{path}: DECLARATION's check.forbidden holds dotted names "
+                                f"(package.module.function), got {item!r}")
+    return {"book_tab": name, "training_calls": [], "after_install": {}, "forbidden": [], **raw}
 
 
 def check(decl):

@@ -56,7 +56,13 @@ name = "jax"
 
 DECLARATION = {
     "framework": "JAX / Flax",
-    "check": {"book_tab": "jax", "training_calls": ["grad", "value_and_grad"]},
+    "check": {"book_tab": "jax", "training_calls": ["grad", "value_and_grad"],
+              # its built-in convolutions (check --forbid builtins): lax's, jax.numpy's and jax.scipy's, Flax's layers
+              "forbidden": ["jax.lax.conv", "jax.lax.conv_general_dilated", "jax.lax.conv_with_general_padding",
+                            "jax.lax.conv_transpose", "jax.numpy.convolve", "jax.numpy.correlate",
+                            "jax.scipy.signal.convolve", "jax.scipy.signal.convolve2d", "jax.scipy.signal.correlate",
+                            "jax.scipy.signal.correlate2d", "flax.linen.Conv", "flax.linen.ConvTranspose",
+                            "flax.linen.linear.Conv", "flax.nnx.Conv"]},
     "requirements": "requirements/jax.txt",
     "python": "3.11",
     "flushes_subnormals": True,

@@ -38,7 +38,13 @@ name = "mxnet"
 
 DECLARATION = {
     "framework": "MXNet Gluon",
-    "check": {"book_tab": "mxnet", "training_calls": ["record", "backward"]},
+    "check": {"book_tab": "mxnet", "training_calls": ["record", "backward"],
+              # its built-in convolutions (check --forbid builtins): the operators and Gluon's layers
+              "forbidden": ["mxnet.ndarray.Convolution", "mxnet.nd.Convolution", "mxnet.ndarray.Deconvolution",
+                            "mxnet.nd.Deconvolution", "mxnet.symbol.Convolution", "mxnet.sym.Convolution",
+                            "mxnet.npx.convolution", "mxnet.npx.deconvolution", "mxnet.numpy_extension.convolution",
+                            "mxnet.gluon.nn.Conv1D", "mxnet.gluon.nn.Conv2D", "mxnet.gluon.nn.Conv3D",
+                            "mxnet.gluon.nn.Conv2DTranspose", "mxnet.gluon.nn.conv_layers.Conv2D"]},
     "requirements": "requirements/mxnet.txt",
     "python": "3.11",
     "variants": [{

@@ -18,7 +18,13 @@ name = "numpy"
 
 DECLARATION = {
     "framework": "NumPy",
-    "check": {"book_tab": "numpy", "training_calls": []},  # the book has no NumPy tab: course/'s chapter has one
+    "check": {"book_tab": "numpy", "training_calls": [],  # the book has no NumPy tab: course/'s chapter has one
+              # the built-in convolutions a NumPy learner reaches for (check --forbid builtins): NumPy's 1-D
+              # ones, SciPy's and OpenCV's (sliding_window_view is a view, not a convolution: allowed)
+              "forbidden": ["numpy.convolve", "numpy.correlate", "scipy.signal.correlate2d", "scipy.signal.convolve2d",
+                            "scipy.signal.correlate", "scipy.signal.convolve", "scipy.signal.fftconvolve",
+                            "scipy.signal.oaconvolve", "scipy.ndimage.correlate", "scipy.ndimage.convolve",
+                            "cv2.filter2D"]},
     "requirements": "requirements/numpy.txt",
     "python": "3.11",
     # corr2d_compiled and learn_compiled: Numba kernels (backends/numba_kernels.py)

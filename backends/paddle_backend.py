@@ -40,7 +40,12 @@ name = "paddle"
 
 DECLARATION = {
     "framework": "PaddlePaddle",
-    "check": {"book_tab": "paddle", "training_calls": ["backward"]},
+    "check": {"book_tab": "paddle", "training_calls": ["backward"],
+              # its built-in convolutions (check --forbid builtins), functions and layers
+              "forbidden": ["paddle.nn.functional.conv1d", "paddle.nn.functional.conv2d", "paddle.nn.functional.conv3d",
+                            "paddle.nn.functional.conv2d_transpose", "paddle.nn.Conv1D", "paddle.nn.Conv2D",
+                            "paddle.nn.Conv3D", "paddle.nn.Conv2DTranspose", "paddle.nn.layer.conv.Conv2D",
+                            "paddle.static.nn.conv2d"]},
     "requirements": "requirements/paddle.txt",
     "python": "3.11",
     # Subnormal inputs and results are kept (measured: conv2d, with FLAGS_use_onednn too,

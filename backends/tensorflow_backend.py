@@ -40,7 +40,17 @@ name = "tensorflow"
 
 DECLARATION = {
     "framework": "TensorFlow 2 / Keras 3",
-    "check": {"book_tab": "tensorflow", "training_calls": ["GradientTape", "gradient"]},
+    "check": {"book_tab": "tensorflow", "training_calls": ["GradientTape", "gradient"],
+              # its built-in convolutions (check --forbid builtins): tf.nn's, Keras's layers and ops
+              "forbidden": ["tensorflow.nn.conv1d", "tensorflow.nn.conv2d", "tensorflow.nn.conv3d",
+                            "tensorflow.nn.convolution", "tensorflow.nn.conv2d_transpose",
+                            "tensorflow.nn.depthwise_conv2d", "tensorflow.nn.separable_conv2d",
+                            "tensorflow.compat.v1.nn.conv2d", "tensorflow.raw_ops.Conv2D",
+                            "tensorflow.keras.layers.Conv1D", "tensorflow.keras.layers.Conv2D",
+                            "tensorflow.keras.layers.Convolution2D", "tensorflow.keras.layers.Conv2DTranspose",
+                            "tensorflow.keras.layers.DepthwiseConv2D", "keras.layers.Conv1D", "keras.layers.Conv2D",
+                            "keras.layers.Convolution2D", "keras.layers.Conv2DTranspose",
+                            "keras.layers.DepthwiseConv2D", "keras.ops.conv", "keras.ops.depthwise_conv"]},
     "requirements": "requirements/tensorflow.txt",
     "python": "3.11",
     "flushes_subnormals": True,

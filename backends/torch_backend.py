@@ -32,6 +32,12 @@ name = "torch"
 DECLARATION = {
     "framework": "PyTorch",
     "check": {"book_tab": "pytorch", "training_calls": ["backward"],
+              # its built-in convolutions (check --forbid builtins), functions and layers
+              "forbidden": ["torch.nn.functional.conv1d", "torch.nn.functional.conv2d", "torch.nn.functional.conv3d",
+                            "torch.nn.functional.conv_transpose2d", "torch.conv1d", "torch.conv2d", "torch.conv3d",
+                            "torch.conv_transpose2d", "torch.convolution", "torch.ops.aten.conv2d",
+                            "torch.ops.aten.convolution", "torch.nn.Conv1d", "torch.nn.Conv2d", "torch.nn.Conv3d",
+                            "torch.nn.LazyConv2d", "torch.nn.ConvTranspose2d", "torch.nn.modules.conv.Conv2d"],
               # PyPI's torchvision is a CUDA build: d2l's torch module imports it (PORTING.md)
               "after_install": {"torchvision": "backends/tensors/torchvision_cpu.sh"}},
     "requirements": "requirements/torch.txt",

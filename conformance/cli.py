@@ -1,5 +1,5 @@
 """python -m conformance run --backend NAME [--cases FILE] ... --out RESULTS.json
-python -m conformance compare RESULTS.json ... [--cases FILE] ... [--allow-skipped]
+python -m conformance compare RESULTS.json ... [--cases FILE] ... [--allow-skipped] [--verbose] [--matrix] [--json]
 python -m conformance fuzz --python NAME=PYTHON ... [--examples N] [--seed S] [--out FILE]
 python -m conformance serve --backend NAME     (a fuzz worker; the fuzzer starts it)
 python -m conformance report [RESULTS.json ...] [--bench BENCH.json] --out report/
@@ -14,6 +14,7 @@ names the file and the problem); 3 `run` found its backend's framework missing a
 """
 
 import argparse
+import json
 import sys
 
 from convsuite import backends
@@ -48,12 +49,16 @@ def _run(args):
 def _compare(args):
     documents = [results.read(path) for path in args.results]
     outcome = compare.compare(documents, cases.load(args.cases or cases.builtin_files()))
-    color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
-    print(table.format_outcome(outcome, color=color))
+    if args.json:  # the outcome as data, and nothing else on stdout
+        print(json.dumps(table.as_json(outcome), indent=1))
+    else:
+        color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
+        print(table.format_outcome(outcome, color=color, verbose=args.verbose, matrix=args.matrix))
     if outcome.failures:
         return 1
     if outcome.skipped and not args.allow_skipped:
-        print("a skipped backend is not a pass (use --allow-skipped to accept it)")
+        print("a skipped backend is not a pass (use --allow-skipped to accept it)",
+              file=sys.stderr if args.json else sys.stdout)
         return 1
     return 0
 
@@ -104,13 +109,20 @@ def main(argv=None):
     _case_files_option(run)
     run.add_argument("--out", required=True, help="results file to write")
     run.set_defaults(handler=_run)
-    check = commands.add_parser("compare", help="compare results files, print the matrix")
+    check = commands.add_parser("compare", help="compare results files, print the disagreements and counts")
     check.add_argument("results", nargs="+", help="results files written by 'run'")
     _case_files_option(check)
     check.add_argument("--allow-skipped", action="store_true",
                        help="exit 0 when the only problem is a skipped backend")
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                        help="color the table (auto: when printing to a terminal)")
+    check.add_argument("--verbose", action="store_true",
+                       help="every disagreement in full, and why each documented difference is not a bug")
+    check.add_argument("--matrix", action="store_true",
+                       help="also print the whole case x backend:path matrix (wider than 120 columns)")
+    check.add_argument("--json", action="store_true",
+                       help="print the outcome as JSON on stdout (counts per backend and path, disagreements "
+                            "worst first, documented differences, skipped backends), nothing else")
     check.set_defaults(handler=_compare)
     worker = commands.add_parser("serve", help="answer case batches on stdin (a fuzz worker)")
     worker.add_argument("--backend", required=True, choices=backends.names())

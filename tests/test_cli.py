@@ -38,14 +38,18 @@ def test_run_writes_one_result_per_case_in_order_with_versions(numpy_results):
     assert errors and all(set(r["error"]) == {"type", "message"} for r in errors)
 
 
-def test_compare_prints_the_matrix_and_exits_zero_when_all_agree(numpy_results):
+def test_compare_prints_the_counts_and_exits_zero_when_all_agree(numpy_results):
     from convsuite.spec import cases
 
     done = conformance("compare", str(numpy_results))
     assert done.returncode == 0, done.stdout
-    assert done.stdout.splitlines()[1].split() == ["case", "reference", "numpy", "numpy:builtin", "numpy:compiled"]
-    assert "corr2d-lesson-3x3" in done.stdout
+    lines = done.stdout.splitlines()
+    assert lines[2].split() == ["backend", "fast", "builtin", "compiled"]  # no disagreement: the counts first
+    assert lines[3].split()[0] == "numpy" and lines[3].split()[1].split("/")[2] == "0"  # none fails
     assert done.stdout.rstrip().endswith(f"1 backend(s) ran {len(cases.load())} cases and agree")
+    matrix = conformance("compare", str(numpy_results), "--matrix")  # the whole matrix: behind --matrix
+    assert matrix.stdout.splitlines()[1].split() == ["case", "reference", "numpy", "numpy:builtin", "numpy:compiled"]
+    assert "corr2d-lesson-3x3" in matrix.stdout and "corr2d-lesson-3x3" not in done.stdout
 
 
 def test_compare_exits_nonzero_and_says_where(numpy_results, tmp_path):
@@ -58,8 +62,13 @@ def test_compare_exits_nonzero_and_says_where(numpy_results, tmp_path):
     doctored.write_text(json.dumps(document))
     done = conformance("compare", str(numpy_results), str(doctored))
     assert done.returncode == 1
-    assert "backend doctored, case corr2d-edge-6x8: Y element [2, 5] is -0.999" in done.stdout
-    assert "backend numpy," not in done.stdout  # the correct backend is not blamed
+    lines = [line for line in done.stdout.splitlines() if "corr2d-edge-6x8" in line]  # one line each
+    assert lines and all(line.split()[1:3] == ["doctored:fast", "corr2d-edge-6x8"] for line in lines)
+    assert any("vs reference: Y[2, 5] is -0.999" in line for line in lines)
+    assert "numpy:" not in done.stdout  # the correct backend is not blamed
+    verbose = conformance("compare", str(numpy_results), str(doctored), "--verbose")  # the whole sentence
+    assert "backend doctored, case corr2d-edge-6x8: Y element [2, 5] is -0.999" in verbose.stdout
+    assert "backend numpy," not in verbose.stdout
 
 
 def test_a_custom_case_file_runs_and_a_bad_case_does_not_stop_the_others(tmp_path):
@@ -117,7 +126,8 @@ def test_a_skipped_backend_is_reported_as_skipped_never_as_passed(
     assert main(["compare", str(numpy_results), str(skipped)]) == 1
     printed = capsys.readouterr().out
     assert "SKIPPED backend absent" in printed and "1 skipped, not passed" in printed
-    assert printed.splitlines()[3].split()[-1] == "skipped"  # the backend's matrix cell
+    (counts,) = [line for line in printed.splitlines() if line.split()[:1] == ["absent"]]
+    assert counts.split()[1] == "skipped:"  # the backend's line of counts
     assert main(["compare", str(numpy_results), str(skipped), "--allow-skipped"]) == 0
 
 

@@ -18,13 +18,36 @@ import sys
 import threading
 
 from convsuite import backends
-from convsuite.conformance.check import targets
+from convsuite.conformance.check import forbid, students, targets
 from convsuite.conformance.check.child import roles
 from convsuite.conformance.check.child.sources import InputError
-from convsuite.conformance.check.judging import plan, results_out, summary
+from convsuite.conformance.check.judging import grades, plan, results_out, summary
 from convsuite.conformance.check.sandbox import launch, overlay
 from convsuite.conformance.check.sandbox.supervise import Limits, supervise
 from convsuite.spec import cases
+
+
+GRADING = """grading (--students DIR):
+  Each subfolder of DIR is a student named by it (where DIR has no subfolder, each .py and
+  .ipynb file is one). A student's .py and .ipynb files run in one sandbox, in the order of
+  their names, as one program (a later file's definition of a name replaces an earlier
+  one's); their other files (README.md, data, subfolders) are not run, and the feedback says
+  so. One verdict per student.
+  Points (--points corr2d=2,Conv2D=2,learn=1, by check's roles; Conv2D is the layer): a
+  function earns its points when every case that applies to it passes; with --partial, its
+  points times the share of its applicable cases that pass. A missing function, or one no
+  case applies to, earns 0; the functions given points are --require'd. Without --points
+  each --require'd role and each role a student's code plays weighs 1.
+  Writes, in --summary (default check/): grades.csv (student, score, maximum, then per
+  function FN_passed and FN_hint), feedback/STUDENT.md, summary.json and summary.md;
+  --merge of the shards' summary.json files writes the same bytes.
+  exit status:
+    0  every student was graded, whatever their grades
+    1  a student could not be graded for a reason not theirs (no sandbox, an environment
+       that lacks the framework or could not be built, a failure of check's own);
+       with --strict, also any student who does not pass
+    2  a usage or input error (a bad --points item, DIR not a folder or without students)
+"""
 
 
 def _positive(kind):
@@ -50,6 +73,13 @@ def add_arguments(parser):
     parser.add_argument("--require", metavar="NAME,...", default="",
                         help="names or roles every target must define (e.g. corr2d,Conv2D,learn): a missing one "
                         "fails the target, whose other functions are still judged")
+    parser.add_argument("--forbid", metavar="NAME,...|builtins",
+                        help="dotted names of functions and classes the targets must not use (module.function, as "
+                        "its module spells it, or as the target writes it through an import alias); builtins: the "
+                        "backend's built-in convolutions and cross-correlations (its declared list). A use fails "
+                        "the target. Found by reading the source (imports, aliases, attribute chains, "
+                        "getattr with a literal name), never by running it: a lint of the source, not a proof: "
+                        "code that builds the name at run time escapes it")
     parser.add_argument("--timeout", type=_positive(float), default=20.0, metavar="SECONDS",
                         help="time limit of one case (default 20)")
     parser.add_argument("--cell-timeout", type=_positive(float), default=120.0, metavar="SECONDS",
@@ -79,12 +109,25 @@ def add_arguments(parser):
     parser.add_argument("--merge", nargs="+", metavar="SUMMARY.json",
                         help="merge shards' summary.json files into --summary (no targets)")
     parser.add_argument("--jobs", type=_positive(int), default=os.cpu_count() or 1, help="targets checked at once")
+    parser.add_argument("--students", metavar="DIR",
+                        help="grade a class: each subfolder of DIR is a student (or each file, where DIR has no "
+                        "subfolder), all their .py and .ipynb files run together; writes grades.csv and "
+                        "feedback/STUDENT.md beside the summary (see GRADING below)")
+    parser.add_argument("--points", metavar="FN=POINTS,...",
+                        help="with --students: the points of each function, by role (e.g. corr2d=2,Conv2D=2,learn=1; "
+                        "default 1 for each --require'd role and each role a student's code plays)")
+    parser.add_argument("--partial", action="store_true",
+                        help="with --students: a function earns its points times the share of its applicable cases "
+                        "that pass (default: all its points when they all pass, else none)")
+    parser.add_argument("--strict", action="store_true",
+                        help="with --students: exit 1 where any student does not pass")
     parser.add_argument("--verbose", action="store_true", help="every target's verdicts, not one line each")
 
 
 def add_command(commands):
     parser = commands.add_parser("check", help="check your own corr2d, Conv2D and learning loop against the spec",
-                                 description=__doc__)
+                                 description=__doc__, epilog=GRADING,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(parser)
     parser.set_defaults(handler=main)
     return parser
@@ -104,14 +147,18 @@ def _exit_status(records):
 
 def _merge(args):
     records = summary.merge(args.merge)
-    path = summary.write(args.summary or "check", records)
+    graded = grades.read_config(args.merge)
+    path = summary.write(args.summary or "check", records, grading=graded)
     for rec in records:
         print(summary.verdict_line(rec))
     print(f"check: merged {len(args.merge)} summaries, {len(records)} targets: {path}")
+    if graded is not None:
+        print(f"check: grades in {grades.write(args.summary or 'check', records, graded)}")
+        return grades.exit_status(records, args.strict)
     return _exit_status(records)
 
 
-def _check(args, chosen, raw_cases):
+def _check(args, chosen, raw_cases, grading=None):
     fixes = backends.declaration(args.backend).check["after_install"]
     python, notes = overlay.ensure(sys.executable, args.install, fixes, say=print)
     for note in notes:
@@ -126,13 +173,24 @@ def _check(args, chosen, raw_cases):
     detailed = args.verbose or len(chosen) == 1
     paths = [target.path for target in chosen]
     required = [name for name in args.require.split(",") if name]
+    required += [name for name in grades.required(grading or {"points": None}) if name not in required]
 
     def one(target):
+        student = isinstance(target, students.Student)
+        if student and not target.files:
+            return grades.empty_record(target, args.backend, required)
         job = {"function": target.function, "mapping": mapping, "tabs": _tabs(args, args.backend),
-               "training_calls": backends.declaration(args.backend).check["training_calls"]}
-        staged = launch.Staged(target.path, [p for p in paths if p != target.path], args.share)
+               "training_calls": backends.declaration(args.backend).check["training_calls"],
+               **({"files": target.names} if student else {})}
+        others = target.others if student else [p for p in paths if p != target.path]
+        staged = launch.Staged(target.path, others, args.share)
         run = supervise(job, launcher, staged, lambda loaded: plan.plan(loaded["subjects"], raw_cases), limits)
         rec = summary.record(target.label, args.backend, run, launcher.sandboxed, required)
+        if getattr(args, "forbidden", None):
+            files = list(target.files) if student else [target.path]
+            summary.add_forbidden(rec, forbid.lint(files, _tabs(args, args.backend), args.forbidden))
+        if student:
+            grades.annotate(rec, run, target)
         with printing:
             print(summary.render(rec) if detailed else summary.verdict_line(rec), flush=True)
         if args.out:
@@ -146,16 +204,25 @@ def _check(args, chosen, raw_cases):
 def main(args):
     try:
         if args.merge:
-            if args.targets:
+            if args.targets or args.students:
                 raise ValueError("--merge takes summary files, not targets")
             return _merge(args)
-        if not args.targets or not args.backend:
-            raise ValueError("check needs TARGET... and --backend NAME")
+        grading = grades.config(args.points, args.partial, args.require.split(",")) if args.students else None
+        if grading is None and (args.points or args.partial or args.strict):
+            raise ValueError("--points, --partial and --strict grade a class: give them with --students DIR")
+        if args.students and args.targets:
+            raise ValueError("--students DIR takes no TARGET")
+        if not (args.targets or args.students) or not args.backend:
+            raise ValueError("check needs TARGET... (or --students DIR) and --backend NAME")
         roles.parse_mapping(args.function)
+        args.forbidden = forbid.parse(args.forbid, backends.declaration(args.backend).check["forbidden"],
+                                      args.backend) if args.forbid is not None else []
         for folder in args.share:
             if not os.path.isdir(folder):
                 raise ValueError(f"--share {folder}: not a folder")
-        chosen = targets.expand(args.targets)
+        chosen, loose = students.expand(args.students) if args.students else (targets.expand(args.targets), [])
+        for note in loose:
+            print(f"check: note: {note}", file=sys.stderr)
         shard = targets.parse_shard(args.shard) if args.shard else None
         if shard:
             chosen = targets.shard(chosen, *shard)
@@ -166,14 +233,18 @@ def main(args):
     if not chosen:
         print(f"check: shard {args.shard} holds none of the targets", file=sys.stderr)
     try:
-        records = _check(args, chosen, raw_cases) if chosen else []
+        records = _check(args, chosen, raw_cases, grading) if chosen else []
     except overlay.OverlayError as exc:
         print(f"check: {exc}", file=sys.stderr)
-        return 2
+        return 2 if grading is None else 1  # grading: the students could not be graded, not by their doing
     except launch.SandboxUnavailable as exc:
         print(f"check: {exc}", file=sys.stderr)
         return 1
-    if args.summary or len(chosen) > 1 or shard:
-        path = summary.write(args.summary or "check", records, shard)
+    if args.summary or len(chosen) > 1 or shard or grading is not None:
+        path = summary.write(args.summary or "check", records, shard, grading=grading)
         print(f"check: {len(records)} target(s), summary in {path} and {path.with_suffix('.json')}")
+    if grading is not None:
+        if not shard:  # a shard's grades come with --merge, over every student
+            print(f"check: grades in {grades.write(args.summary or 'check', records, grading)}")
+        return grades.exit_status(records, args.strict)
     return _exit_status(records)

@@ -1,14 +1,27 @@
-"""The terminal view of a comparison: the case x backend matrix, then every disagreement.
+"""The terminal view of a comparison, 120 columns wide by default.
 
-One short title line, the header, the rows, then a key to the cells. With `color` (a
-terminal, or --color always) ANSI escapes mark each cell, the text staying the same: green
-where it agrees, red FAIL, yellow known (a documented difference), dim where nothing was
-compared ("-": the path does not apply; "skipped"). The last line is the verdict that
-scripts read, never colored: "N backend(s) ran M cases and agree|DISAGREE[; ...]".
+`format_outcome` prints, in this order: one title line; every disagreement, one line each,
+the worst first (its error as a share of the tolerance; the categorical ones, an exception
+or NaN or a shape where the target has none, before any number); one line per backend with
+its counts per path (agree / documented / fail / skipped / not applicable); the documented
+framework differences met, one line each (their full text with `verbose`); the skipped
+backends; the verdict. With `matrix`, the case x backend matrix (the table `compare` printed
+before, with its key) comes first. With `color` (a terminal, or --color always) ANSI escapes
+mark the text, which stays the same: red for disagreements, yellow for documented
+differences, green where everything agrees, dim where nothing was compared.
+
+The last line is always the verdict that scripts read, never colored:
+"N backend(s) ran M cases and agree|DISAGREE[; ...]". `as_json` is the same outcome as data
+(`compare --json`).
 """
 
+import math
 import textwrap
 
+from convsuite.conformance.harness.outcome import Failure
+
+WIDTH = 120
+DEFAULT_SHOWN = 50  # disagreements listed without --verbose (the worst; --json lists all)
 RESET = "\033[0m"
 STYLES = {
     "agree": "\033[32m",  # green
@@ -26,11 +39,185 @@ KEY = (
 )
 COLOR_KEY = [("green", "agree", "agrees"), ("red", "fail", "FAIL"), ("yellow", "known", "known"),
              ("dim", "none", "- and skipped")]
+COUNTS = ("agree", "documented", "fail", "skipped", "not_applicable")
+PATH_ORDER = ("fast", "builtin", "compiled")
+# A failure without a number to weigh: what the error/tolerance column says instead.
+CATEGORICAL = {"raised": "raised", "missing": "missing", "no-field": "no field",
+               "unknown-case": "unknown", "broken-case": "broken"}
 
 
 def _paint(text, style, color):
     return f"{STYLES[style]}{text}{RESET}" if color and style else text
 
+
+def _fit(line, width=WIDTH):
+    """The line cut to `width` characters, "..." marking the cut."""
+    return line if len(line) <= width else line[: width - 3].rstrip() + "..."
+
+
+def split_column(column):
+    """(backend, path) of a matrix column: "torch" is the fast path, "torch:builtin" the
+    builtin one; the reference has no path."""
+    if column == "reference":
+        return "reference", None
+    backend, _, path = column.partition(":")
+    return backend, path or "fast"
+
+
+def _where(column):
+    backend, path = split_column(column)
+    return backend if path is None else f"{backend}:{path}"
+
+
+# -- the disagreements, worst first -------------------------------------------------------
+
+def share_of_tolerance(failure: Failure):
+    """(ratio, label): |error| / tolerance of the failure's worst element, and how the table
+    shows it. A failure with no number (an exception, NaN against a number, another shape,
+    no result, an infinite error) weighs infinity."""
+    mismatch = failure.mismatch
+    if mismatch is None:
+        return math.inf, CATEGORICAL.get(failure.kind, failure.kind)
+    if mismatch.shape:
+        return math.inf, "shape"
+    if mismatch.error is None:
+        return math.inf, "NaN"
+    if math.isinf(mismatch.error) or not mismatch.tolerance:
+        return math.inf, "inf"
+    ratio = mismatch.error / mismatch.tolerance
+    return ratio, (f"{ratio:.3g}x" if ratio < 1000 else f"{ratio:.1e}x")
+
+
+def worst_first(failures):
+    """The failures, the worst first (stable among equals: the order compare found them)."""
+    return sorted(failures, key=lambda failure: -share_of_tolerance(failure)[0])
+
+
+def _mismatch(m):
+    """`outcome.Mismatch` in few words (its error/tolerance is the line's first column)."""
+    if m.shape:
+        return f"{m.field} shape {m.shape[0]}, expected {m.shape[1]}"
+    where = f"{m.field}[{', '.join(map(str, m.element))}] is {m.got:.7g}, expected {m.want:.7g}"
+    return where if m.error is None else f"{where}, |diff| {m.error:.3g} > {m.tolerance:.3g}"
+
+
+def _against(failure):
+    short = {"the reference": "reference", "the case's expect": "expect"}
+    return short.get(failure.against) or _where(failure.against)
+
+
+def _problem(failure):
+    """What went wrong, what it was judged against first (a long line loses its end)."""
+    if failure.kind in ("broken-case", "unknown-case") or not failure.against:
+        return str(failure) if failure.kind in ("broken-case", "unknown-case") else failure.problem
+    if failure.mismatch is not None:
+        return f"vs {_against(failure)}: {_mismatch(failure.mismatch)}"
+    if failure.kind == "raised" and failure.error is not None:
+        return f"vs {_against(failure)}: raised {failure.error['type']}: {failure.error['message']}"
+    return f"vs {_against(failure)}: {failure.problem}"
+
+
+def _disagreement_lines(outcome, verbose, color):
+    failures = worst_first(outcome.failures)
+    shown = failures if verbose else failures[:DEFAULT_SHOWN]
+    rows = [(share_of_tolerance(f)[1], _where(f.backend), f.case, _problem(f)) for f in shown]
+    # Columns as wide as their longest value within a limit: a longer one pushes its own line.
+    widths = [max([len(header), *(len(row[i]) for row in rows if len(row[i]) <= limit)])
+              for i, (header, limit) in enumerate([("error/tol", 12), ("backend:path", 24), ("case", 48)])]
+    lines = [_paint(f"{len(failures)} disagreement(s), the worst first (error as a share of the tolerance):",
+                    "fail", color),
+             _fit("  " + "  ".join(h.ljust(w) for h, w in zip(("error/tol", "backend:path", "case"), widths))
+                  + "  problem")]
+    for failure, (label, where, case, problem) in zip(shown, rows):
+        line = f"  {label.rjust(widths[0])}  {where.ljust(widths[1])}  {case.ljust(widths[2])}  {problem}"
+        if not verbose:
+            lines.append(_fit(line))
+            continue
+        lines.append(_fit(f"  {label.rjust(widths[0])}  {where.ljust(widths[1])}  {case}"))
+        lines += textwrap.wrap(str(failure), WIDTH, initial_indent="      ", subsequent_indent="      ")
+    if len(shown) < len(failures):
+        lines.append(f"  ... {len(failures) - len(shown)} more, less far off (--verbose or --json lists every one)")
+    return lines
+
+
+# -- the counts per backend and path ------------------------------------------------------
+
+def counts(outcome):
+    """One dict per matrix column but the reference, in the matrix's order: backend, path
+    (None for a skipped backend) and its cases that agree (an expected exception included),
+    are documented differences, fail (a disagreement with the reference, the expect or
+    another backend; no result), were skipped, or do not apply to the path."""
+    failed = {(failure.case, failure.backend) for failure in outcome.failures}
+    rows = []
+    for column in outcome.backends[1:]:
+        backend, path = split_column(column)
+        row = {"backend": backend, "path": None if backend in outcome.skipped else path, "column": column,
+               **dict.fromkeys(COUNTS, 0)}
+        for case_id in outcome.case_ids:
+            cell = outcome.cells.get((case_id, column))
+            if cell is None:
+                continue
+            if cell.kind == "known":
+                row["documented"] += 1
+            elif cell.kind == "skipped":
+                row["skipped"] += 1
+            elif cell.kind == "not-applicable":
+                row["not_applicable"] += 1
+            elif cell.ok is False or (case_id, column) in failed:
+                row["fail"] += 1
+            else:
+                row["agree"] += 1
+        rows.append(row)
+    return rows
+
+
+def _summary_lines(outcome, color):
+    rows = counts(outcome)
+    paths = sorted({row["path"] for row in rows if row["path"]},
+                   key=lambda p: (PATH_ORDER.index(p) if p in PATH_ORDER else len(PATH_ORDER), p))
+    by_backend = {}
+    for row in rows:
+        by_backend.setdefault(row["backend"], {})[row["path"]] = row
+    cell = {backend: {path: "/".join(str(row[k]) for k in COUNTS) for path, row in got.items() if path}
+            for backend, got in by_backend.items()}
+    name_width = max([len("backend"), *(len(name) for name in by_backend if len(name) <= 24)])
+    widths = {path: max([len(path), *(len(cell[b].get(path, "")) for b in cell)]) for path in paths}
+    lines = ["per backend, cases per path: agree/documented/fail/skipped/not applicable",
+             _fit("  " + "backend".ljust(name_width) + "".join(f"  {p.ljust(widths[p])}" for p in paths).rstrip())]
+    for backend, got in by_backend.items():
+        if backend in outcome.skipped:
+            text = "  " + backend.ljust(name_width) + "  skipped: " + outcome.skipped[backend]
+            lines.append(_paint(_fit(text), "none", color))
+            continue
+        text = "  " + backend.ljust(name_width) + "".join(
+            f"  {cell[backend].get(p, '').ljust(widths[p])}" for p in paths).rstrip()
+        style = "fail" if any(row["fail"] for row in got.values()) else (
+            "known" if any(row["documented"] for row in got.values()) else "agree")
+        lines.append(_paint(_fit(text), style, color))
+    return lines
+
+
+# -- the documented differences -----------------------------------------------------------
+
+def _known_lines(outcome, verbose, color):
+    """Each documented difference's id (with its why under `verbose`), then one line per
+    cell it accounts for: backend:path and case."""
+    by_name, why = {}, {}
+    for known in outcome.known:
+        by_name.setdefault(known.name, []).append(known)
+        why.setdefault(known.name, known.why)
+    width = max([0, *(len(_where(known.backend)) for known in outcome.known if len(_where(known.backend)) <= 24)])
+    lines = [_paint(_fit(f"{len(outcome.known)} documented framework difference(s) (spec/differences.py), not passes"
+                         + ("" if verbose else " (--verbose: why each is not a bug)") + ":"), "known", color)]
+    for name, met in by_name.items():
+        lines.append(_fit(f"  {name}"))
+        lines += [_fit(f"    {_where(known.backend).ljust(width)}  {known.case}") for known in met]
+        if verbose:
+            lines += textwrap.wrap(why[name], WIDTH, initial_indent="      ", subsequent_indent="      ")
+    return lines
+
+
+# -- the matrix (--matrix) ----------------------------------------------------------------
 
 def _style(cell):
     """The style of a matrix cell (`conformance.harness.outcome.Cell`)."""
@@ -50,7 +237,8 @@ def _row(cells, widths, styles, color):
     ).rstrip()
 
 
-def format_outcome(outcome, color=False):
+def format_matrix(outcome, color=False):
+    """The case x column matrix of max abs errors, its title and its key (as wide as it is)."""
     header = ["case"] + outcome.backends
     rows = [[outcome.cells[case_id, name] for name in outcome.backends] for case_id in outcome.case_ids]
     texts = [header] + [[case_id] + [cell.text for cell in row] for case_id, row in zip(outcome.case_ids, rows)]
@@ -67,21 +255,71 @@ def format_outcome(outcome, color=False):
     if color:
         lines.append("     colors: " + ", ".join(
             f"{name} {_paint(meaning, style, color)}" for name, style, meaning in COLOR_KEY))
-    if outcome.known:
-        lines.append(_paint(
-            f"{len(outcome.known)} documented framework difference(s) (spec/differences.py), not passes:",
-            "known", color))
-        lines += [f"  {known}" for known in outcome.known]
-    for name, reason in outcome.skipped.items():
-        lines.append(f"SKIPPED backend {name}: {reason}")
-    if outcome.failures:
-        lines.append(_paint(f"{len(outcome.failures)} disagreement(s):", "fail", color))
-        lines += [f"  {failure}" for failure in outcome.failures]
-    ran = {name.split(":")[0] for name in outcome.backends[1:]} - set(outcome.skipped)
-    verdict = "DISAGREE" if outcome.failures else "agree"
-    lines.append(
-        f"{len(ran)} backend(s) ran {len(outcome.case_ids)} cases and {verdict}"
-        + (f"; {len(outcome.known)} documented difference(s)" if outcome.known else "")
-        + (f"; {len(outcome.skipped)} skipped, not passed" if outcome.skipped else "")
-    )
     return "\n".join(lines)
+
+
+# -- the whole view, and the verdict ------------------------------------------------------
+
+def verdict(outcome):
+    ran = {name.split(":")[0] for name in outcome.backends[1:]} - set(outcome.skipped)
+    word = "DISAGREE" if outcome.failures else "agree"
+    return (f"{len(ran)} backend(s) ran {len(outcome.case_ids)} cases and {word}"
+            + (f"; {len(outcome.known)} documented difference(s)" if outcome.known else "")
+            + (f"; {len(outcome.skipped)} skipped, not passed" if outcome.skipped else ""))
+
+
+def format_outcome(outcome, color=False, verbose=False, matrix=False):
+    """The comparison for a terminal (see the module's docstring): at most 120 columns but
+    for the matrix, which `matrix` adds at the top."""
+    lines = [format_matrix(outcome, color), ""] if matrix else []
+    paths = len(outcome.backends) - 1
+    backends = len({split_column(column)[0] for column in outcome.backends[1:]})
+    lines.append(_fit(f"compared {len(outcome.case_ids)} cases on {backends} backend(s), {paths} path(s), against "
+                      "the float64 reference and each other" + ("" if matrix else " (--matrix: every cell)")))
+    if outcome.failures:
+        lines += _disagreement_lines(outcome, verbose, color)
+    lines += _summary_lines(outcome, color)
+    if outcome.known:
+        lines += _known_lines(outcome, verbose, color)
+    for name, reason in outcome.skipped.items():
+        lines += textwrap.wrap(f"SKIPPED backend {name}: {reason}", WIDTH, subsequent_indent="    ")
+    lines.append(verdict(outcome))
+    return "\n".join(lines)
+
+
+def _number(value):
+    """A float for JSON: None for NaN and infinity (which JSON has not)."""
+    return None if value is None or math.isnan(value) or math.isinf(value) else value
+
+
+def as_json(outcome):
+    """The outcome as data (`compare --json`): counts per backend and path, every
+    disagreement the worst first, the documented differences met, the skipped backends."""
+    disagreements = []
+    for failure in worst_first(outcome.failures):
+        backend, path = split_column(failure.backend)
+        ratio, label = share_of_tolerance(failure)
+        mismatch = failure.mismatch
+        disagreements.append({
+            "case": failure.case, "backend": backend, "path": path, "column": failure.backend,
+            "kind": failure.kind, "against": failure.against or None,
+            "field": mismatch.field if mismatch else None,
+            "error": _number(mismatch.error) if mismatch else None,
+            "tolerance": _number(mismatch.tolerance) if mismatch else None,
+            "ratio": _number(ratio), "weight": label, "message": str(failure),
+        })
+    documented = []
+    for known in outcome.known:
+        backend, path = split_column(known.backend)
+        documented.append({"id": known.name, "case": known.case, "backend": backend, "path": path,
+                           "column": known.backend})
+    return {
+        "verdict": "disagree" if outcome.failures else "agree",
+        "summary": verdict(outcome),
+        "cases": len(outcome.case_ids),
+        "counts": counts(outcome),
+        "disagreements": disagreements,
+        "documented": documented,
+        "documented_ids": sorted({known.name for known in outcome.known}),
+        "skipped": dict(outcome.skipped),
+    }

@@ -43,6 +43,6 @@ def main(args):
     _write(blocks, out)
     plots = sum(isinstance(block, Figure) for block in blocks)
     print(f"wrote {out}/index.html, {out}/index.md and {plots} plot(s)")
-    print(comparison_page.verdict(outcome).text)
+    print(comparison_page.banner(outcome).text)
     # As `compare` without --allow-skipped: a skipped backend is not a pass.
     return 1 if outcome.failures or outcome.skipped else 0

@@ -1,6 +1,9 @@
-"""The comparison page's content: the verdict, the matrix and its legend, the disagreements
-and documented differences, the learning curves, the versions, and what was skipped or does
-not apply, as blocks (`conformance.report.blocks`) read from `compare`'s Outcome.
+"""The comparison page's content, as blocks (`conformance.report.blocks`) read from
+`compare`'s Outcome, in the order a reader needs them: the banner (the verdict, naming the
+backends and paths that disagree), a summary with one row per backend and path, the
+disagreements and documented differences (each a link to its cell of the matrix), the matrix
+and its legend, the learning curves (the failing ones first, marked FAIL), the versions, and
+what was skipped or does not apply.
 
 Each cell of the matrix is colored by max |error| / tolerance (`Cell.ratio`): a number, not
 a pass/fail bit, shows how much of the derived bound a backend uses.
@@ -14,8 +17,9 @@ import re
 import numpy as np
 
 from convsuite.conformance.harness import results as results_file, runner, table
+from convsuite.conformance.harness.compare import REFERENCE
 from convsuite.conformance.report import plots
-from convsuite.conformance.report.blocks import Cell, Figure, Heading, Items, Para, Table
+from convsuite.conformance.report.blocks import Cell, Figure, Heading, Items, Link, Para, Table
 from convsuite.spec import cases, reference
 
 # The legend: (style, meaning, highest max |error| / tolerance in the band) for the cells
@@ -69,22 +73,43 @@ def _ratio_note(ratio):
     return "∞ tol" if np.isinf(ratio) else f"{ratio:.2g} tol"
 
 
-def _matrix_cell(case_id, column, cell):
+def _slug(text):
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", text)
+
+
+def row_anchor(case_id):
+    """The anchor of a case's row of the matrix (its first cell)."""
+    return f"case-{_slug(case_id)}"
+
+
+def cell_anchor(case_id, column):
+    """The anchor of one cell of the matrix."""
+    return f"cell-{_slug(case_id)}--{_slug(column)}"
+
+
+def plot_anchor(case_id):
+    return f"plot-{_slug(case_id)}"
+
+
+def _matrix_cell(case_id, column, cell, anchored):
     title = f"{case_id} / {column}: {cell.text}"
     if cell.ratio is not None:
         title += f"; max |error| / tolerance = {cell.ratio:.3g}"
-    return Cell(cell.text, cell_style(cell), _ratio_note(cell.ratio), title)
+    anchor = cell_anchor(case_id, column) if (case_id, column) in anchored else ""
+    return Cell(cell.text, cell_style(cell), _ratio_note(cell.ratio), title, anchor)
 
 
 def matrix(outcome):
     # A case is failing for any disagreement, those between two backends too (no cell shows
-    # them: each cell agrees with the reference).
+    # them: each cell agrees with the reference). Every row, and every cell that a link of
+    # the page leads to, carries an anchor.
     failing = outcome.failing_cases()
-    rows = [[Cell(case_id, "case failing" if case_id in failing else "case")]
-            + [_matrix_cell(case_id, column, outcome.cells[case_id, column])
+    anchored = {_target(item) for item in [*outcome.failures, *outcome.known]}
+    rows = [[Cell(case_id, "case failing" if case_id in failing else "case", anchor=row_anchor(case_id))]
+            + [_matrix_cell(case_id, column, outcome.cells[case_id, column], anchored)
                for column in outcome.backends]
             for case_id in outcome.case_ids]
-    return Table(["case"] + outcome.backends, rows, "matrix")
+    return Table(["case"] + outcome.backends, rows, "matrix", scroll=True)
 
 
 def legend():
@@ -105,8 +130,11 @@ def _columns(documents):
     }
 
 
-def learning_curves(raw_cases, columns, out):
-    """Write one PNG per learn case the reference computes into `out`; return its figures."""
+def learning_curves(raw_cases, columns, out, failing=None):
+    """Write one PNG per learn case the reference computes into `out`; return its figures:
+    those of the cases in `failing` (case id -> the columns that disagree on it) first,
+    marked FAIL, then the others, each group in the cases' order."""
+    failing = failing or {}
     colors = plots.column_colors(columns)
     figures, drawings = [], []
     for raw in raw_cases:
@@ -125,33 +153,147 @@ def learning_curves(raw_cases, columns, out):
         caption = f"{raw['id']}: {', '.join(runs) or 'no backend'} and the reference"
         if missing:
             caption += f"; no losses from {', '.join(missing)} (see the matrix)"
-        figures.append(Figure(file, caption))
+        if raw["id"] in failing:
+            caption = (f"{raw['id']}: {', '.join(failing[raw['id']])} disagree(s) (see the "
+                       f"disagreements); {caption.split(': ', 1)[1]}")
+        figures.append(Figure(file, caption, "fail" if raw["id"] in failing else "",
+                              plot_anchor(raw["id"])))
     # Drawing is most of a report's time (0.6 s a plot here) and each plot is its own file:
     # one process per core draws them.
     if drawings:
         with concurrent.futures.ProcessPoolExecutor(max_workers=min(len(drawings), os.cpu_count() or 1)) as pool:
             list(pool.map(plots.learn_plot, *zip(*drawings)))  # list(): a drawing's error is raised here
-    return figures
+    return sorted(figures, key=lambda figure: figure.style != "fail")  # stable: the cases' order
 
 
 # The sections around the matrix.
 
 def verdict(outcome):
-    line = table.format_outcome(outcome).splitlines()[-1]  # the terminal view's verdict
+    """The terminal view's verdict line, that scripts read."""
+    line = table.format_outcome(outcome).splitlines()[-1]
     return Para(line, "verdict fail" if outcome.failures or outcome.skipped else "verdict ok")
 
 
-def problems(outcome):
+def _implicated(failure):
+    """The columns a disagreement is about: its backend, and for two backends, both."""
+    return [failure.backend] + ([failure.against] if failure.kind == "pair" else [])
+
+
+def _target(item):
+    """(case, column) of a Failure's or Known's cell in the matrix."""
+    return item.case, item.backend
+
+
+def failing_columns(outcome):
+    """column -> the ids of the cases it disagrees on (matrix order; unknown cases last),
+    for each column with a disagreement, in the matrix's order of columns."""
+    order = {case_id: i for i, case_id in enumerate(outcome.case_ids)}
+    found = {}
+    for failure in outcome.failures:
+        for column in _implicated(failure):
+            found.setdefault(column, set()).add(failure.case)
+    columns = [c for c in outcome.backends if c in found] + [c for c in found if c not in outcome.backends]
+    return {column: sorted(found[column], key=lambda case: (order.get(case, len(order)), case))
+            for column in columns}
+
+
+def column_label(column):
+    """A matrix column in words: the backend and the path."""
+    if column == REFERENCE:
+        return "reference (against the cases' expect)"
+    return column if ":" in column else f"{column} (fast path)"
+
+
+def _cases(case_ids, shown=3):
+    more = len(case_ids) - shown
+    listed = ", ".join(case_ids[:shown]) + (f" and {more} more" if more > 0 else "")
+    return f"{len(case_ids)} case{'s' if len(case_ids) != 1 else ''}: {listed}"
+
+
+def banner(outcome):
+    """The verdict at the top of the page: which backends and paths disagree, on which
+    cases; which were skipped; then the terminal's verdict line."""
+    line = verdict(outcome)
+    said = [f"{column_label(column)} on {_cases(case_ids)}"
+            for column, case_ids in failing_columns(outcome).items()]
+    text = ("DISAGREE: " + "; ".join(said) + ". ") if said else ""
+    if outcome.skipped:
+        text += f"Skipped, not passed: {', '.join(outcome.skipped)}. "
+    return Para(text + line.text, line.style, "banner")
+
+
+SUMMARY_KINDS = {"agree": "agree", "raises": "agree", "known": "documented difference",
+                 "fail": "fail", "missing": "fail", "skipped": "skipped",
+                 "not-applicable": "not applicable", "unchecked": "not applicable"}
+SUMMARY_COLUMNS = ["agree", "documented difference", "fail", "skipped", "not applicable"]
+SUMMARY_STYLES = {"documented difference": "known", "fail": "fail", "skipped": "skipped"}
+
+
+def _path(column):
+    if column == REFERENCE:
+        return "expect"
+    return column.split(":", 1)[1] if ":" in column else "fast"
+
+
+def summary(outcome):
+    """One row per column of the matrix (backend and path): how many cases agree, are a
+    documented difference, fail, were skipped or do not apply. A case fails in a column
+    where its cell fails or where the column is one of two backends that disagree."""
+    failing = failing_columns(outcome)
+    rows = []
+    for column in outcome.backends:
+        counts = dict.fromkeys(SUMMARY_COLUMNS, 0)
+        unchecked = 0
+        failed = set(failing.get(column, ()))
+        for case_id in outcome.case_ids:
+            cell = outcome.cells[case_id, column]
+            kind = "fail" if case_id in failed else SUMMARY_KINDS[cell.kind]
+            counts[kind] += 1
+            unchecked += cell.kind == "unchecked" and kind != "fail"
+        counts["fail"] += len(failed - set(outcome.case_ids))  # results for unknown cases
+        backend = column.split(":", 1)[0]
+        path = "all paths" if column in outcome.skipped else _path(column)
+        first = failing.get(column, [None])[0]
+        row = [Cell(backend, "failing" if failed else ""), Cell(path, "failing" if failed else "")]
+        for name in SUMMARY_COLUMNS:
+            style = SUMMARY_STYLES.get(name, "") if counts[name] else ""
+            link = cell_anchor(first, column) if name == "fail" and first in outcome.case_ids else ""
+            note = "unchecked: no expect" if name == "not applicable" and unchecked else ""
+            row.append(Cell(str(counts[name]), style, note, link=link))
+        rows.append(row)
+    return Table(["backend", "path", *SUMMARY_COLUMNS], rows, "summary")
+
+
+def _item(item, outcome, plotted):
+    """A disagreement or documented difference as a link to its cell of the matrix (to its
+    row where the column has no cell), and to its learning plot where there is one."""
+    case_id, column = _target(item)
+    if case_id not in outcome.case_ids:
+        return str(item)
+    anchor = cell_anchor(case_id, column) if column in outcome.backends else row_anchor(case_id)
+    # Its first words name the backend and the case ("backend torch, case ..."): the link.
+    who, colon, what = str(item).partition(": ")
+    parts = [Link(who, anchor), colon + what]
+    if case_id in plotted:
+        parts += [" (", Link("its learning plot", plot_anchor(case_id)), ")"]
+    return parts
+
+
+def problems(outcome, plotted=()):
+    """The disagreements, by column in the matrix's order, then the documented differences;
+    each links to its cell (`plotted`: the learn cases with a plot)."""
     blocks = [Heading("Disagreements and documented differences", "problems")]
-    if outcome.failures:
-        blocks += [Para(f"{len(outcome.failures)} disagreement(s):"),
-                   Items([str(failure) for failure in outcome.failures], "fail")]
+    columns = {column: i for i, column in enumerate(outcome.backends)}
+    failures = sorted(outcome.failures, key=lambda f: columns.get(f.backend, len(columns)))
+    if failures:
+        blocks += [Para(f"{len(failures)} disagreement(s), each a link to its cell of the matrix:"),
+                   Items([_item(failure, outcome, plotted) for failure in failures], "fail")]
     else:
         blocks.append(Para("No disagreement: every backend is within the tolerance of the "
                            "reference, of the cases' expect and of each other."))
     if outcome.known:
         blocks += [Para(f"{len(outcome.known)} documented framework difference(s), not passes:"),
-                   Items([str(known) for known in outcome.known], "known")]
+                   Items([_item(known, outcome, plotted) for known in outcome.known], "known")]
     return blocks
 
 
@@ -189,26 +331,59 @@ def skipped_and_paths(outcome, raw_cases):
     return blocks + [Items(notes)]
 
 
+def _cases_failing(outcome):
+    """case id -> the columns that disagree on it."""
+    found = {}
+    for column, case_ids in failing_columns(outcome).items():
+        for case_id in case_ids:
+            found.setdefault(case_id, []).append(column)
+    return found
+
+
+def _nav(outcome, figures):
+    failing_plots = sum(figure.style == "fail" for figure in figures)
+    sections = [("summary", "summary"),
+                (f"disagreements ({len(outcome.failures)})", "problems"),
+                ("matrix", "matrix"),
+                (f"learning curves ({failing_plots} failing)" if failing_plots else "learning curves",
+                 "learn"),
+                ("versions", "versions"), ("skipped and not applicable", "skipped")]
+    text = ["Go to: "]
+    for i, (name, anchor) in enumerate(sections):
+        text += ([" · "] if i else []) + [Link(name, anchor)]
+    return Para(text, "nav")
+
+
 def page(outcome, documents, paths, raw_cases, out):
     """The comparison page's blocks; its plots are written into `out`."""
+    figures = learning_curves(raw_cases, _columns(documents), out, _cases_failing(outcome))
+    anchors = {figure.anchor for figure in figures}
+    plotted = {case_id for case_id in outcome.case_ids if plot_anchor(case_id) in anchors}
+    failing_plots = sum(figure.style == "fail" for figure in figures)
     return [
         Heading("convsuite conformance report", "top", 1),
-        verdict(outcome),
+        banner(outcome),
+        _nav(outcome, figures),
+        Heading("Summary: cases per backend and path", "summary"),
+        summary(outcome),
+        *problems(outcome, plotted),
         Heading("Matrix: error against the float64 reference, relative to the tolerance", "matrix"),
         Para("Each cell shows the max abs error against the float64 reference (the reference "
              "column: against the case's expect) and, beneath, that error as a share of the "
              "derived tolerance (spec/tolerance.py), which sets the color. NAME is the fast "
              "path, NAME:builtin the framework's own conv layer. A case whose name is red has "
-             "a disagreement (possibly between two backends; see the list below)."),
+             "a disagreement (possibly between two backends; see the list above). The case "
+             "column and the header stay in place while the matrix scrolls."),
         legend(),
         matrix(outcome),
-        *problems(outcome),
         Heading("Learning curves", "learn"),
         Para("Per learn case: the loss of every backend and of the reference on one log axis; "
              "the reference's kernel entries over the steps, with each backend's final kernel "
              "marked just right of the last step; and each backend's loss error as a share of "
-             "its tolerance (the red line)."),
-        *learning_curves(raw_cases, _columns(documents), out),
+             "its tolerance (the red line)."
+             + (f" The {failing_plots} plot(s) of cases with a disagreement come first, "
+                "marked FAIL." if failing_plots else "")),
+        *figures,
         *versions(documents, paths),
         *skipped_and_paths(outcome, raw_cases),
     ]

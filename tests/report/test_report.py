@@ -152,16 +152,24 @@ def _real_results(request):
     return sorted({path for pattern in patterns for path in glob.glob(pattern)})
 
 
+_RUNS = {}  # one computation per session, shared with test_report_glance.py
+
+
 def numpy_runs(request, backend, case_files, raw_cases):
     """NumPy's runs of the built-in cases: the main job's own NumPy results when it passed
     them (the same cases, just computed: running them again took 20 s of the main job),
-    else computed here."""
+    else computed here, once per session. Callers copy what they change."""
+    key = backend.name, tuple(map(str, case_files))
+    if key in _RUNS:
+        return _RUNS[key]
     for path in _real_results(request):
         document = results.read(path)
         if (document["backend"] == backend.name and "skipped" not in document
                 and document["case_files"] == [str(p) for p in case_files]):
-            return {"results": document["results"], "paths": document["paths"]}
-    return runner.run_paths(backend, raw_cases)
+            _RUNS[key] = {"results": document["results"], "paths": document["paths"]}
+            return _RUNS[key]
+    _RUNS[key] = runner.run_paths(backend, raw_cases)
+    return _RUNS[key]
 
 
 @pytest.fixture(scope="module")

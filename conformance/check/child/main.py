@@ -2,7 +2,8 @@
 
 It sees only this package and its framework's adapter (`backends.tensors`), mounted read-only
 (`conformance.check.sandbox.launch`): never the suite's reference, cases, tolerances or
-judge. It reads its job on the control pipe, reads the target's cells (`sources`), runs them
+judge. It reads its job on the control pipe, reads the target's cells (`sources`; a student's
+files, `check --students`, one after the other in the order given, as one program), runs them
 (`execute`), finds the functions and classes to check (`roles`) and the learning scripts
 (`scripts`), reports them, receives the calls the parent planned (each with its inputs as
 arrays) and runs them one by one (`calls`), announcing each before it starts, so that the
@@ -11,8 +12,10 @@ the parent judges it. It writes only to the message pipe; the user's prints go t
 stderr, which the parent drains.
 """
 
+import dataclasses
 import faulthandler
 import importlib
+import inspect
 import os
 import sys
 import tempfile
@@ -36,13 +39,47 @@ def _chapter_tab(namespace, tab):
     namespace["tab"] = tab_module
 
 
+def _files(job, path):
+    """[(file name, its cells)], and the chapter tab: the target's, or a student's files
+    (job["files"], beside it), read in the order given, a notebook's cells named with its file."""
+    names = job.get("files") or []
+    if not names:
+        cells, tab = sources.read(path, job["tabs"])
+        return [(os.path.basename(path), cells)], tab
+    groups = []
+    for name in names:
+        cells, _ = sources.read(os.path.join(os.path.dirname(path), name), job["tabs"])
+        groups.append((name, [c if c.label == name else dataclasses.replace(c, label=f"{name} {c.label}")
+                              for c in cells]))
+    return groups, None
+
+
+def _defined_twice(shell, groups, ran):
+    """{name: [file, ...]} of the functions and classes that more than one of a student's
+    files defined (each file's definitions looked at after it ran: `ran` runs one file)."""
+    definers = {}
+    for name, cells in groups:
+        ran(name, cells)
+        if len(groups) == 1:
+            break
+        filenames = {cell.filename for cell in cells}
+        for key, obj in list(shell.user_ns.items()):
+            try:
+                if (inspect.isfunction(obj) or inspect.isclass(obj)) and roles._defined_in(obj, filenames):
+                    definers.setdefault(key, []).append(name)
+            except Exception:  # the user's odd object (a cyclic __wrapped__): no note about it
+                continue
+    return {key: files for key, files in definers.items() if len(files) > 1}
+
+
 def _load(job, channel, framework):
     path = os.path.abspath(job["target"])
     try:
-        cells, tab = sources.read(path, job["tabs"])
+        groups, tab = _files(job, path)
     except sources.InputError as exc:
         channel.send("input-error", message=str(exc))
         return None, None
+    cells = [cell for _, group in groups for cell in group]
     channel.send("cells", tab=tab, cells=[{"label": c.label, "filename": c.filename, "first_line": c.first_line}
                                           for c in cells])
     folder = os.path.dirname(path)
@@ -54,14 +91,25 @@ def _load(job, channel, framework):
     if tab:
         _chapter_tab(shell.user_ns, tab)
     skip = set(job.get("skip_cells", ()))
-    adapted = []
-    errors = execute.run_cells(shell, cells, skip, started=lambda index: channel.send("cell", index=index),
-                               notes=adapted)
+    adapted, errors, starts, count = [], [], {}, 0
+    for name, group in groups:  # each file's first cell: its index among all the cells
+        starts[name], count = count, count + len(group)
+
+    def ran(name, group):
+        offset = starts[name]
+        shell.user_ns["__file__"] = os.path.join(folder, name)
+        errors.extend((offset + index, error) for index, error in execute.run_cells(
+            shell, group, {index - offset for index in skip},
+            started=lambda index: channel.send("cell", index=offset + index), notes=adapted))
+
+    twice = _defined_twice(shell, groups, ran)
     for index, error in errors:
         channel.send("cell-error", index=index, error=error)
     filenames = {cell.filename for cell in cells}
     mapping = job.get("mapping", {})
     subjects, notes = roles.discover(shell.user_ns, filenames, mapping, job.get("function"))
+    notes += [f"{s['name']} is defined in {' and '.join(twice[s['name']])}: the last one's is checked (a student's "
+              "files run in the order of their names, as one program)" for s in subjects if s["name"] in twice]
     wanted = [job.get("function"), *mapping, *job.get("require", ())]
     missing = [name for name in dict.fromkeys(wanted) if name and name not in shell.user_ns]
     python_of = lambda cell: execute.as_python(shell, cell, [])  # noqa: E731

@@ -1,12 +1,18 @@
 """Hints for mistakes a person would recognise, found by recomputing the case the wrong way.
 
 A failing result is held against the float64 reference computed with one mistake made on
-purpose; where it matches, the hint names the mistake:
+purpose; where it matches, and that mistake gives a result the expected one is not (the same
+closeness both ways: an alternative the expected output is close to, as a kernel flipped on
+an output that is near zero everywhere or a symmetric kernel flipped, tells nothing), the
+hint names the mistake:
 - the kernel flipped (the function computes a convolution, or a "convolution" that does not);
 - the output transposed;
 - the padding applied to the wrong axis (the height's to the width: np.pad's pad_width is
   ((top, bottom), (left, right)));
 - an off-by-one window (one output row or column too few or too many);
+- an output that holds integers (an array made with an integer dtype, np.zeros(..., dtype=int):
+  each window's sum is cut toward zero as it is stored; for a layer, that of the correlation
+  it adds the bias to, or its own);
 - the bias dropped or added twice (a layer);
 - a weight that took the input's shape, and a parameter that is not a parameter (a layer's
   structure, reported by the child: see `conformance.check.child.layers`);
@@ -30,6 +36,9 @@ HINTS = {
                     "(np.pad's pad_width is ((top, bottom), (left, right)), height first)",
     "off-by-one": "an off-by-one window: the output has {got} windows where the lesson's size rule gives "
                   "{want} (H - kh + 1 along each axis)",
+    "integer": "the output holds integers: each window's sum is cut to a whole number as it is stored in an "
+               "integer array (np.zeros(..., dtype=int)); the output must be floating point: "
+               "np.zeros(..., dtype=X.dtype), or dtype=float",
     "dropped-bias": "the bias is dropped: the output is the cross-correlation alone",
     "double-bias": "the bias is added twice",
     "input-shaped-weight": "the weight took the input's shape {shape}, not the kernel size {kernel}: "
@@ -45,11 +54,20 @@ FLOAT32_ONLY = ("this port computes in float32 only: float64 inputs make it rais
 
 
 def _close(got, alternative):
+    """Whether `got` is `alternative` within rounding (of a float32 computation too), on the
+    alternative's scale: one rule for the result and for the expected output alike."""
     alternative = np.asarray(alternative, np.float64)
     if got.shape != alternative.shape:
         return False
     scale = max(1.0, float(np.nanmax(np.abs(alternative), initial=0.0)))
     return bool(np.allclose(got, alternative, rtol=1e-4, atol=1e-5 * scale, equal_nan=True))
+
+
+def _integers(values, then=0.0):
+    """`values` cut toward zero as an integer array stores them (`then` added after), or None
+    where no whole number is left (all zeros: an output left unfilled looks the same)."""
+    cut = np.trunc(values)
+    return cut + then if np.any(cut[np.isfinite(cut)] != 0) else None
 
 
 def _geometry(case, **changed):
@@ -72,8 +90,10 @@ def _alternatives(case, role, expected):
     if (top, bottom) != (left, right):
         swapped = ((left, right), (top, bottom))
         yield "padding-axis", lambda: reference.corr2d(X, K, **_geometry(case, padding=swapped))
+    yield "integer", lambda: _integers(expected)
     if case.op == "layer":
         bias = case.inputs["bias"].astype(np.float64).reshape(case.geometry.bias_shape)
+        yield "integer", lambda: _integers(expected - bias, then=bias)  # the correlation's integers, then the bias
         yield "dropped-bias", lambda: expected - bias
         yield "double-bias", lambda: expected + bias
 
@@ -104,7 +124,7 @@ def for_values(case, role, got, expected):
         return None
     for name, alternative in _alternatives(case, role, expected):
         wrong = _computed(alternative)
-        if wrong is not None and _close(got, wrong):
+        if wrong is not None and _close(got, wrong) and not _close(expected, wrong):
             return HINTS[name]
     if got.ndim == expected.ndim and got.ndim >= 2 and got.shape[:-2] == expected.shape[:-2]:
         delta = [a - b for a, b in zip(got.shape[-2:], expected.shape[-2:])]

@@ -42,7 +42,9 @@ EVENTS = {"hang": "hung", "crash": "crashed", "memory": "ran out of memory"}
 # the lessons' code in a framework names the column "BACKEND:learner" (`compare` reads a
 # `check --out` file's "TARGET@BACKEND" as that column: spec.differences.column_kind).
 LEARNER_COLUMN = "{backend}:learner"
-DTYPE_WORDS = re.compile(r"float|double|dtype", re.IGNORECASE)
+# A dtype named (float32, float64, double, dtype), not the word "float" alone: "cannot convert
+# float NaN to integer" is the error of an output that holds integers (hints.HINTS["integer"]).
+DTYPE_WORDS = re.compile(r"float(?:16|32|64)|double|dtype", re.IGNORECASE)
 
 _TOLERANCES = {}
 
@@ -174,9 +176,12 @@ def _judged(call, result, columns):
 
 def _float32_only(calls, verdicts):
     """The float32-only hint on each float64 case that raised a dtype error, of a function
-    that passes float32 cases."""
+    that passes float32 cases and raises no dtype error on any of them (one that does, as an
+    integer output casting float32 sums, is not float32-only)."""
     dtypes = [call["case"].get("dtype", "float32") for call in calls]
-    passing = {v["subject"] for v, dtype in zip(verdicts, dtypes) if dtype == "float32" and v["status"] == "pass"}
+    float32 = [v for v, dtype in zip(verdicts, dtypes) if dtype == "float32"]
+    passing = {v["subject"] for v in float32 if v["status"] == "pass"} - \
+        {v["subject"] for v in float32 if v["status"] == "error" and DTYPE_WORDS.search(v["detail"])}
     for verdict, dtype in zip(verdicts, dtypes):
         if (dtype == "float64" and verdict["status"] == "error" and verdict["subject"] in passing
                 and not verdict.get("hint") and DTYPE_WORDS.search(verdict["detail"])):

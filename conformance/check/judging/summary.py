@@ -3,11 +3,12 @@ its detail in words, and the summary table in Markdown, one row per target; summ
 several shards merge into one.
 
 A target PASSes when every applicable case of every function and class it defines passes,
-all its cells ran, and it defines every --require'd name; anything else FAILs (a failing
-case, an exception in a cell, a crash, a hang, a corrupted channel, a missing name, nothing
-checked); a target that cannot be read is an ERROR (a usage error). Cases that do not apply
-are counted and listed, never passed; a function that no case applies to is "not checked"
-(and said so); learning scripts are "run, not checked".
+all its cells ran, it defines every --require'd name and uses none that --forbid names;
+anything else FAILs (a failing case, an exception in a cell, a crash, a hang, a corrupted
+channel, a missing name, nothing checked, a forbidden use); a target that cannot be read is
+an ERROR (a usage error). Cases that do not apply are counted and listed, never passed; a
+function that no case applies to is "not checked" (and said so); learning scripts are "run,
+not checked".
 """
 
 import collections
@@ -100,6 +101,21 @@ def record(target, backend, run, sandboxed, required=()):
             "nothing_checked": bool(subjects) and not checked}
 
 
+def add_forbidden(rec, lint):
+    """The record with `check --forbid`'s findings (`conformance.check.forbid.Lint`): each use
+    of a forbidden name is a problem, and the target FAILs; its "forbidden" lists them (name,
+    used, written, where, code, problem); cells the lint could not read are notes. An ERROR (a target
+    that cannot be read) stays one."""
+    if rec["status"] == ERROR:
+        return rec
+    rec["forbidden"] = [{**use.as_dict(), "problem": use.problem()} for use in lint.uses]
+    rec["problems"] = rec["problems"] + [use.problem() for use in lint.uses]
+    rec["notes"] = rec["notes"] + lint.notes
+    if lint.uses:
+        rec["status"] = FAIL
+    return rec
+
+
 def _count(subject):
     if not subject["applicable"]:
         return f"{subject['name']}: not checked: no case applies to it (it is not a pass)" + (
@@ -116,7 +132,10 @@ def verdict_line(rec):
         return f"{head}: {rec['error']}"
     parts = [f"{s['name']} {s['passed']}/{s['applicable']}" if s["applicable"] else f"{s['name']} not checked"
              for s in rec["subjects"]]
-    parts += [f"{len(rec['problems'])} problem(s) running it"] if rec["problems"] else []
+    forbidden = rec.get("forbidden", [])
+    parts += [f"uses {', '.join(dict.fromkeys(u['used'] for u in forbidden))} (--forbid)"] if forbidden else []
+    running = len(rec["problems"]) - len(forbidden)
+    parts += [f"{running} problem(s) running it"] if running else []
     parts += ["nothing to check"] if rec["nothing_to_check"] else []
     parts += ["nothing checked"] if rec.get("nothing_checked") else []
     return f"{head} ({'; '.join(parts)})" if parts else head
@@ -170,17 +189,22 @@ def markdown(records, title="convsuite check"):
         checked = "; ".join(f"{s['name']} {s['passed']}/{s['applicable']}" for s in r.get("subjects", []))
         first = next((s["first_failure"] for s in r.get("subjects", []) if s["first_failure"]), None)
         failure = r.get("error") or (f"{first['subject']}, {first['case']}: {first['detail']}" if first else "")
-        failure = failure or "; ".join(r.get("problems", []))
+        uses = [u["problem"] for u in r.get("forbidden", [])]  # --forbid's findings come first
+        failure = failure or "; ".join(p for p in r.get("problems", []) if p not in uses)
+        failure = "; ".join(uses + ([failure] if failure else []))
         cell = failure.replace("|", "\\|").replace("\n", " ")[:300]
         lines.append(f"| `{r['target']}` | {r['backend']} | {r['status']} | {checked} | {cell} |")
     return "\n".join(lines) + "\n"
 
 
-def write(folder, records, shard=None):
+def write(folder, records, shard=None, grading=None):
+    """summary.json and summary.md (a shard's: summary-K-of-N.*); `grading`: a grading run's
+    settings (`judging.grades.config`), kept for --merge."""
     folder = pathlib.Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     suffix = f"-{shard[0]}-of-{shard[1]}" if shard else ""
-    (folder / f"summary{suffix}.json").write_text(json.dumps({"shard": shard, "targets": records}, indent=1) + "\n")
+    document = {"shard": shard, "targets": records, **({"grading": grading} if grading is not None else {})}
+    (folder / f"summary{suffix}.json").write_text(json.dumps(document, indent=1) + "\n")
     (folder / f"summary{suffix}.md").write_text(markdown(records))
     return folder / f"summary{suffix}.md"
 

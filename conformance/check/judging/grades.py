@@ -1,0 +1,375 @@
+"""Grading a class (`check --students DIR`): points per function, grades.csv and a feedback
+file per student, from the students' records (plain data, so that shards merge to the same
+bytes).
+
+Points: `--points corr2d=2,Conv2D=2,learn=1` weighs each function by its role (check's roles:
+corr2d, corr2d_multi_in, corr2d_multi_in_out, corr2d_multi_in_out_1x1, convolution, layer
+(also written Conv2D), learn). A function earns its points when every case that applies to
+it passes (a documented framework difference counts as passed, as in the verdict); with
+`--partial`, its points times the share of its applicable cases that pass. A function the
+student does not define, or that no case applies to, earns 0. Where several of a student's
+functions play a role, the one with the lesson's name for it is graded (corr2d, then conv2d,
+for corr2d; Conv2D for the layer), else the first the student defines. The functions given
+points are --require'd too: a student without one fails. Without --points, each --require'd
+role and each role any student's code plays weighs 1, in check's order of roles.
+
+A student who could not be graded for a reason that is not theirs (the environment lacks the
+framework, check's own child failed, check could not judge a result) gets no score: an empty
+score in grades.csv, and the reason in the feedback. Nothing written here holds a time or a
+path of this machine, so that one run and the merge of its shards write the same bytes.
+"""
+
+import csv
+import io
+import json
+import pathlib
+
+import numpy as np
+
+from convsuite.conformance.check.child.roles import ROLES
+from convsuite.conformance.check.judging import plan
+from convsuite.conformance.check.judging.summary import SCRIPT_LOOP
+from convsuite.conformance.check.sandbox.supervise import INTERNAL
+
+ALIASES = {"Conv2D": "layer"}  # the lesson's name of a role, as --points may write it
+LESSON_NAMES = {"corr2d": ("corr2d", "conv2d"), "layer": ("Conv2D",)}  # preferred where several play a role
+SHOWN = 64  # arrays of at most this many elements are shown whole in the feedback
+RULE = "a function earns its points when every case that applies to it passes"
+PARTIAL_RULE = "a function earns its points times the share of the cases that apply to it that pass"
+NOT_THEIRS = "not graded: {why} (not the student's doing: fix it and grade again)"
+
+
+def role_of(name):
+    return ALIASES.get(name, name if name in ROLES else None)
+
+
+def parse_points(text):
+    """"corr2d=2,Conv2D=2,learn=1" -> [[name, weight]]; ValueError naming the bad item."""
+    known = ", ".join([*ROLES, *ALIASES])
+    points, given = [], {}  # role -> the name it was given points under
+    for item in text.split(","):
+        name, sep, weight = item.strip().partition("=")
+        if not sep or not name:
+            raise ValueError(f"--points: {item!r} is not FUNCTION=POINTS (for example corr2d=2)")
+        role = role_of(name)
+        if role is None:
+            raise ValueError(f"--points: {item!r}: {name!r} is not one of check's functions ({known})")
+        try:
+            value = float(weight)
+        except ValueError:
+            raise ValueError(f"--points: {item!r}: {weight!r} is not a number") from None
+        if not (np.isfinite(value) and value >= 0):
+            raise ValueError(f"--points: {item!r}: the points must be a finite number >= 0")
+        if role in given:
+            raise ValueError(f"--points: {item!r}: {name} already has points"
+                             + (f" (as {given[role]!r})" if given[role] != name else ""))
+        given[role] = name
+        points.append([name, int(value) if value == int(value) else value])
+    return points
+
+
+def config(points_text, partial, required):
+    """What grading needs to know, kept in summary.json for --merge."""
+    return {"points": parse_points(points_text) if points_text else None, "partial": bool(partial),
+            "require": [name for name in required if role_of(name)]}
+
+
+def points_of(conf, records):
+    """[(name, role, weight)]: --points, else 1 for each --require'd role and each role a
+    student's code plays, in ROLES order."""
+    if conf["points"] is not None:
+        return [(name, role_of(name), weight) for name, weight in conf["points"]]
+    played = {role_of(name) for name in conf["require"]}
+    played |= {s["role"] for rec in records for s in rec.get("subjects", [])}
+    return [("Conv2D" if role == "layer" else role, role, 1) for role in ROLES if role in played]
+
+
+def required(conf):
+    """The names grading --require's: the functions given points."""
+    return [name for name, _ in conf["points"]] if conf["points"] else []
+
+
+def _number(value):
+    value = round(float(value), 2)
+    return str(int(value)) if value == int(value) else f"{value:.2f}".rstrip("0")
+
+
+# --- what a student's record gains (in the process that ran them) -------------------------
+
+def _format(value):
+    array = np.asarray(value, dtype=np.float64)
+    if array.ndim == 0:
+        number = float(array)
+        return str(int(number)) if number.is_integer() and abs(number) < 1e15 else f"{number:.6g}"
+    return "[" + ", ".join(_format(item) for item in array) + "]"
+
+
+def _shape(array):
+    return "x".join(map(str, np.shape(array))) or "scalar"
+
+
+def _array(array):
+    """"(3x3) [[0, 1, 2], ...]", or its shape alone where it is too large to show."""
+    array = np.asarray(array)
+    if array.size <= SHOWN:
+        return f"({_shape(array)}) {_format(array)}"
+    return f"({_shape(array)}) too large to show"
+
+
+def _inputs(case):
+    shown = {}
+    for name, value in case.inputs.items():
+        if isinstance(value, np.ndarray):
+            shown[name] = _array(value)
+        elif name in ("lr", "steps", "learn_bias"):
+            shown[name] = str(value)
+    return shown
+
+
+def _outputs(case, raw, result):
+    """[{"field", "expected", "actual", "largest_error"}] for the case's output fields."""
+    want = plan.expected(raw)
+    outputs = (result or {}).get("outputs") or {}
+    shown = []
+    for field in case.outputs:
+        if field not in want:
+            continue
+        expected, description = np.asarray(want[field], np.float64), outputs.get(field) or {}
+        got = (np.asarray(description["values"], np.float64).reshape(description["shape"])
+               if "values" in description else None)
+        row = {"field": field, "expected": _array(expected), "actual": None, "largest_error": None}
+        if got is not None:
+            row["actual"] = _array(got)
+            if got.shape == expected.shape and got.size:
+                with np.errstate(all="ignore"):
+                    error = np.abs(got - expected)
+                error = np.where(np.isnan(got) & np.isnan(expected), 0.0, error)
+                error = np.where(np.isnan(error), np.inf, error)
+                index = np.unravel_index(int(np.argmax(error)), error.shape)
+                row["largest_error"] = f"{_format(error[index])} at {list(map(int, index))}"
+        elif description.get("form") == "none":
+            row["actual"] = "None"
+        elif "unreadable" in description:
+            row["actual"] = f"not numbers ({description.get('type', '?')})"
+        shown.append(row)
+    return shown
+
+
+def _shown(call, result):
+    """The first failing case of a function, for a person: its inputs and outputs."""
+    raw = call["case"]
+    case = plan.parsed(raw)
+    return {"inputs": _inputs(case), "outputs": _outputs(case, raw, result)}
+
+
+def _not_theirs(rec, run):
+    if run.environment_error:
+        return rec["error"]
+    results = run.results.values()
+    events = [run.target_event, *run.cell_events.values(), *(r.get("event") for r in results)]
+    if any(event and event.get("status") == INTERNAL for event in events):
+        return "check's own child failed (a bug in check, please report it)"
+    if any(v.get("kind") == "could not be judged" for s in rec.get("subjects", []) for v in s["failures"]):
+        return "check could not judge a result (a bug in check, please report it)"
+    return None
+
+
+def annotate(rec, run, student):
+    """The student's record gains their files, what was ignored (also as notes), whether
+    they could be graded, and each function's first failing case in full."""
+    rec.update(student=True, files=student.names, ignored=list(student.ignored), ungraded=_not_theirs(rec, run))
+    if "notes" in rec:
+        rec["notes"] = [f"ignored {why}" for why in student.ignored] + rec["notes"]
+    by_case = {(call["subject"], call["case"]["id"]): call for call in run.calls}
+    for subject in rec.get("subjects", []):
+        first = subject["first_failure"]
+        call = first and by_case.get((first["subject"], first["case"]))
+        if call:
+            try:
+                first["shown"] = _shown(call, run.results.get(call["i"]))
+            except Exception as exc:  # a courtesy: never an error of the run
+                first["shown"] = {"inputs": {}, "outputs": [], "error": f"{type(exc).__name__}: {exc}"}
+    return rec
+
+
+def empty_record(student, backend, required_names):
+    """The record of a student with no code file: nothing ran, nothing passes."""
+    problems = ["no .py or .ipynb file in the student's folder"]
+    if required_names:
+        problems.append(f"no {', '.join(required_names)} in the target (--require)")
+    return {"target": student.name, "backend": backend, "seconds": 0.0, "attempts": 0, "sandboxed": None,
+            "peak_mib": 0, "printed_bytes": 0, "output_tail": "", "stray_message_lines": 0, "status": "FAIL",
+            "error": None, "tab": None, "cells": 0, "versions": {}, "subjects": [], "problems": problems,
+            "notes": [f"ignored {why}" for why in student.ignored], "loops": [], "not_checked": [],
+            "nothing_to_check": False, "nothing_checked": False, "student": True, "files": [],
+            "ignored": list(student.ignored), "ungraded": None}
+
+
+# --- grades -----------------------------------------------------------------------------
+
+def _pick(rec, name, role):
+    playing = [s for s in rec.get("subjects", []) if s["role"] == role]
+    preferred = [name, *LESSON_NAMES.get(role, ())]
+    return min(playing, key=lambda s: preferred.index(s["name"]) if s["name"] in preferred else len(preferred),
+               default=None)
+
+
+def _first_hint(subject):
+    return next((v["hint"] for v in subject["failures"] if v.get("hint")), "") if subject else ""
+
+
+def grade(rec, points, partial):
+    """{"score", "maximum", "functions": [{"name", "role", "weight", "earned", "subject"}]};
+    score None: not graded."""
+    functions, score = [], 0.0
+    for name, role, weight in points:
+        subject = _pick(rec, name, role)
+        earned = 0.0
+        if subject and subject["applicable"]:
+            share = subject["passed"] / subject["applicable"]
+            earned = weight * share if partial else weight * (subject["passed"] == subject["applicable"])
+        score += earned
+        functions.append({"name": name, "role": role, "weight": weight, "earned": earned, "subject": subject})
+    maximum = sum(weight for _, _, weight in points)
+    return {"score": None if rec.get("ungraded") else score, "maximum": maximum, "functions": functions}
+
+
+def _passed(subject):
+    return f"{subject['passed']}/{subject['applicable']}" if subject else "missing"
+
+
+def grades_csv(records, points, partial):
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["student", "score", "maximum", *[f"{n}_{c}" for n, _, _ in points for c in ("passed", "hint")]])
+    for rec in sorted(records, key=lambda r: r["target"]):
+        graded = grade(rec, points, partial)
+        row = [rec["target"], "" if graded["score"] is None else _number(graded["score"]), _number(graded["maximum"])]
+        for fn in graded["functions"]:
+            row += ["", ""] if graded["score"] is None else [_passed(fn["subject"]), _first_hint(fn["subject"])]
+        writer.writerow(row)
+    return out.getvalue()
+
+
+# --- feedback ---------------------------------------------------------------------------
+
+def _plural(n, word):
+    return f"{_number(n)} {word}{'' if n == 1 else 's'}"
+
+
+def _case_lines(verdict):
+    lines = [f"First failing case: `{verdict['case']}` ({verdict['inputs']})", ""]
+    shown = verdict.get("shown") or {}
+    lines += [f"- input {name} {value}" if value.startswith("(") else f"- input {name}: {value}"
+              for name, value in shown.get("inputs", {}).items()]
+    for row in shown.get("outputs", []):
+        lines.append(f"- expected {row['field']} {row['expected']}")
+        actual = row["actual"] or "none (see what went wrong)"
+        lines.append(f"- your {row['field']}{' ' if actual.startswith('(') else ': '}{actual}")
+        if row["largest_error"]:
+            lines.append(f"- largest error of {row['field']}: {row['largest_error']}")
+    lines.append(f"- what went wrong: {verdict['detail']}")
+    if verdict.get("hint"):
+        lines.append(f"- hint: {verdict['hint']}")
+    return lines
+
+
+def _function_lines(fn):
+    subject, head = fn["subject"], f"## {fn['name']}: {_number(fn['earned'])} of {_plural(fn['weight'], 'point')}"
+    if subject is None:
+        what = ROLES[fn["role"]].what
+        return [head, "", f"Missing: none of your functions or classes was found as {fn['name']} ({what}).", ""]
+    lines = [head, ""]
+    if subject["name"] != fn["name"]:
+        lines += [f"Graded: your {subject['name']} (found by {subject['found']}).", ""]
+    if not subject["applicable"]:
+        return lines + ["No case applies to it: not checked, so it earns nothing.", ""]
+    lines += [f"{subject['passed']} of {subject['applicable']} applicable cases pass."
+              + (f" ({subject['not_applicable']} cases do not apply to it and are not counted.)"
+                 if subject["not_applicable"] else ""), ""]
+    first = subject["first_failure"]
+    if first:
+        lines += _case_lines(first) + [""]
+        later = next((v for v in subject["failures"] if v.get("hint")), None)
+        if not first.get("hint") and later:
+            lines += [f"A hint from a later failing case, `{later['case']}` ({later['inputs']}): {later['hint']}", ""]
+    return lines
+
+
+def _only_missing(problem, pointed):
+    """Whether a problem only says that functions given points are missing."""
+    head, tail = "no ", " in the target (--require)"
+    return (problem.startswith(head) and problem.endswith(tail)
+            and set(problem[len(head):-len(tail)].split(", ")) <= pointed)
+
+
+def feedback(rec, points, partial):
+    """The student's feedback in Markdown."""
+    graded = grade(rec, points, partial)
+    lines = [f"# {rec['target']}: {rec['status']}", ""]
+    if graded["score"] is None:
+        lines += [NOT_THEIRS.format(why=rec["ungraded"]), ""]
+    else:
+        rule = PARTIAL_RULE if partial else RULE
+        lines += [f"Score: {_number(graded['score'])} of {_number(graded['maximum'])} ({rule}).", ""]
+    if rec.get("files"):
+        lines += [f"Your files, run in this order as one program: {', '.join(rec['files'])}.", ""]
+    if rec.get("ignored"):
+        lines += ["Ignored (not run):", ""] + [f"- {why}" for why in rec["ignored"]] + [""]
+    if rec["status"] == "ERROR" and graded["score"] is not None:
+        lines += [f"Could not be checked: {rec['error']}", ""]
+    if graded["score"] is not None:
+        for fn in graded["functions"]:
+            lines += _function_lines(fn)
+    graded_names = {fn["subject"]["name"] for fn in graded["functions"] if fn["subject"]}
+    others = [s for s in rec.get("subjects", []) if s["name"] not in graded_names]
+    if others:
+        lines += ["## Also checked (no points)", ""]
+        lines += [f"- {s['name']} (as {s['role']}): {s['passed']} of {s['applicable']} applicable cases pass"
+                  for s in others] + [""]
+    if rec.get("loops"):
+        lines += ["## Learning scripts", ""]
+        lines += [f"- {loop['where']} ({loop['code']}): {SCRIPT_LOOP}" for loop in rec["loops"]] + [""]
+    pointed = {fn["name"] for fn in graded["functions"]} | {fn["role"] for fn in graded["functions"]}
+    problems = [p for p in rec.get("problems", []) if not _only_missing(p, pointed)]  # said above, per function
+    if problems:
+        lines += ["## Problems running your code", ""] + [f"- {p}" for p in problems] + [""]
+    ignored = {f"ignored {why}" for why in rec.get("ignored", [])}  # said above
+    notes = [n for n in rec.get("notes", []) if n not in ignored]
+    notes += [note for s in rec.get("subjects", []) for note in s.get("notes", [])]
+    if notes:
+        lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def write(folder, records, conf):
+    """grades.csv and feedback/STUDENT.md in `folder`; the path of grades.csv."""
+    folder = pathlib.Path(folder)
+    points = points_of(conf, records)
+    (folder / "feedback").mkdir(parents=True, exist_ok=True)
+    (folder / "grades.csv").write_text(grades_csv(records, points, conf["partial"]))
+    for rec in records:
+        (folder / "feedback" / f"{rec['target']}.md").write_text(feedback(rec, points, conf["partial"]))
+    return folder / "grades.csv"
+
+
+def exit_status(records, strict):
+    """0: every student graded; 1: one could not be graded (not their doing), or with
+    --strict one does not pass."""
+    if any(rec.get("ungraded") for rec in records):
+        return 1
+    return 1 if strict and any(rec["status"] != "PASS" for rec in records) else 0
+
+
+def read_config(paths):
+    """The grading settings of shards' summary.json files (None: not a grading run);
+    ValueError where they differ."""
+    found = set()
+    for path in paths:
+        try:
+            found.add(json.dumps(json.loads(pathlib.Path(path).read_text()).get("grading"), sort_keys=True))
+        except (OSError, ValueError, AttributeError) as exc:
+            raise ValueError(f"{path}: not a check summary file ({exc})") from exc
+    if len(found) > 1:
+        raise ValueError("--merge: the summaries were graded with different --points, --partial or --require")
+    return json.loads(found.pop()) if found else None
