@@ -12,6 +12,8 @@ made), 2 a usage or input-file error.
 
 import argparse
 import concurrent.futures
+import contextlib
+import json
 import math
 import os
 import sys
@@ -122,6 +124,9 @@ def add_arguments(parser):
     parser.add_argument("--strict", action="store_true",
                         help="with --students: exit 1 where any student does not pass")
     parser.add_argument("--verbose", action="store_true", help="every target's verdicts, not one line each")
+    parser.add_argument("--json", action="store_true",
+                        help="print the summary's JSON (summary.json's document) on stdout and nothing else; the "
+                        "verdict lines and notes go to stderr")
 
 
 def add_command(commands):
@@ -148,6 +153,7 @@ def _exit_status(records):
 def _merge(args):
     records = summary.merge(args.merge)
     graded = grades.read_config(args.merge)
+    args.document = summary.document(records, grading=graded)
     path = summary.write(args.summary or "check", records, grading=graded)
     for rec in records:
         print(summary.verdict_line(rec))
@@ -202,6 +208,19 @@ def _check(args, chosen, raw_cases, grading=None):
 
 
 def main(args):
+    """The exit status; with --json, stdout holds only the summary's JSON."""
+    args.document = None
+    if not args.json:
+        return _main(args)
+    stdout = sys.stdout
+    with contextlib.redirect_stdout(sys.stderr):
+        status = _main(args)
+    if args.document is not None:
+        stdout.write(json.dumps(args.document, indent=1) + "\n")
+    return status
+
+
+def _main(args):
     try:
         if args.merge:
             if args.targets or args.students:
@@ -240,6 +259,7 @@ def main(args):
     except launch.SandboxUnavailable as exc:
         print(f"check: {exc}", file=sys.stderr)
         return 1
+    args.document = summary.document(records, shard, grading)
     if args.summary or len(chosen) > 1 or shard or grading is not None:
         path = summary.write(args.summary or "check", records, shard, grading=grading)
         print(f"check: {len(records)} target(s), summary in {path} and {path.with_suffix('.json')}")

@@ -3,6 +3,7 @@
 message pipe that nothing printed can forge. Run in the NumPy session (NumPy targets)."""
 
 import json
+import pathlib
 
 import pytest
 
@@ -88,3 +89,15 @@ def test_nothing_printed_passes_for_a_message():
     forged = b'{"t": "result", "i": 0, "outputs": {}}\n'
     assert reader.feed(forged + b'secret{"t": "done"}\n' + forged) == [{"t": "done"}]
     assert reader.rejected == 2
+
+
+def test_json_puts_only_the_summary_on_stdout(tmp_path):
+    (tmp_path / "corr2d.py").write_text(lesson())
+    (tmp_path / "flipped.py").write_text(lesson().replace("* K).sum()", "* K[::-1, ::-1]).sum()"))
+    status, out, err, _ = check(tmp_path / "corr2d.py", tmp_path / "flipped.py", "--backend", "numpy", "--json",
+                                summary=tmp_path / "s")
+    document = json.loads(out)  # nothing else on stdout
+    assert status == 1 and document == json.loads((tmp_path / "s" / "summary.json").read_text())
+    assert {pathlib.Path(r["target"]).name: r["status"] for r in document["targets"]} == {"corr2d.py": "PASS",
+                                                                                         "flipped.py": "FAIL"}
+    assert "flipped.py [numpy]: FAIL" in err

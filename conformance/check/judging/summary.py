@@ -197,14 +197,18 @@ def markdown(records, title="convsuite check"):
     return "\n".join(lines) + "\n"
 
 
+def document(records, shard=None, grading=None):
+    """What summary.json holds (and `check --json` prints)."""
+    return {"shard": shard, "targets": records, **({"grading": grading} if grading is not None else {})}
+
+
 def write(folder, records, shard=None, grading=None):
     """summary.json and summary.md (a shard's: summary-K-of-N.*); `grading`: a grading run's
     settings (`judging.grades.config`), kept for --merge."""
     folder = pathlib.Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     suffix = f"-{shard[0]}-of-{shard[1]}" if shard else ""
-    document = {"shard": shard, "targets": records, **({"grading": grading} if grading is not None else {})}
-    (folder / f"summary{suffix}.json").write_text(json.dumps(document, indent=1) + "\n")
+    (folder / f"summary{suffix}.json").write_text(json.dumps(document(records, shard, grading), indent=1) + "\n")
     (folder / f"summary{suffix}.md").write_text(markdown(records))
     return folder / f"summary{suffix}.md"
 
