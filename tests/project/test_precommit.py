@@ -135,4 +135,4 @@ def test_the_hook_checks_chapters_in_the_backend_named(course, tmp_path):
 def test_try_repo_installs_the_hook_which_asks_for_a_backend(course):
     done = _run(course, "try-repo", str(course["shadow"]), HOOK, "--files", "chapters/right.md")
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "exit code: 2" in done.stdout and "check needs TARGET... and --backend NAME" in done.stdout
+    assert "exit code: 2" in done.stdout and "check needs TARGET... (or --students DIR) and --backend NAME" in done.stdout
