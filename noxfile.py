@@ -99,7 +99,9 @@ def matrix(session):
     code = main_job.matrix(say=session.log)
     _chromium(session)
     results = [env.results for env in MAIN]
-    _in(session, "report", "-m", "pytest", "tests/report/test_report.py", "--report-dir", "report",
+    # Its own page, and that page at a glance (the pages session checks a planted one).
+    _in(session, "report", "-m", "pytest", "tests/report/test_report.py",
+        "tests/report/test_report_glance.py::test_the_real_report_at_a_glance", "--report-dir", "report",
         *[f"--report-results={path}" for path in results])
     if code:
         session.error(f"the backends disagree or failed (exit {code}): see the table above and report/index.html")

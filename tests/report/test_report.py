@@ -147,9 +147,10 @@ def check_report(folder, documents, case_ids):
 # The built report.
 
 def _real_results(request):
-    """The main job's results files (--report-results), when it passed them."""
+    """The main job's results files (--report-results), when it passed them, in the order it
+    gave them to the report (its columns' order); a glob's matches sorted."""
     patterns = request.config.getoption("--report-results") or []
-    return sorted({path for pattern in patterns for path in glob.glob(pattern)})
+    return list(dict.fromkeys(path for pattern in patterns for path in sorted(glob.glob(pattern))))
 
 
 _RUNS = {}  # one computation per session, shared with test_report_glance.py
