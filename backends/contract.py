@@ -69,6 +69,7 @@ FIELDS = {  # field -> (type, required)
     "thresholds": (list, False),  # where its code changes form (Threshold)
     "compile_cache": (str, False),  # the folder under ~/.cache/convsuite its compiled programs persist in
     "check": (dict, False),  # what `check` needs to know of the framework (CHECK_FIELDS)
+    "cannot": (list, False),  # features a path of its framework cannot take (CANNOT_FIELDS)
 }
 # What `check` knows of a framework, declared by its backend, so that check/ names none:
 # - "book_tab": the tab of Dive into Deep Learning's chapters that holds its code (default: the name);
@@ -82,6 +83,10 @@ CHECK_FIELDS = {"book_tab": str, "training_calls": list, "after_install": dict, 
 THRESHOLD_FIELDS = {"name": str, "measure": str, "limit": (int, str), "ops": list, "when": dict, "code": str}
 THRESHOLD_REQUIRED = {"name", "measure", "limit", "ops"}
 THRESHOLD_OPS = ("corr2d", "conv2d", "layer", "grad", "learn")
+# One feature (`conformance.harness.coverage.FEATURES`) that one op on one path cannot take in
+# this framework, and why: the coverage table shows it instead of asking for a case.
+CANNOT_FIELDS = {"path": str, "op": str, "feature": str, "why": str}
+CANNOT_PATHS = ("fast", "builtin", "compiled", "compiled builtin")  # the coverage table's columns
 VARIANT_FIELDS = {"session": str, "python": str, "requirements": str, "results": str, "why": str}
 
 
@@ -138,6 +143,7 @@ class Declaration:
     thresholds: tuple = ()
     compile_cache: str = None  # None: nothing compiled persists between runs
     check: dict = None  # CHECK_FIELDS, completed with their defaults
+    cannot: tuple = ()  # CANNOT_FIELDS dicts
 
     @property
     def main(self):
@@ -232,6 +238,8 @@ def _checked(raw, path):
         raise ContractError(f"{path}: unknown capabilities {unknown}; capabilities: {sorted(CAPABILITIES)}")
     for item in raw.get("thresholds", []):
         _check_threshold(item, path)
+    for item in raw.get("cannot", []):
+        _check_cannot(item, path)
     if len(raw["layer_bases"]) != 2:
         raise ContractError(f"{path}: layer_bases names two classes (Conv2D's, BuiltinConv2D's)")
     return raw
@@ -250,6 +258,17 @@ def _check_threshold(item, path):
                                 f"measures: {sorted(MEASURES)}")
     if unknown := sorted(set(item["ops"]) - set(THRESHOLD_OPS)):
         raise ContractError(f"{path}: threshold {item['name']!r}: unknown ops {unknown}")
+
+
+def _check_cannot(item, path):
+    if not isinstance(item, dict) or set(item) != set(CANNOT_FIELDS):
+        raise ContractError(f"{path}: DECLARATION's cannot holds dicts with exactly the fields "
+                            f"{sorted(CANNOT_FIELDS)}, got {item!r}")
+    if not all(isinstance(item[field], kind) for field, kind in CANNOT_FIELDS.items()):
+        raise ContractError(f"{path}: DECLARATION's cannot: every field is a string, got {item!r}")
+    if item["op"] not in THRESHOLD_OPS or item["path"] not in CANNOT_PATHS:
+        raise ContractError(f"{path}: DECLARATION's cannot: op is one of {THRESHOLD_OPS} and path one of "
+                            f"{CANNOT_PATHS}, got {item!r}")
 
 
 def _threshold(item):
@@ -275,7 +294,7 @@ def declaration(name, module):
         threads=tuple(raw.get("threads", [])), layer_bases=tuple(raw["layer_bases"]),
         capabilities=frozenset(raw.get("capabilities", [])), idioms=dict(raw.get("idioms", {})),
         thresholds=tuple(_threshold(item) for item in raw.get("thresholds", [])),
-        compile_cache=raw.get("compile_cache"),
+        compile_cache=raw.get("compile_cache"), cannot=tuple(raw.get("cannot", [])),
         check=_check_facts(raw.get("check", {}), name, path),
     )
 

@@ -6,15 +6,20 @@ optional on any case: ``"dtype"`` (``"float32"``, the default, or ``"float64"``)
 example. Unknown fields are an error, so a misspelt field never passes silently. Array
 inputs (X, K, weight, G, Y, K_init) are nested lists or generated arrays (`spec.generated`):
 ``{"normal": [1100, 1100], "seed": 3, "checksum": "..."}``.
+
+A case past one of `spec.caps` (elements of an array, steps, padding, multiply-adds, inflated
+size, nesting) is refused by `load` as a CaseFileError naming the file and the case, before
+any of its work is done, and by `parse` as `spec.caps.PastCap`.
 """
 
 import json
+import math
 import pathlib
 from dataclasses import dataclass
 
 import numpy as np
 
-from convsuite.spec import contract, generated, shapes
+from convsuite.spec import caps, contract, generated, shapes
 
 CASES_DIR = pathlib.Path(__file__).parent / "cases"
 # A case file's "layer" names the layer a learn case trains; everywhere else the code calls
@@ -31,13 +36,18 @@ def _numbers(value, name):
     return generated.generate(value, name) if generated.is_generated(value) else value
 
 
+def _capped(array, name):
+    caps.elements(name, array.size)
+    return array
+
+
 def _tensor(value, name, dtype):
     """X or K: rank 2, 3 or 4 (which pairings are allowed is `spec.shapes`' rule)."""
-    return contract.array(_numbers(value, name), name, dtype, ndim=(2, 3, 4))
+    return _capped(contract.array(_numbers(value, name), name, dtype, ndim=(2, 3, 4)), name)
 
 
 def _any_array(value, name, dtype):
-    return contract.array(_numbers(value, name), name, dtype, ndim=(0, 1, 2, 3, 4))
+    return _capped(contract.array(_numbers(value, name), name, dtype, ndim=(0, 1, 2, 3, 4)), name)
 
 
 def _as_is(value, name, dtype):
@@ -49,7 +59,9 @@ def _finite(value, name, dtype):
 
 
 def _steps(value, name, dtype):
-    return contract.positive_int(value, name)
+    steps = contract.positive_int(value, name)
+    caps.steps(steps)
+    return steps
 
 
 def _flag(value, name, dtype):
@@ -108,7 +120,8 @@ def is_large(raw):
         value = raw.get(field)
         if generated.is_generated(value):
             shape = next((value[kind] for kind in generated.KINDS if kind in value), [])
-            size = int(np.prod(shape)) if isinstance(shape, list) else 0
+            # math.prod: Python integers, where np.prod of a hostile shape wraps around to 0
+            size = math.prod(shape) if isinstance(shape, list) and all(isinstance(n, int) for n in shape) else 0
         else:
             size = _leaves(value)
         if size > LESSON_ELEMENTS:
@@ -143,7 +156,7 @@ class Case:
 def _bias(value, channels, dtype):
     """A number (every output channel starts from it) or one value per output channel."""
     if isinstance(value, list):
-        bias = contract.array(value, "bias", dtype, ndim=(1,))
+        bias = _capped(contract.array(value, "bias", dtype, ndim=(1,)), "bias")
         if bias.shape != (channels,):
             raise ValueError(f"bias has {bias.shape[0]} values for {channels} output channels")
         return bias
@@ -161,6 +174,7 @@ def _shaped(inputs, field, shape, dtype):
 def _geometry(op, inputs, dtype):
     kernel = inputs["weight"] if op == "layer" else inputs.get("K", inputs.get("K_init"))
     g = shapes.conv_geometry(inputs["X"].shape, kernel.shape, *(inputs[field] for field in GEOMETRY))
+    caps.geometry(g, caps.passes(op, inputs.get("steps", 1)))  # before G or Y is made, or any pass runs
     inputs.update(g.arguments)
     if "bias" in inputs:
         inputs["bias"] = _bias(inputs["bias"], g.k4[0], dtype)
@@ -218,21 +232,108 @@ def builtin_files():
     return sorted(CASES_DIR.glob("*.json"))
 
 
+def _nesting(value):
+    """How deeply `value` nests lists and objects, counted without recursion and no further
+    than one level past caps.NESTING."""
+    depth, level = 0, [value]
+    while depth <= caps.NESTING:
+        containers = [v for v in level if isinstance(v, (list, dict))]
+        if not containers:
+            break
+        depth += 1
+        level = [item for v in containers for item in (v.values() if isinstance(v, dict) else v)]
+    return depth
+
+
+def _declared_shape(value):
+    """The shape an array field declares, read without building it (None where it is not a
+    valid array: that is parse's error to raise, with the contract's exception)."""
+    if generated.is_generated(value):
+        shape = next((value[kind] for kind in generated.KINDS if kind in value), None)
+        valid = isinstance(shape, list) and all(isinstance(n, int) and not isinstance(n, bool) for n in shape)
+        return tuple(shape) if valid else None
+    shape, level = (), [value]
+    while all(isinstance(v, list) for v in level):
+        lengths = {len(v) for v in level}
+        if len(lengths) != 1:
+            return None if lengths else shape
+        shape += (lengths.pop(),)
+        level = [item for v in level for item in v]
+    return None if any(isinstance(v, list) for v in level) else shape  # ragged: parse's error
+
+
+def _check_caps(raw):
+    """Raise caps.PastCap for a raw case past a cap, from its declared shapes alone: before
+    any array is generated or any pass runs."""
+    op = raw["op"]
+    fields = [f for f in (*ARRAY_FIELDS, "bias") if f in raw]
+    expect = raw.get("expect") if isinstance(raw.get("expect"), dict) else {}
+    declared = {f: _declared_shape(raw[f]) for f in fields}
+    declared.update({f"expect.{f}": _declared_shape(v) for f, v in expect.items() if isinstance(v, (list, dict))})
+    for name, shape in declared.items():
+        value = raw[name] if name in raw else expect[name.removeprefix("expect.")]
+        if shape is not None and generated.is_generated(value):
+            caps.inflated(name, math.prod(shape) * 8)
+        elif shape is not None:
+            caps.elements(name, math.prod(shape))
+    steps = raw.get("steps", 1)
+    steps = steps if isinstance(steps, int) and not isinstance(steps, bool) and steps > 0 else 1
+    caps.steps(steps)
+    x, kernel = declared.get("X"), declared.get("weight" if op == "layer" else "K", declared.get("K_init"))
+    if x is None or kernel is None:
+        return
+    try:
+        g = shapes.conv_geometry(x, kernel, *(raw.get(f, GEOMETRY[f][1]) for f in GEOMETRY))
+    except Exception:  # noqa: BLE001: not a valid convolution, which parse reports as the case's error
+        return
+    caps.geometry(g, caps.passes(op, steps))
+
+
+def _checked(raw, index, path):
+    """The raw case, its structure and caps checked: CaseFileError naming the file and case."""
+    case_id = raw.get("id") if isinstance(raw, dict) else None
+    if not isinstance(case_id, str) or not case_id:
+        raise CaseFileError(f"{path}: case #{index} has no string id")
+    if not isinstance(raw.get("op"), str):
+        raise CaseFileError(f"{path}: case {case_id!r}: op must be a string, got {raw.get('op')!r}")
+    if _nesting(raw) > caps.NESTING:
+        raise CaseFileError(f"{path}: case {case_id!r}: nested deeper than {caps.NESTING} levels "
+                            "(spec/caps.py: NESTING)")
+    try:
+        _check_caps(raw)
+    except caps.PastCap as exc:
+        raise CaseFileError(f"{path}: case {case_id!r}: {exc}") from None
+    return raw
+
+
+def _document(path):
+    """A case file's JSON: CaseFileError for a file that cannot be read, is not UTF-8, is not
+    JSON, or nests deeper than Python's JSON reader goes."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise CaseFileError(f"{path}: cannot read case file: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise CaseFileError(f"{path}: cannot read case file: not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise CaseFileError(f"{path}: cannot read case file: nested too deeply for JSON") from None
+    except ValueError as exc:  # JSONDecodeError, and integers past Python's digit limit
+        raise CaseFileError(f"{path}: cannot read case file: {exc}") from None
+
+
 def load(paths=None):
-    """The raw cases of the given files (default: the built-in ones), ids checked unique."""
+    """The raw cases of the given files (default: the built-in ones), ids checked unique,
+    each case's structure and caps checked (`spec.caps`)."""
     paths = [pathlib.Path(p) for p in (paths or builtin_files())]
     cases, seen = [], {}
     for path in paths:
-        try:
-            document = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise CaseFileError(f"{path}: cannot read case file: {exc}") from exc
+        document = _document(path)
         if not isinstance(document, dict) or not isinstance(document.get("cases"), list):
             raise CaseFileError(f'{path}: a case file is {{"cases": [...]}}')
         for index, raw in enumerate(document["cases"]):
-            case_id = raw.get("id") if isinstance(raw, dict) else None
-            if not isinstance(case_id, str) or not case_id:
-                raise CaseFileError(f"{path}: case #{index} has no string id")
+            case_id = _checked(raw, index, path)["id"]
             if case_id in seen:
                 raise CaseFileError(f"{path}: case id {case_id!r} also in {seen[case_id]}")
             seen[case_id] = path

@@ -18,7 +18,8 @@ and turned into floats by exact operations only (no log or cos, whose last bits 
 between builds). The "checksum", the first 16 hex digits of the SHA-256 of the array's
 float64 little-endian bytes, is checked every time the case is read: a generator that
 changed, or a misremembered seed, is an error naming the field, never a silently different
-case.
+case. A generated array past `spec.caps.INFLATED_BYTES` (as float64) is refused before a
+single number is drawn.
 """
 
 import hashlib
@@ -26,6 +27,8 @@ import math
 import numbers
 
 import numpy as np
+
+from convsuite.spec import caps
 
 KINDS = ("uniform", "normal", "integers", "ones")
 FIELDS = {"uniform": {"seed"}, "normal": {"seed"}, "integers": {"seed", "low", "high"}, "ones": set()}
@@ -96,6 +99,7 @@ def _spec(value, name, with_checksum=True):
     if not isinstance(shape, list) or not shape:
         raise TypeError(f"{name}.{kind} must be a non-empty list of sizes, got {shape!r}")
     shape = tuple(_integer(size, f"{name}.{kind}", low=1) for size in shape)
+    caps.inflated(name, math.prod(shape) * 8)  # before a single number is drawn: float64, 8 bytes each
     fields = {field: _integer(value[field], f"{name}.{field}") for field in FIELDS[kind]}
     if "seed" in fields and not 0 <= fields["seed"] < 2**32:
         raise ValueError(f"{name}.seed must be in [0, 2**32), got {fields['seed']}")

@@ -59,10 +59,10 @@ def test_the_fastest_path_and_the_compiled_one_are_timed_again_alone():
     assert bench_worker._timed_alone({"loop": {"error": "out of memory"}}) == []
 
 
-def test_a_start_that_fails_is_the_workers_error(monkeypatch):
+def test_a_start_that_fails_is_the_workers_error(monkeypatch, tmp_path):
     document = _document()["backends"]["b"]
     monkeypatch.setattr(bench, "run_worker", lambda *args, **kwargs: {"backend": "b", "error": "worker exited with 1"})
-    bench._time_starts(document, "python", 3)
+    bench._time_starts(document, "python", 3, tmp_path)
     assert document["error"] == "a start-only run: worker exited with 1" and "starts" not in document
 
 

@@ -15,58 +15,37 @@ import numpy as np
 import pytest
 
 from convsuite import backends
+from convsuite.conformance.harness import coverage
 from convsuite.conformance.harness.compare import compare
 from convsuite.conformance.harness.runner import run_cases
 from planting import messages
 from convsuite.spec import cases
 
-DTYPES = ("float32", "float64")
 # A module constant with one of these words in its name is a size the code switches at.
 SIZE_CONSTANT = re.compile(r"BLOCK|THRESHOLD|LIMIT|CUTOFF")
 
 
-def _parsed():
-    found = []
-    for raw in cases.load():
-        try:
-            found.append((raw, cases.parse(raw)))
-        except Exception:
-            continue  # a case that raises reaches no form
-    return found
-
-
-PARSED = _parsed()
+PARSED = coverage.parsed_cases()  # a case that raises reaches no form
 THRESHOLDS = [(d, t) for d in backends.declarations() for t in d.thresholds]
-
-
-def _channel_kinds(threshold):
-    """The channel kinds a threshold must be crossed with: both, unless its `when` fixes one
-    (or it is the switch between them)."""
-    if threshold.measure == "channel_pairs":
-        return [("", lambda g: True)]
-    low, high = threshold.when.get("channel_pairs", (None, None))
-    kinds = [("one channel", lambda g: g.measure("channel_pairs") == 1),
-             ("channels", lambda g: g.measure("channel_pairs") > 1)]
-    return [(name, test) for name, test in kinds
-            if (name == "one channel" and (low is None or low <= 1)) or (name == "channels" and (high is None or high > 1))]
 
 
 @pytest.mark.parametrize("declaration, threshold", THRESHOLDS,
                          ids=[f"{d.name}: {t.name}" for d, t in THRESHOLDS])
 def test_the_builtin_cases_reach_both_sides_of_every_declared_threshold(declaration, threshold):
-    limit = declaration.limit(threshold)
-    missing = []
-    for op in threshold.ops:
-        for dtype in DTYPES:
-            for kind, is_kind in _channel_kinds(threshold):
-                measured = [case.geometry.measure(threshold.measure) for raw, case in PARSED
-                            if case.op == op and case.dtype == dtype and is_kind(case.geometry)
-                            and threshold.applies(op, case.geometry)]
-                for side, reached in (("at or below", any(m <= limit for m in measured)),
-                                      ("above", any(m > limit for m in measured))):
-                    if not reached:
-                        missing.append(f"{op} {dtype} {kind} {side} {threshold.measure} = {limit}")
+    """Per op, dtype and channel kind (`conformance.harness.coverage.threshold_gaps`, which the
+    coverage table shows too)."""
+    missing = coverage.threshold_gaps(declaration, threshold, PARSED)
     assert not missing, f"{declaration.name}: no built-in case for {missing}"
+
+
+def test_a_threshold_side_no_case_reaches_is_named():
+    """The test above fails when the cases of one side are removed on purpose."""
+    declaration = backends.declaration("numpy")
+    threshold = next(t for t in declaration.thresholds if t.limit == "PARALLEL_LIMIT")
+    below = [(raw, case) for raw, case in PARSED
+             if case.geometry.measure("outputs") <= declaration.limit(threshold)]
+    assert "learn float64 channels above outputs = " + str(declaration.limit(threshold)) in \
+        coverage.threshold_gaps(declaration, threshold, below)
 
 
 @pytest.mark.parametrize("name", backends.names())

@@ -24,6 +24,11 @@ times
   bare loop written the lesson's way in the framework itself (the backend's `bare_loop`); and the cost of a tiny op and
   of a tiny compiled call.
 
+A worker that dies (a signal, an abort in its framework) or passes its deadline on one step
+(`conformance.harness.workers.CASE_DEADLINE_S`) is reported with what it was running, its
+signal and what it printed last; the case it ran is written as a regression case file
+(`--failures`). The bench goes on with the next backend and exits 1.
+
 Medians are wall-clock seconds; `summarize` turns them into the ratios the targets state
 and everything goes to bench/results.json. On a shared machine compare ratios from one
 run, not absolute times across runs.
@@ -32,7 +37,6 @@ run, not absolute times across runs.
 import json
 import os
 import pathlib
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,8 +44,8 @@ import time
 from convsuite.conformance.bench.peers import PEERS, time_peers
 from convsuite.conformance.bench.summary import summarize, table, verification
 from convsuite.conformance.bench.work import LOOP_LIMIT, SIZES, best_floor, measure_floor, work
-from convsuite.conformance.environments.run import code_path
 from convsuite.conformance.harness.environment import worker_environment
+from convsuite.conformance.harness.workers import CASE_DEADLINE_S, Child, Death
 
 # The workers' OpenMP threads (torch, MXNet) sleep while idle instead of spinning: on a shared
 # machine a spinning thread takes the core its partner needs, and a 25-op corr2d then took
@@ -49,30 +53,58 @@ from convsuite.conformance.harness.environment import worker_environment
 WORKER_ENV = {"OMP_WAIT_POLICY": "PASSIVE"}
 
 
-def run_worker(name, python, sizes, budget, start_only=False):
+def _write_regression(raw, death, folder):
+    """The case a worker died on, as a case file for spec/cases (None without one)."""
+    if raw is None:
+        return None
+    folder = pathlib.Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"bench-death-{death.backend}.json"
+    case = {**raw, "id": f"bench-regression-{death.backend}-{raw['id']}", "note": f"the bench: {death}"[:500]}
+    out.write_text(json.dumps({"cases": [case]}, indent=1) + "\n")
+    return out
+
+
+def _watch(child, failures):
+    """Read the worker's announcements until it is done; its error document if it dies."""
+    running = {"running": "starting", "case": None}
+    try:
+        while "done" not in (reply := child.read(running["running"])):
+            running = reply
+    except Death as death:
+        written = _write_regression(running["case"], death, failures)
+        print(f"[bench] WORKER DIED: {death}" + (f"; its case is in {written}" if written else ""), file=sys.stderr)
+        return {"backend": child.name, "error": f"worker died: {death}", "died": {
+            "running": running["running"], "how": death.how, "tail": death.tail,
+            "regression": str(written) if written else None}}
+    death = child.close()
+    return {"backend": child.name, "error": f"worker died: {death}"} if death else None
+
+
+def run_worker(name, python, sizes, budget, start_only=False, deadline=CASE_DEADLINE_S, failures="bench"):
     with tempfile.TemporaryDirectory() as folder:
         out = pathlib.Path(folder) / "worker.json"
         command = [python, "-m", "convsuite.conformance.bench.worker", name, "--out", str(out),
                    "--budget", str(budget), "--sizes", *sizes] + (["--start-only"] if start_only else [])
         env = worker_environment(name, extra=WORKER_ENV)
         began, load = time.time(), os.getloadavg()[0]
-        done = subprocess.run(command, cwd=code_path(), env=env, stdout=sys.stderr)
-        if done.returncode != 0 or not out.exists():
-            return {"backend": name, "error": f"worker exited with {done.returncode}"}
+        error = _watch(Child(name, command, env, deadline), failures)
+        if error:
+            return error
         document = json.loads(out.read_text())
     return {**document, "started": began, "ended": time.time(), "load_before": load,
             "load_after": os.getloadavg()[0]}
 
 
-def _time_starts(document, python, starts):
+def _time_starts(document, python, starts, failures):
     """`starts` fresh processes' import and cold cases in all, the worker's own the first: one
     start gives no spread, and an import's time moves with what the page cache still holds
     (one backend's took 1.7 s in one run and 7.5 s in the next). A start that fails is the worker's error."""
     runs = [{"import_s": document["import_s"], "cold_s": document["cases"]["cold_s"]}]
     for _ in range(starts - 1):
-        run = run_worker(document["backend"], python, [], 0, start_only=True)
+        run = run_worker(document["backend"], python, [], 0, start_only=True, failures=failures)
         if "error" in run:
-            document["error"] = f"a start-only run: {run['error']}"
+            document["error"] = f"a start-only run: {run['error']}"  # "worker died" stays in it
             return
         runs.append({"import_s": run["import_s"], "cold_s": run["cold_s"]})
     document["starts"] = runs
@@ -112,10 +144,11 @@ def main(args):
     for spec in args.python:  # one after another: frameworks side by side fight over the cores
         name, python = spec.split("=", 1)
         print(f"[bench] {name} ({python})", file=sys.stderr)
-        document["backends"][name] = run_worker(name, python, sizes, args.budget)
+        document["backends"][name] = run_worker(name, python, sizes, args.budget,
+                                                failures=pathlib.Path(args.out).parent)
         if "error" not in document["backends"][name]:
             _estimate_loops(document["backends"][name])
-            _time_starts(document["backends"][name], python, args.starts)
+            _time_starts(document["backends"][name], python, args.starts, pathlib.Path(args.out).parent)
     print("[bench] peers: " + ", ".join(PEERS), file=sys.stderr)
     document["peers"] = time_peers(sizes, args.budget)
     document["floor"] = best_floor(before, measure_floor(args.copy_mib, args.matmul_n))
@@ -125,7 +158,10 @@ def main(args):
     out.write_text(json.dumps(document, indent=1) + "\n")
     print(table(document))
     print(f"[bench] wrote {out}")
-    return 1 if verification(document)[1] else 0  # a wrong result fails the bench
+    died = sorted(name for name, doc in document["backends"].items() if "worker died" in doc.get("error", ""))
+    if died:
+        print(f"[bench] FAILED: the worker of {', '.join(died)} died (above); the other backends ran")
+    return 1 if verification(document)[1] or died else 0  # a wrong result or a death fails the bench
 
 
 def add_arguments(parser):

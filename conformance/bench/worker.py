@@ -8,16 +8,32 @@ every built-in case per path (cold, then warm), corr2d per size and path with th
 call's peak memory, the learning loop per form (eager, compiled, bare) and the cost
 of a tiny call. Medians of wall-clock seconds, every path timed in turns. Then, with
 `--start-only`, again in fresh processes: the import and the cold cases only, for their spread.
+
+On stdout it says what it runs before it runs it, one JSON line each (``{"running": what,
+"case": the raw case or null}``), then ``{"done": true}``: the bench reads them as they come
+(`conformance.harness.workers.Child`), so that a framework that kills this process, or hangs
+it, is reported with what it was running.
 """
 
 import argparse
 import json
+import os
 import pathlib
 import statistics
 import sys
 import time
 
 from convsuite.conformance.bench.work import LEARN_CASES, LOOP_LIMIT, SIZES, work
+
+
+_SAY = []  # the protocol's stream, once main() has set it up
+
+
+def announce(what, raw=None):
+    """Tell the bench what runs next (nothing when run without it)."""
+    if _SAY:
+        _SAY[0].write(json.dumps({"running": what, "case": raw}) + "\n")
+        _SAY[0].flush()
 
 
 MAX_ROUNDS = 1000
@@ -106,6 +122,7 @@ def time_corr2d(backend, name, x_shape, k_shape, budget):
                 paths[f"{path}-1x1"] = lambda X, K, form=paths[path]: form(X, K1)
     rows, calls, wait = {}, {}, backend.wait
     for path, form in paths.items():
+        announce(f"corr2d {name} on path {path}", one_tap if path.endswith("-1x1") else raw)
         call = lambda form=form: wait(form(X, K))
         try:
             seconds, peak, result = first_call(call)
@@ -119,6 +136,7 @@ def time_corr2d(backend, name, x_shape, k_shape, budget):
             continue
         rows[path] = {"first_s": seconds, "peak_bytes": peak, "verified": True}
         calls[path] = call
+    announce(f"corr2d {name}: timing every path in turns", raw)
     for path, timing in race(calls, budget).items():
         rows[path].update(timing)
     for path in _timed_alone(rows):
@@ -153,6 +171,7 @@ def time_learning(backend, raw_cases, budget):
     rows = []
     for form, case_id in LEARN_CASES.items():
         raw = next(raw for raw in raw_cases if raw["id"] == case_id)
+        announce(f"learning loop {form}", raw)
         case = cases.parse(raw)
         args = {k: backend.asarray(v) if hasattr(v, "dtype") else v for k, v in case.inputs.items()}
         calls = {"eager": lambda: [float(l) for l in backend.learn(**args)[0]]}
@@ -182,6 +201,7 @@ def time_calls(backend, budget):
     compiles, its compiled corr2d of 6x8 by 1x1 (a trivial compiled program)."""
     import numpy as np
 
+    announce("the cost of a tiny call")
     X, K = backend.asarray(np.ones((6, 8), np.float32)), backend.asarray(np.ones((1, 1), np.float32))
     wait = backend.wait
     calls = {"tiny_op": lambda: wait(X + X)}
@@ -196,6 +216,7 @@ def start(name, rounds):
     through each of its paths, `rounds` times (the first cold: first use, compiling or loading
     compiled programs included; then warm, as run_paths runs them). (backend, the cases, the
     import's seconds, each round's seconds per path.)"""
+    announce("importing the backend")
     started = time.perf_counter()
     from convsuite import backends
 
@@ -212,6 +233,7 @@ def start(name, rounds):
     for _ in range(rounds):
         parsed, seconds = {}, {}
         for path in paths:
+            announce(f"the built-in cases on path {path}")
             began = time.perf_counter()
             runner.run_cases(backend, raw_cases, path, parsed=parsed)
             seconds[path] = time.perf_counter() - began
@@ -249,8 +271,13 @@ def main(argv):
     parser.add_argument("--sizes", nargs="*", default=[])
     parser.add_argument("--start-only", action="store_true", help="time the import and the cold cases only")
     args = parser.parse_args(argv)
+    # Frameworks print to stdout at times; keep the protocol's stream for announcements alone.
+    _SAY.append(os.fdopen(os.dup(sys.stdout.fileno()), "w"))
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     document = start_only(args.backend) if args.start_only else worker(args.backend, args.sizes, args.budget)
     pathlib.Path(args.out).write_text(json.dumps(document))
+    _SAY[0].write(json.dumps({"done": True}) + "\n")
+    _SAY[0].flush()
     return 0
 
 

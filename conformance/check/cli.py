@@ -16,6 +16,7 @@ import contextlib
 import json
 import math
 import os
+import pathlib
 import sys
 import threading
 
@@ -150,9 +151,25 @@ def _exit_status(records):
     return 2 if summary.ERROR in statuses else 1 if summary.FAIL in statuses else 0
 
 
+def _check_gradable(records, graded):
+    """Merged records that grading can write out, before anything is written: each target a
+    student's folder name (it names a feedback file), each record graded and fed back."""
+    points = grades.points_of(graded, records)
+    for rec in records:
+        name = rec["target"]
+        if pathlib.PurePath(name).name != name or name in (".", ".."):
+            raise ValueError(f"--merge: target {name!r} is not a student's folder name")
+        try:
+            grades.feedback(rec, points, graded["partial"])
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            raise ValueError(f"--merge: target {name!r}: not a graded record ({type(exc).__name__}: {exc})") from None
+
+
 def _merge(args):
     records = summary.merge(args.merge)
     graded = grades.read_config(args.merge)
+    if graded is not None:
+        _check_gradable(records, graded)
     args.document = summary.document(records, grading=graded)
     path = summary.write(args.summary or "check", records, grading=graded)
     for rec in records:

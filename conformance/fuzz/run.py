@@ -13,6 +13,12 @@ MXNet (0.4 s and less) too, against 0.01-0.1 s for the other paths. So that 2000
 in 10 minutes on 2 cores, they run on one generated case in `compiling_every`: Hypothesis
 draws which (a reproducible part of the example) and shrinks towards running them.
 
+A worker that dies on a case (a signal, an abort in its framework) or passes its deadline
+(`conformance.harness.workers.CASE_DEADLINE_S`) is a verdict: the fuzzer stops there, names
+the backend, the signal and what the worker printed last, writes the case as a regression
+case and exits 1. It does not go on with a fresh worker: a framework that corrupts its memory
+corrupts it again, and shrinking would restart a framework per try.
+
 It also checks the tolerance policy of spec/tolerance.py on generated cases: a result off
 by 0.99 of the bound is never a false alarm, and one off by 10 times the bound is caught.
 """
@@ -31,6 +37,7 @@ from convsuite.conformance.harness.compare import compare
 from convsuite.conformance.harness.judge import judge
 from convsuite.conformance.harness.results import decode
 from convsuite.conformance.harness.runner import run_case
+from convsuite.conformance.harness.workers import Death, Unavailable
 from convsuite.spec import cases, reference, tolerance
 
 
@@ -47,12 +54,33 @@ def disagreements(workers, raw, compiling=True):
         worker.send([raw], repeat=2, paths=None if compiling else CHEAP_PATHS)
     problems, documents = [], []
     for worker in sent:
-        first, second = worker.receive()
+        try:
+            first, second = worker.receive()
+        except Death as death:
+            raise WorkerDied(death, raw) from None
         if json.dumps(first) != json.dumps(second):
             problems.append(f"backend {worker.name}: a second run is not bit-identical to the first")
         documents.append({"backend": worker.name, **first})
     outcome = compare(documents, [raw])
     return problems + [str(failure) for failure in outcome.failures], outcome.known
+
+
+class WorkerDied(BaseException):
+    """A worker died on a generated case. A BaseException, so that Hypothesis stops at once
+    instead of shrinking: every try would restart a framework that may die again."""
+
+    def __init__(self, death, raw):
+        super().__init__(str(death))
+        self.death, self.raw = death, raw
+
+
+def _report_death(died, out):
+    path = _write_regression(died.raw, [str(died.death)], out)
+    death = died.death
+    print(f"WORKER DIED: backend {death.backend} {death.how} on a generated case "
+          f"({died.raw['op']}, {died.raw.get('dtype', 'float32')}, path {death.path}), written to {path}")
+    print(f"  last output: {death.tail or '(nothing)'}")
+    return 1
 
 
 def _write_regression(raw, problems, out):
@@ -100,6 +128,8 @@ def fuzz_backends(workers, examples, seed_value, out, compiling_every=1, explici
         every_backend_agrees = example(raw, True)(every_backend_agrees)
     try:
         every_backend_agrees()
+    except WorkerDied as died:
+        return _report_death(died, out)
     except AssertionError:
         path = _write_regression(found["raw"], found["problems"], out)
         print(f"DISAGREEMENT, smallest case written to {path}:")
@@ -174,14 +204,23 @@ def main(args):
         raise SystemExit(f"--compiling-every must be 1 or more, got {args.compiling_every}")
     started = time.perf_counter()
     check_tolerance_policy(args.tolerance_cases, args.seed)
-    workers = [Worker(*spec.split("=", 1)) for spec in args.python]
+    workers, status = [], 1
     try:
-        for worker in workers:
-            print(f"[fuzz] worker {worker.name}: {worker.versions['framework']}", file=sys.stderr)
+        for spec in args.python:
+            workers.append(Worker(*spec.split("=", 1)))
+            print(f"[fuzz] worker {workers[-1].name}: {workers[-1].versions['framework']}", file=sys.stderr)
         status = fuzz_backends(workers, args.examples, args.seed, args.out, args.compiling_every,
                                explicit=threshold_cases())
+    except Death as death:  # it died starting, before any case
+        print(f"WORKER DIED: {death}")
+    except Unavailable as exc:  # a --python whose environment lacks the framework
+        print(f"error: {exc}", file=sys.stderr)
+        status = 2
     finally:
         for worker in workers:
-            worker.close()
+            death = worker.close()
+            if death and status == 0:  # it died after its last answer: still no pass
+                print(f"WORKER DIED after the last case: {death}")
+                status = 1
     print(f"fuzz: {time.perf_counter() - started:.0f} s in all")
     return status

@@ -1,40 +1,32 @@
-"""The fuzzer's side of a backend worker: a `python -m conformance serve` process in that
-backend's own environment, fed case batches as JSON lines (`conformance.harness.serve`)."""
+"""The fuzzer's side of a backend worker: a `python -m conformance serve` child in that
+backend's own environment (`conformance.harness.workers`), fed one generated case at a time.
 
-import json
-import subprocess
+A worker that dies or passes its deadline raises `Death` from `receive`: the fuzzer stops
+there, with the case as a regression case (`conformance.fuzz.run`).
+"""
 
-from convsuite.conformance.environments.run import code_path
+from convsuite.conformance.harness import workers
 from convsuite.conformance.harness.environment import worker_environment
+
+FAST = "fast"  # the path that always runs
 
 
 class Worker:
-    """A `python -m conformance serve` process in one backend's environment."""
+    """Sends cases, `repeat` runs each, and receives them as `runner.run_paths` gives them."""
 
-    def __init__(self, name, python):
-        self.name = name
-        self.process = subprocess.Popen(
-            [python, "-m", "convsuite.conformance", "serve", "--backend", name], cwd=code_path(),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-            env=worker_environment(name, one_thread=True),  # the workers run side by side
-        )
-        hello = self._read()
-        self.versions = hello["versions"]
-        self.compiles_every_path = hello["compiles_every_path"]
-
-    def _read(self):
-        line = self.process.stdout.readline()
-        if not line:
-            raise RuntimeError(f"the {self.name} worker stopped (exit code {self.process.wait()})")
-        return json.loads(line)
+    def __init__(self, name, python, deadline=workers.CASE_DEADLINE_S):
+        # one thread per pool: the workers run side by side
+        self.worker = workers.Worker(name, python, worker_environment(name, one_thread=True), deadline)
+        self.name, self.versions = name, self.worker.versions
+        self.compiles_every_path = self.worker.compiles_every_path
 
     def send(self, raw_cases, repeat, paths=None):
-        self.process.stdin.write(json.dumps({"cases": raw_cases, "repeat": repeat, "paths": paths}) + "\n")
-        self.process.stdin.flush()
+        self.batch = (raw_cases, None if paths is None else [FAST, *paths], repeat)
+        self.worker.send(*self.batch)
 
     def receive(self):
-        return self._read()["runs"]
+        raw_cases, paths, repeat = self.batch
+        return workers.documents(self.worker.paths, raw_cases, self.worker.receive(), paths, repeat)
 
     def close(self):
-        self.process.stdin.close()
-        self.process.wait()
+        return self.worker.close()

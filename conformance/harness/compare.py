@@ -128,8 +128,11 @@ def judge_pairs(j, passed):
 
 def _columns(documents, outcome):
     """column name -> (path, {case id: result}), None for a skipped backend."""
-    columns = {}
+    columns, backends = {}, set()
     for doc in documents:
+        if doc["backend"] in backends:  # the second would silently replace the first's columns
+            raise ValueError(f"two documents of backend {doc['backend']!r} (results.read_all names their files)")
+        backends.add(doc["backend"])
         if "skipped" in doc:
             outcome.skipped[doc["backend"]] = doc["skipped"]
             columns[doc["backend"]] = None

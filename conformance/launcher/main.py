@@ -5,6 +5,7 @@ it needs, built on first use in the user's cache folder and kept (`convsuite env
     convsuite run --backend jax --out results/jax.json
     convsuite compare results/*.json               (also: report, port, fuzz, bench)
     convsuite matrix                               the main job: every backend, compared, report/ written
+    convsuite tabs chapter.md                      a chapter's framework tabs, each in its environment, compared
     convsuite env list | build NAME... | path NAME | remove NAME...
     convsuite --version
 
@@ -22,7 +23,9 @@ from convsuite.conformance.launcher import matrix
 
 # Commands that run where their backend's framework is; the rest in these environments.
 BACKEND_COMMANDS = ("run", "check")
-TOOL_ENVIRONMENT = {"compare": "numpy", "port": "numpy", "fuzz": "numpy", "report": "report", "bench": "bench"}
+# `tabs` starts each tab's child in that tab's backend environment itself (conformance/tabs/runner.py).
+TOOL_ENVIRONMENT = {"compare": "numpy", "port": "numpy", "fuzz": "numpy", "report": "report", "bench": "bench",
+                    "tabs": "numpy"}
 WORKER_COMMANDS = ("fuzz", "bench")  # given every backend's Python unless the caller names some
 
 

@@ -14,6 +14,9 @@ table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
 th, td { border: 1px solid #ccc; padding: 2px 6px; text-align: left; vertical-align: top; }
 th { background: #eee; }
 a { color: inherit; }
+/* Tight headings: the verdict, the summary and the first disagreement share the first screen. */
+h1 { font-size: 24px; margin: 0 0 0.4em; }
+h2 { font-size: 19px; margin: 0.8em 0 0.4em; }
 p.nav { margin: 0.3em 0 0.8em; }
 p.nav a { margin-right: 0.2em; }
 table.summary { font-size: 13px; line-height: 1.25; }

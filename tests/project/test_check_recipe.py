@@ -1,7 +1,8 @@
 """The README's CI recipe for a course repository (docs/check-workflow.yml, shown verbatim in
-the README): one job of about 15 lines, one run per framework the suite has, each through the
+the README): a job of about 15 lines, one run per framework the suite has, each through the
 repository's action (action.yml) pinned to a release tag; actionlint passes it as it is, and,
-with `uses: ./` in a copy beside a copy of action.yml, checks its inputs against the action's."""
+with `uses: ./` in a copy beside a copy of action.yml, checks its inputs against the action's;
+and a second job runs `convsuite tabs` on the chapters a push changes."""
 
 import pathlib
 import re
@@ -21,10 +22,10 @@ ACTION = ROOT / "action.yml"
 USES = re.compile(r"convsuite/convsuite@v\d+\.\d+\.\d+")
 
 
-def _job():
+def _job(name="chapter"):
     jobs = yaml.safe_load(RECIPE.read_text())["jobs"]
-    assert len(jobs) == 1, f"the recipe has one job, not {sorted(jobs)}"
-    return next(iter(jobs.items()))
+    assert sorted(jobs) == ["chapter", "tabs"], f"the recipe has the jobs chapter and tabs, not {sorted(jobs)}"
+    return name, jobs[name]
 
 
 def _lint_locally(tmp_path, text):
@@ -57,7 +58,7 @@ def test_actionlint_checks_the_recipes_inputs_against_the_action(tmp_path):
 def test_one_short_job_per_framework_through_the_pinned_action():
     name, job = _job()
     assert set(job["strategy"]["matrix"]["backend"]) == set(backends.names())
-    lines = RECIPE.read_text().split(f"\n  {name}:\n", 1)[1].splitlines()
+    lines = RECIPE.read_text().split(f"\n  {name}:\n", 1)[1].split("\n  tabs:", 1)[0].splitlines()
     assert 10 <= len(lines) <= 18, f"the {name} job has {len(lines)} lines; the recipe keeps it about 15"
     steps = job["steps"]
     assert str(steps[0]["uses"]).startswith("actions/checkout@")
@@ -66,6 +67,14 @@ def test_one_short_job_per_framework_through_the_pinned_action():
     action = yaml.safe_load(ACTION.read_text())
     assert set(step["with"]) <= set(action["inputs"])
     assert not any("run" in s for s in steps), "the action does the work: no script in the recipe"
+
+
+def test_the_tabs_job_runs_tabs_on_each_changed_chapter_and_fails_on_any():
+    _, job = _job("tabs")
+    script = job["steps"][-1]["run"]
+    assert "git diff --name-only" in script and "convsuite tabs \"$chapter\"" in script
+    assert "status=1" in script and script.rstrip().endswith('exit "$status"')
+    assert any("bubblewrap" in str(step.get("run", "")) for step in job["steps"]), "tabs runs each tab sandboxed"
 
 
 def test_the_readme_shows_the_recipe_verbatim():

@@ -20,7 +20,7 @@ import os
 import sys
 import tempfile
 
-from . import calls, execute, roles, scripts, sources
+from . import calls, execute, roles, scripts, sources, steps
 from .protocol import Channel
 
 FRAMEWORK = "_check_framework"  # the adapter's module name in the sandbox
@@ -135,6 +135,8 @@ def work(channel):
     framework = _framework(channel)
     if framework is None:
         return
+    if job.get("mode") == "tabs":  # `tabs`: a chapter tab's cells and what each shows
+        return steps.work(job, channel, framework)
     if hasattr(framework, "seed"):
         framework.seed(0)
     to_tensor = _to_tensor(framework)

@@ -29,6 +29,8 @@ MESSAGES = {
     "start": ({"i"}, set()),
     "result": ({"i"}, {"outputs", "extra", "error"}),
     "done": (set(), set()),
+    # `tabs` (child/steps.py): what one cell of a chapter's tab showed, printed and raised
+    "value": ({"index", "value", "printed"}, {"error"}),
 }
 
 

@@ -361,15 +361,33 @@ def exit_status(records, strict):
     return 1 if strict and any(rec["status"] != "PASS" for rec in records) else 0
 
 
+def _written_config(grading):
+    """The grading settings `config` writes for the same --points, --partial and --require
+    (None where they are not even of the right kinds): a summary's must be these."""
+    try:
+        points = grading["points"]
+        text = ",".join(f"{name}={weight}" for name, weight in points) if points is not None else None
+        written = config(text, grading["partial"], grading["require"])
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    partial, require = grading["partial"], grading["require"]
+    kinds = isinstance(partial, bool) and isinstance(require, list) and all(isinstance(n, str) for n in require)
+    return written if kinds and set(grading) == set(written) else None
+
+
 def read_config(paths):
     """The grading settings of shards' summary.json files (None: not a grading run);
     ValueError where they differ."""
     found = set()
     for path in paths:
         try:
-            found.add(json.dumps(json.loads(pathlib.Path(path).read_text()).get("grading"), sort_keys=True))
-        except (OSError, ValueError, AttributeError) as exc:
-            raise ValueError(f"{path}: not a check summary file ({exc})") from exc
+            grading = json.loads(pathlib.Path(path).read_bytes().decode("utf-8")).get("grading")
+        except (OSError, ValueError, AttributeError, RecursionError) as exc:
+            raise ValueError(f"{path}: not a check summary file ({type(exc).__name__}: {exc})") from None
+        if grading is not None and grading != _written_config(grading):
+            raise ValueError(f"{path}: not a check summary file (its grading is not what check writes: "
+                             f"{str(grading)[:80]})")
+        found.add(json.dumps(grading, sort_keys=True))
     if len(found) > 1:
         raise ValueError("--merge: the summaries were graded with different --points, --partial or --require")
     return json.loads(found.pop()) if found else None

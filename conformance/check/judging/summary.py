@@ -213,15 +213,33 @@ def write(folder, records, shard=None, grading=None):
     return folder / f"summary{suffix}.md"
 
 
+def _checked_record(rec, path):
+    """A record of a summary file, as `record` writes it: its keys and status, and it renders
+    (the summary and the verdict lines read every field they show); ValueError naming it."""
+    if not (isinstance(rec, dict) and isinstance(rec.get("target"), str) and rec["target"]
+            and isinstance(rec.get("backend"), str) and rec.get("status") in (PASS, FAIL, ERROR)):
+        raise ValueError(f"{path}: not a check summary file (a target is "
+                         f'{{"target": str, "backend": str, "status": PASS, FAIL or ERROR, ...}}, got {str(rec)[:80]})')
+    try:
+        render(rec), markdown([rec])
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        problem = f"{type(exc).__name__}: {exc}"
+        raise ValueError(f"{path}: target {rec['target']!r}: not a check record ({problem})") from None
+    return rec
+
+
 def merge(paths):
     """The records of several summary files (shards), in target order, each target once."""
     records = {}
     for path in paths:
         try:
-            document = json.loads(pathlib.Path(path).read_text())
+            document = json.loads(pathlib.Path(path).read_bytes().decode("utf-8"))
             targets = document["targets"]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ValueError(f"{path}: not a check summary file ({exc})") from exc
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
+            raise ValueError(f"{path}: not a check summary file ({type(exc).__name__}: {exc})") from None
+        if not isinstance(targets, list):
+            raise ValueError(f"{path}: not a check summary file (its targets are not a list)")
         for rec in targets:
+            rec = _checked_record(rec, path)
             records[(rec["target"], rec["backend"])] = rec
     return [records[key] for key in sorted(records)]

@@ -9,7 +9,11 @@ which ends that target with the verdict "the submission corrupted its channel": 
 exception in the parent, and nothing of the other targets changes.
 """
 
+import base64
+import binascii
 import math
+
+import numpy as np
 
 from convsuite.conformance.check.child.protocol import MESSAGES
 from convsuite.conformance.check.child.roles import ROLES
@@ -159,6 +163,55 @@ def _loop(value, what):
     _text(value["code"], f"{what}.code")
 
 
+VALUE_KINDS = {"none", "shape", "tuple", "text", "array", "large"}
+MAX_SHOWN = 1 << 20  # elements of an array a chapter's cell shows (child/values.py sends no more)
+
+
+def _dtype(value, what):
+    try:
+        dtype = np.dtype(_text(value, what))
+    except TypeError:
+        raise Corrupt(f"{what} is not a dtype") from None
+    if dtype.kind not in "biufc" or dtype.hasobject:
+        raise Corrupt(f"{what} is not a dtype of numbers")
+    return dtype
+
+
+def shown(value, what="value", depth=0):
+    """A cell's value as `tabs`' child describes it (child/values.py)."""
+    if not isinstance(value, dict) or value.get("kind") not in VALUE_KINDS:
+        raise Corrupt(f"{what} is not a value")
+    fields = {"none": set(), "shape": {"dims"}, "tuple": {"items"}, "text": {"text"}, "array": {"array"},
+              "large": {"dtype", "shape"}}[value["kind"]]
+    _record(value, what, {"kind", "type"} | fields)
+    _text(value["type"], f"{what}.type")
+    kind = value["kind"]
+    if kind == "shape":
+        _list(value["dims"], f"{what}.dims", lambda d, w: d is None or _integer(d, w))
+    elif kind == "tuple":
+        if depth >= 3 or len(value["items"]) > 16:
+            raise Corrupt(f"{what} is nested too deep or too long")
+        _list(value["items"], f"{what}.items", lambda v, w: shown(v, w, depth + 1))
+    elif kind == "text":
+        _text(value["text"], f"{what}.text")
+    elif kind == "large":
+        _dtype(value["dtype"], f"{what}.dtype")
+        _shape(value["shape"], f"{what}.shape")
+    elif kind == "array":
+        array = _record(value["array"], f"{what}.array", {"dtype", "shape", "bytes"})
+        dtype = _dtype(array["dtype"], f"{what}.array.dtype")
+        shape = _shape(array["shape"], f"{what}.array.shape")
+        if math.prod(shape) > MAX_SHOWN or not isinstance(array["bytes"], str):
+            raise Corrupt(f"{what}.array is too large")
+        try:
+            size = len(base64.b64decode(array["bytes"], validate=True))
+        except (binascii.Error, ValueError):
+            raise Corrupt(f"{what}.array.bytes is not base64") from None
+        if size != math.prod(shape) * dtype.itemsize:
+            raise Corrupt(f"{what}.array does not have the shape it claims")
+    return value
+
+
 class Checker:
     """The messages of one child, in order: each is checked against what came before it."""
 
@@ -227,6 +280,13 @@ class Checker:
             _extra(m.get("extra", {}), "result.extra")
         self.calls.discard(self.current)
         self.current = None
+
+    def _value(self, m):
+        _integer(m["index"], "value.index", 0, self.cells)
+        shown(m["value"], "value.value")
+        _text(m["printed"], "value.printed")
+        if "error" in m:
+            error(m["error"], "value.error")
 
     def _done(self, m):
         if self.current is not None:

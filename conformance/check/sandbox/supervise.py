@@ -71,6 +71,7 @@ class Run:
     calls: list = field(default_factory=list)
     not_applicable: list = field(default_factory=list)
     results: dict = field(default_factory=dict)  # call index -> result message or event
+    values: dict = field(default_factory=dict)  # `tabs`: cell index -> its "value" message
     target_event: dict | None = None
     environment_error: dict | None = None
     output: Capture = field(default_factory=Capture)
@@ -157,6 +158,8 @@ class _Attempt:
             self.call, self.mark = message["i"], time.monotonic()
         elif kind == "result":
             run.results[message["i"]], self.call = message, None
+        elif kind == "value":
+            run.values[message["index"]] = message
         elif kind == "done":
             self.phase = "done"
 
