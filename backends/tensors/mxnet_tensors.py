@@ -22,6 +22,12 @@ def to_numpy(tensor):
     return tensor.asnumpy()
 
 
+def seed(value):
+    """MXNet's global generator (a learner's initializer, `nd.random`): seeded, a tab's random
+    value repeats, and `tabs` can tell it from a deterministic one."""
+    mx.random.seed(value)
+
+
 def foreign_input(tensor):
     """After npx.set_np() (the book's MXNet chapters) arrays are mxnet.numpy's."""
     return tensor.as_np_ndarray() if mx.util.is_np_array() else tensor

@@ -16,6 +16,7 @@ TOOL_ENVIRONMENTS = {
     "report": ("requirements/report.txt",),  # numpy.txt's pins plus matplotlib
     "bench": ("requirements/report.txt", "requirements/peers.txt"),  # + OpenCV and SciPy, the peers timed
     "project": ("requirements/project.txt",),  # the repository's own checks (actionlint, the wheel)
+    "mutants": ("requirements/mutants.txt",),  # cosmic-ray, for nox -s mutants (conformance/mutants)
 }
 TOOLS_PYTHON = "3.11"
 

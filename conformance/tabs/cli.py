@@ -31,7 +31,7 @@ def add_command(commands):
                         help="run only this tab (repeatable; default: every tab the chapter has)")
     parser.add_argument("--install", action="append", default=[], metavar="PKG",
                         help="a package the tabs need (d2l==1.0.3), added to check's throwaway overlay of each "
-                        "backend's environment; TAB:PKG for one tab only (pytorch:torchvision); repeatable")
+                        "backend's environment; TAB:PKG for one tab only; repeatable")
     parser.add_argument("--cell-timeout", type=_positive(float), default=120.0, metavar="SECONDS",
                         help="time limit of one cell (default 120)")
     parser.add_argument("--tab-timeout", type=_positive(float), default=600.0, metavar="SECONDS",
