@@ -22,13 +22,15 @@ from convsuite.spec import differences
 ALONE_RUNS = 3
 
 
-def _progress(name):
+def _progress(name, totals):
+    """Every 20th case of a path, and its last, as the line the main job's progress bars read
+    (`conformance.launcher.matrix.parse_progress`)."""
     counts = {}
 
     def progress(path, case_id):
-        counts[path] = counts.get(path, 0) + 1
-        if counts[path] % 20 == 0:
-            print(f"[{name}:{path}] {counts[path]} cases (last: {case_id})", file=sys.stderr)
+        counts[path] = done = counts.get(path, 0) + 1
+        if done == totals[path] or done % 20 == 0:
+            print(f"[{name}:{path}] {done}/{totals[path]} cases (last: {case_id})", file=sys.stderr)
 
     return progress
 
@@ -55,7 +57,8 @@ def run_paths(backend, python, raw_cases):
     paths = [path for path in PATHS if offers(backend, path)]
     items = [(path, index) for path in paths for index, raw in enumerate(raw_cases) if applies(raw, path)]
     alone = [(path, index) for path, index in items if differences.crashes(f"{name}:{path}", raw_cases[index])]
-    answers, deaths, progress, worker = {}, [], _progress(name), None
+    totals = {path: sum(1 for p, index in items if p == path and (p, index) not in alone) for path in paths}
+    answers, deaths, progress, worker = {}, [], _progress(name, totals), None
     try:
         worker = Worker(name, python, env)
         for path in paths:  # one batch per path, the isolated cases left out

@@ -96,9 +96,9 @@ def test_progress_lines_are_read_as_run_prints_them():
     assert matrix.parse_progress("[numpy:fast] 3/3 cases (last: a [b] (c))") == ("fast", 3, 3, "a [b] (c)")
     assert matrix.parse_progress("Traceback (most recent call last):") is None
     assert matrix.parse_progress("[numpy] wrote results/numpy.json: results of 275 fast cases") is None
-    # The line `run` prints (conformance/cli.py), which the pattern above must go on reading.
-    assert '"[{args.backend}:{path}] {done}/{total} cases (last: {case_id})"' in (
-        ROOT / "conformance" / "cli.py").read_text()
+    # The line `run` prints (its child's supervisor), which the pattern above must go on reading.
+    assert 'f"[{name}:{path}] {done}/{totals[path]} cases (last: {case_id})"' in (
+        ROOT / "conformance" / "harness" / "supervised.py").read_text()
 
 
 class _Terminal(io.StringIO):
