@@ -56,21 +56,12 @@ def builtin_cases():
     return cases.load()
 
 
-def crash_cases(backend, raw_cases):
-    """The cases a documented difference says kill or corrupt this backend's framework on one
-    of its paths (spec/differences.py, gives "crash"): `run` computes them alone in a child,
-    and no test may compute them in its own process."""
-    from convsuite.conformance.harness.runner import PATHS, offers
-    from convsuite.spec import differences
-
-    columns = [f"{backend.name}:{path}" for path in PATHS if offers(backend, path)]
-    return [raw for raw in raw_cases if any(differences.crashes(column, raw) for column in columns)]
-
-
 @pytest.fixture(scope="session")
 def in_process_cases(backend, builtin_cases):
     """The built-in cases this backend computes in the test's own process: all but its crash
     cases, which tests/test_backend.py runs in a child."""
+    from crashing import crash_cases
+
     crashing = {raw["id"] for raw in crash_cases(backend, builtin_cases)}
     return [raw for raw in builtin_cases if raw["id"] not in crashing]
 

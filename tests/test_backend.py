@@ -4,7 +4,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import crash_cases
+from crashing import crash_cases
 
 from convsuite.conformance.harness import supervised
 from convsuite.conformance.harness.compare import compare
