@@ -13,6 +13,7 @@ import linecache
 import os
 import re
 import sys
+import tempfile
 import traceback
 
 # Import names whose package on PyPI is called otherwise (pip install NAME).
@@ -24,6 +25,20 @@ PACKAGE_OF = {"PIL": "pillow", "cv2": "opencv-python", "sklearn": "scikit-learn"
 MATPLOTLIB_MAGIC = re.compile(r"get_ipython\(\)\.run_line_magic\(['\"]matplotlib['\"].*")
 NO_MATPLOTLIB = ("matplotlib is not installed here: the %matplotlib lines were skipped, and the rest of their "
                  "cells ran (add it with --install matplotlib to draw)")
+
+
+def shell_for(channel, tab, path, cells, prefix):
+    """Announce the target's cells to the parent, then an IPython shell that runs them as the
+    target's own: from its folder, importable beside it, `__file__` and `__main__` set."""
+    channel.send("cells", tab=tab, cells=[{"label": c.label, "filename": c.filename, "first_line": c.first_line}
+                                          for c in cells])
+    folder = os.path.dirname(path)
+    os.chdir(folder)
+    sys.path.insert(0, folder)
+    sys.argv = [path]
+    shell = make_shell(os.environ.get("IPYTHONDIR") or tempfile.mkdtemp(prefix=prefix))
+    shell.user_ns.update(__file__=path, __name__="__main__")
+    return shell
 
 
 def make_shell(ipython_dir):

@@ -18,7 +18,6 @@ import importlib
 import inspect
 import os
 import sys
-import tempfile
 
 from . import calls, execute, roles, scripts, sources, steps
 from .protocol import Channel
@@ -80,14 +79,8 @@ def _load(job, channel, framework):
         channel.send("input-error", message=str(exc))
         return None, None
     cells = [cell for _, group in groups for cell in group]
-    channel.send("cells", tab=tab, cells=[{"label": c.label, "filename": c.filename, "first_line": c.first_line}
-                                          for c in cells])
+    shell = execute.shell_for(channel, tab, path, cells, "check-ipython-")
     folder = os.path.dirname(path)
-    os.chdir(folder)
-    sys.path.insert(0, folder)
-    sys.argv = [path]
-    shell = execute.make_shell(os.environ.get("IPYTHONDIR") or tempfile.mkdtemp(prefix="check-ipython-"))
-    shell.user_ns.update(__file__=path, __name__="__main__")
     if tab:
         _chapter_tab(shell.user_ns, tab)
     skip = set(job.get("skip_cells", ()))

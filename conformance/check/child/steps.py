@@ -14,7 +14,6 @@ import io
 import os
 import random
 import sys
-import tempfile
 
 import numpy as np
 
@@ -63,14 +62,7 @@ def work(job, channel, framework):
     path = os.path.abspath(job["target"])
     name = os.path.basename(path)
     cells = [Cell(c["source"], name, f"{path}#line{c['line']}", first_line=c["line"]) for c in job["cells"]]
-    channel.send("cells", tab=job["tab"], cells=[{"label": c.label, "filename": c.filename,
-                                                   "first_line": c.first_line} for c in cells])
-    folder = os.path.dirname(path)
-    os.chdir(folder)
-    sys.path.insert(0, folder)
-    sys.argv = [path]
-    shell = execute.make_shell(os.environ.get("IPYTHONDIR") or tempfile.mkdtemp(prefix="tabs-ipython-"))
-    shell.user_ns.update(__file__=path, __name__="__main__")
+    shell = execute.shell_for(channel, job["tab"], path, cells, "tabs-ipython-")
     from d2lbook import tab as tab_module  # the cells' tab.selected(...) sees this tab
 
     tab_module._TAB = job["tab"]  # noqa: SLF001 - d2lbook's own switch
