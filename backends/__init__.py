@@ -1,10 +1,10 @@
 """One backend per framework, registered by name (`backends.registry`), loaded lazily.
 
-`backends.contract` says what a backend is: the names every module defines, the optional
-capabilities (a compiled path, an asynchronous `wait`, compiling every path per shape) and
-the facts each module declares in its ``DECLARATION``. `declaration(name)` reads those facts
-from the module's source without importing its framework; `load(name)` imports the module
-and checks it against the contract. Importing this package imports no framework at all.
+Each backend is a folder, `backends/NAME/` (`backends.contract` says what it holds): the names
+every backend package defines, the optional capabilities (a compiled path, an asynchronous
+`wait`, compiling every path per shape) and its facts as data (``backend.toml``).
+`declaration(name)` reads those facts without importing its framework; `load(name)` imports
+the package and checks it against the contract. Importing this package imports no framework.
 """
 
 import functools

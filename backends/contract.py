@@ -1,42 +1,47 @@
-"""What a backend is: the names its module must define, the capabilities it may declare, and
-the facts it declares about itself (``DECLARATION``), read without importing its framework.
+"""What a backend is: the names its package must define, the capabilities it may declare, and
+the facts it declares about itself (its folder's ``backend.toml``), read without importing
+its framework.
 
-Every backend module offers the same names (as Keras 3 does across its backends); X, K and
-the result are framework tensors, geometry is padding=, stride=, dilation=, groups=,
-padding_mode= (`spec.shapes`), and `form` is "fast" (the vectorized corr2d and the lesson's
-Conv2D), "builtin" (the framework's own conv layer) or "loop" (the lesson's loops).
+A backend is a folder, ``backends/NAME/`` (as Keras 3 keeps ``keras/src/backend/<framework>/``),
+holding the same modules in each: ``tensors.py`` (its adapter: arrays in and out, and what
+`check` needs of the framework), ``loop.py`` (the lesson's loops), ``fast.py``,
+``builtin.py`` (the framework's own layer), ``layer.py`` (the lesson's Conv2D, its gradients and
+learning loop), ``compiled.py`` where it declares a compiled path, and ``paths.py``; its facts
+(``backend.toml``), its requirements and its documented differences (``differences.toml``,
+`spec.differences`). Its package's ``__init__`` names the public API. X, K and the result are
+framework tensors, `geometry` a `spec.shapes.Geometry`, and `path` is "fast" (the vectorized
+corr2d and the lesson's Conv2D), "builtin" (the framework's own conv layer), "compiled" or
+"loop" (the lesson's loops).
 
-The declaration is a literal dict near the top of the module, so that `ast.literal_eval`
-reads it from the source: nox builds the backend's environment, the fuzzer and the bench
-start its worker, and the porting guide shows its idioms, all in environments that lack the
-framework itself. `declaration()` checks every field: an unknown or misspelt one is an error
-that names the module.
+nox builds the backend's environment, the fuzzer and the bench start its worker, and the
+porting guide shows its idioms, all in environments that lack the framework itself.
+`declaration()` checks every field: an unknown or misspelt one is an error that names the file.
 """
 
 import ast
 import importlib.util
 import pathlib
+import tomllib
 from dataclasses import dataclass
 
 from convsuite.spec.shapes import MEASURES
 
 # name -> what it is. Every backend module must define all of them.
 REQUIRED = {
-    "DECLARATION": "the backend's facts (see Declaration)",
     "name": "the backend's registry name",
     "versions": "versions() -> {'framework': 'NAME VERSION[, ...]'}",
     "asarray": "asarray(numpy_array) -> tensor, keeping the dtype",
     "to_numpy": "to_numpy(tensor) -> NumPy array, keeping the dtype",
-    "corr2d": "corr2d(X, K, **geometry): the fast form",
-    "corr2d_builtin": "corr2d_builtin(X, K, **geometry): the framework's own conv layer",
-    "corr2d_loop": "corr2d_loop(X, K, **geometry): the lesson's loops",
-    "FORMS": "{'fast': corr2d, 'builtin': corr2d_builtin, 'loop': corr2d_loop[, 'compiled': ...]}",
-    "conv2d": "conv2d(X, K, **geometry, form=...): true convolution (flipped kernel)",
+    "corr2d": "corr2d(X, K, geometry): the fast path",
+    "corr2d_builtin": "corr2d_builtin(X, K, geometry): the framework's own conv layer",
+    "corr2d_loop": "corr2d_loop(X, K, geometry): the lesson's loops",
+    "PATHS": "{'fast': corr2d, 'builtin': corr2d_builtin, 'loop': corr2d_loop[, 'compiled': ...]}",
+    "conv2d": "conv2d(X, K, geometry, *, path=...): true convolution (flipped kernel)",
     "Conv2D": "the lesson's layer, as the framework's own kind of layer",
     "BuiltinConv2D": "the framework's conv layer, taking the case's shapes",
-    "layer_forward": "layer_forward(X, weight, bias, **geometry, form=...)",
-    "grad": "grad(X, K, bias, G, **geometry, form=...) -> (dX, dK, db) of sum(G * layer(X))",
-    "learn": "learn(X, Y, K_init, lr, steps, form, bias, learn_bias, **geometry) -> (losses, K, bias)",
+    "layer_forward": "layer_forward(X, weight, bias, *, geometry, path=...)",
+    "grad": "grad(X, K, bias, *, G, geometry, path=...) -> (dX, dK, db) of sum(G * layer(X))",
+    "learn": "learn(X, Y, K_init, *, lr, steps, path, bias, learn_bias, geometry) -> (losses, K, bias)",
     "bare_loop": "bare_loop(X, Y, K, lr, steps) -> a call running the lesson's loop bare "
                  "(the framework's own layer, no bias): the bench's yardstick",
 }
@@ -57,7 +62,7 @@ CAPABILITIES = {
 
 FIELDS = {  # field -> (type, required)
     "framework": (str, True),  # its name in prose: "PyTorch"
-    "requirements": (str, True),  # the pinned requirements of its environment
+    "requirements": (str, True),  # the pinned requirements of its environment, in its folder
     "python": (str, True),  # the Python of that environment
     "variants": (list, False),  # further environments of the same backend (Variant)
     "flushes_subnormals": (bool, True),  # computes subnormal float32 results as zero
@@ -75,12 +80,13 @@ FIELDS = {  # field -> (type, required)
 # - "book_tab": the tab of Dive into Deep Learning's chapters that holds its code (default: the name);
 # - "training_calls": the calls a training step makes in its idiom (loss.backward(), tape.gradient,
 #   autograd.record, jax.grad): a top-level loop that makes one is a learning script;
-# - "after_install": {distribution: script}: a script (run with the overlay's Python) that makes the
-#   distribution work in this backend's environment after `check --install` adds it;
+# - "after_install": {distribution: script}: a script in its folder (run with the overlay's Python) that
+#   makes the distribution work in this backend's environment after `check --install` adds it;
 # - "forbidden": the dotted names (as their modules spell them, "package.module.function") of the
 #   framework's built-in convolutions and cross-correlations: `check --forbid builtins` flags their use.
 CHECK_FIELDS = {"book_tab": str, "training_calls": list, "after_install": dict, "forbidden": list}
 THRESHOLD_FIELDS = {"name": str, "measure": str, "limit": (int, str), "ops": list, "when": dict, "code": str}
+BOUNDS = ("min", "max")  # a threshold's "when": {measure: {"min": low, "max": high}}, either one optional
 THRESHOLD_REQUIRED = {"name", "measure", "limit", "ops"}
 THRESHOLD_OPS = ("corr2d", "conv2d", "layer", "grad", "learn")
 # One feature (`conformance.harness.coverage.FEATURES`) that one op on one path cannot take in
@@ -130,8 +136,8 @@ class Threshold:
 @dataclass(frozen=True)
 class Declaration:
     name: str
-    module: str
-    path: pathlib.Path
+    module: str  # its package, "convsuite.backends.NAME"
+    path: pathlib.Path  # the package's __init__.py, which names its public API
     framework: str
     environments: tuple  # the main Environment first, then the variants
     flushes_subnormals: bool
@@ -149,23 +155,43 @@ class Declaration:
     def main(self):
         return self.environments[0]
 
+    @property
+    def folder(self):
+        """backends/NAME/: everything about the framework."""
+        return self.path.parent
+
+    @property
+    def adapter(self):
+        """Its tensors.py: arrays in and out, and what `check`'s sandbox needs of the framework
+        (the only file of the backend a sandboxed child sees)."""
+        return self.folder / "tensors.py"
+
+    def sources(self):
+        """Its Python files, the package's __init__ first, then by name."""
+        return [self.path, *sorted(p for p in self.folder.glob("*.py") if p != self.path)]
+
+    def source_of(self, name):
+        """The file of the backend that defines `name` at its top level (not by importing it)."""
+        for path in self.sources()[1:] + [self.path]:
+            tree = _source_tree(path)
+            if any(getattr(node, "name", None) == name for node in tree.body) or name in _assigned(tree):
+                return path
+        raise ContractError(f"backend {self.name!r}: no file in {self.folder} defines {name!r}")
+
     def offers(self, capability):
         if capability not in CAPABILITIES:
             raise ValueError(f"unknown capability {capability!r}; capabilities: {sorted(CAPABILITIES)}")
         return capability in self.capabilities
 
     def constant(self, name):
-        """The value of a module-level constant, evaluated from its source (`1 << 15`)."""
-        for node in _source_tree(self.path).body:
-            if not isinstance(node, ast.Assign):
-                continue
-            for target in node.targets:  # NAME = value, or A, B = value_a, value_b
-                pairs = zip(target.elts, node.value.elts) if isinstance(target, ast.Tuple) else [(target, node.value)]
-                for key, value in pairs:
-                    if getattr(key, "id", None) == name:
-                        code = compile(ast.Expression(value), str(self.path), "eval")
-                        return eval(code, {"__builtins__": {}})  # constant arithmetic only
-        raise ContractError(f"{self.path}: no module constant {name!r}")
+        """The value of a module-level constant of one of its files, evaluated from its
+        source (`1 << 15`)."""
+        for path in self.sources():
+            value = _assigned(_source_tree(path)).get(name)
+            if value is not None:
+                code = compile(ast.Expression(value), str(path), "eval")
+                return eval(code, {"__builtins__": {}})  # constant arithmetic only
+        raise ContractError(f"{self.folder}: no module constant {name!r}")
 
     def limit(self, threshold):
         return self.constant(threshold.limit) if isinstance(threshold.limit, str) else threshold.limit
@@ -191,6 +217,17 @@ def _source_tree(path):
     return ast.parse(pathlib.Path(path).read_text(), filename=str(path))
 
 
+def _assigned(tree):
+    """{name: value expression} of a module's top-level NAME = value (and A, B = a, b)."""
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                pairs = zip(target.elts, node.value.elts) if isinstance(target, ast.Tuple) else [(target, node.value)]
+                found.update((key.id, value) for key, value in pairs if isinstance(key, ast.Name))
+    return found
+
+
 def _top_level_names(tree):
     names = set()
     for node in tree.body:
@@ -199,40 +236,46 @@ def _top_level_names(tree):
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             names.update(t.id for t in targets if isinstance(t, ast.Name))
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("convsuite.backends.tensors."):
-            names.update(alias.asname or alias.name for alias in node.names)  # its adapter's: its own
+        elif isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("convsuite.backends.")):
+            names.update(alias.asname or alias.name for alias in node.names)  # its own modules' names
     return names
 
 
 def module_path(module):
-    """The source file of `module`, found without importing it."""
-    spec = importlib.util.find_spec(module)
+    """The source file of `module` (a package's __init__.py), found without importing it."""
+    try:
+        spec = importlib.util.find_spec(module)
+    except ModuleNotFoundError:
+        spec = None
     if spec is None or not spec.origin:
         raise ContractError(f"backend module {module!r} not found")
     return pathlib.Path(spec.origin)
 
 
-def _literal_declaration(path):
-    for node in _source_tree(path).body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "DECLARATION" for t in node.targets):
-            try:
-                return ast.literal_eval(node.value)
-            except ValueError as exc:
-                raise ContractError(f"{path}: DECLARATION must be a literal dict ({exc})") from exc
-    raise ContractError(f"{path}: no DECLARATION = {{...}} at the top level")
+FACTS = "backend.toml"
+
+
+def _facts_file(path):
+    """The backend's facts, from the backend.toml beside its package's __init__.py."""
+    facts = path.parent / FACTS
+    try:
+        return tomllib.loads(facts.read_text())
+    except FileNotFoundError:
+        raise ContractError(f"{facts}: a backend's folder needs its facts file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ContractError(f"{facts}: not TOML ({exc})") from None
 
 
 def _checked(raw, path):
-    if not isinstance(raw, dict):
-        raise ContractError(f"{path}: DECLARATION must be a dict")
+    path = path.parent / FACTS
     unknown = sorted(set(raw) - set(FIELDS))
     if unknown:
-        raise ContractError(f"{path}: DECLARATION has unknown fields {unknown}; fields: {sorted(FIELDS)}")
+        raise ContractError(f"{path}: unknown fields {unknown}; fields: {sorted(FIELDS)}")
     for field, (kind, required) in FIELDS.items():
         if required and field not in raw:
-            raise ContractError(f"{path}: DECLARATION needs {field!r}")
+            raise ContractError(f"{path}: needs {field!r}")
         if field in raw and not isinstance(raw[field], kind):
-            raise ContractError(f"{path}: DECLARATION's {field!r} must be a {kind.__name__}")
+            raise ContractError(f"{path}: {field!r} must be a {kind.__name__}")
     unknown = sorted(set(raw.get("capabilities", [])) - set(CAPABILITIES))
     if unknown:
         raise ContractError(f"{path}: unknown capabilities {unknown}; capabilities: {sorted(CAPABILITIES)}")
@@ -252,6 +295,11 @@ def _check_threshold(item, path):
     for field, kind in THRESHOLD_FIELDS.items():
         if field in item and not isinstance(item[field], kind):
             raise ContractError(f"{path}: threshold {item.get('name')!r}: {field} has the wrong type")
+    for measure, bounds in item.get("when", {}).items():
+        if not isinstance(bounds, dict) or not set(bounds) <= set(BOUNDS) or not all(
+                isinstance(v, int) for v in bounds.values()):
+            raise ContractError(f"{path}: threshold {item['name']!r}: when.{measure} is {{min = N, max = N}}, "
+                                f"got {bounds!r}")
     for measure in [item["measure"], *item.get("when", {})]:
         if measure not in MEASURES:
             raise ContractError(f"{path}: threshold {item['name']!r}: unknown measure {measure!r}; "
@@ -262,56 +310,68 @@ def _check_threshold(item, path):
 
 def _check_cannot(item, path):
     if not isinstance(item, dict) or set(item) != set(CANNOT_FIELDS):
-        raise ContractError(f"{path}: DECLARATION's cannot holds dicts with exactly the fields "
+        raise ContractError(f"{path}: cannot holds dicts with exactly the fields "
                             f"{sorted(CANNOT_FIELDS)}, got {item!r}")
     if not all(isinstance(item[field], kind) for field, kind in CANNOT_FIELDS.items()):
-        raise ContractError(f"{path}: DECLARATION's cannot: every field is a string, got {item!r}")
+        raise ContractError(f"{path}: cannot: every field is a string, got {item!r}")
     if item["op"] not in THRESHOLD_OPS or item["path"] not in CANNOT_PATHS:
-        raise ContractError(f"{path}: DECLARATION's cannot: op is one of {THRESHOLD_OPS} and path one of "
+        raise ContractError(f"{path}: cannot: op is one of {THRESHOLD_OPS} and path one of "
                             f"{CANNOT_PATHS}, got {item!r}")
 
 
 def _threshold(item):
-    when = {m: tuple(bounds) for m, bounds in item.get("when", {}).items()}
+    when = {m: (bounds.get("min"), bounds.get("max")) for m, bounds in item.get("when", {}).items()}
     return Threshold(item["name"], item["measure"], item["limit"], tuple(item["ops"]), when, item.get("code", ""))
 
 
-def _variant(raw, path):
+def _variant(raw, path, in_folder):
     if not isinstance(raw, dict) or set(raw) != set(VARIANT_FIELDS):
         raise ContractError(f"{path}: a variant has exactly the fields {sorted(VARIANT_FIELDS)}")
-    return Environment(**raw, default=False)
+    return Environment(**{**raw, "requirements": in_folder(raw["requirements"])}, default=False)
+
+
+def _in_folder(name, path):
+    """A file of the backend's folder as the checkout names it (`convsuite.resource`)."""
+    def named(relative):
+        if not (path.parent / relative).is_file():
+            raise ContractError(f"{path.parent / FACTS}: names {relative!r}, which its folder lacks")
+        return f"backends/{name}/{relative}"
+    return named
 
 
 def declaration(name, module):
-    """The Declaration of backend `name`, whose module is `module`, read from its source."""
+    """The Declaration of backend `name`, whose package is `module`, read from its folder."""
     path = module_path(module)
-    raw = _checked(_literal_declaration(path), path)
-    main = Environment(name, raw["python"], raw["requirements"], f"results/{name}.json", default=True)
+    raw = _checked(_facts_file(path), path)
+    in_folder = _in_folder(name, path)
+    main = Environment(name, raw["python"], in_folder(raw["requirements"]), f"results/{name}.json", default=True)
     return Declaration(
         name=name, module=module, path=path, framework=raw["framework"],
-        environments=(main, *(_variant(v, path) for v in raw.get("variants", []))),
+        environments=(main, *(_variant(v, path, in_folder) for v in raw.get("variants", []))),
         flushes_subnormals=raw["flushes_subnormals"], environment=dict(raw.get("environment", {})),
         threads=tuple(raw.get("threads", [])), layer_bases=tuple(raw["layer_bases"]),
         capabilities=frozenset(raw.get("capabilities", [])), idioms=dict(raw.get("idioms", {})),
         thresholds=tuple(_threshold(item) for item in raw.get("thresholds", [])),
         compile_cache=raw.get("compile_cache"), cannot=tuple(raw.get("cannot", [])),
-        check=_check_facts(raw.get("check", {}), name, path),
+        check=_check_facts(raw.get("check", {}), name, path, in_folder),
     )
 
 
-def _check_facts(raw, name, path):
+def _check_facts(raw, name, path, in_folder):
+    path = path.parent / FACTS
     unknown = sorted(set(raw) - set(CHECK_FIELDS))
     if unknown:
-        raise ContractError(f"{path}: DECLARATION's check has unknown fields {unknown}; fields: {sorted(CHECK_FIELDS)}")
+        raise ContractError(f"{path}: check has unknown fields {unknown}; fields: {sorted(CHECK_FIELDS)}")
     for field, kind in CHECK_FIELDS.items():
         if field in raw and not isinstance(raw[field], kind):
-            raise ContractError(f"{path}: DECLARATION's check.{field} must be a {kind.__name__}")
+            raise ContractError(f"{path}: check.{field} must be a {kind.__name__}")
     for item in raw.get("forbidden", []):
         if not (isinstance(item, str) and len(item.split(".")) >= 2
                 and all(part.isidentifier() for part in item.split("."))):
-            raise ContractError(f"{path}: DECLARATION's check.forbidden holds dotted names "
+            raise ContractError(f"{path}: check.forbidden holds dotted names "
                                 f"(package.module.function), got {item!r}")
-    return {"book_tab": name, "training_calls": [], "after_install": {}, "forbidden": [], **raw}
+    after_install = {d: in_folder(script) for d, script in raw.get("after_install", {}).items()}
+    return {"book_tab": name, "training_calls": [], "forbidden": [], **raw, "after_install": after_install}
 
 
 def check(decl):

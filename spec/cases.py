@@ -23,10 +23,10 @@ from convsuite.spec import caps, contract, generated, shapes
 
 CASES_DIR = pathlib.Path(__file__).parent / "cases"
 # A case file's "layer" names the layer a learn case trains; everywhere else the code calls
-# the same choice the form: the lesson's Conv2D on the fast corr2d, or the built-in layer.
-FORM_OF_LAYER = {"builtin": "builtin", "custom": "fast"}
+# the same choice the path: the lesson's Conv2D on the fast corr2d, or the built-in layer.
+PATH_OF_LAYER = {"builtin": "builtin", "custom": "fast"}
 # Case fields that reach the backend's function under another name.
-ARGUMENT = {"layer": "form"}
+ARGUMENT = {"layer": "path"}
 COMMON_FIELDS = ("id", "op", "dtype", "expect", "note")
 REQUIRED = object()
 
@@ -69,8 +69,8 @@ def _flag(value, name, dtype):
 
 
 def _layer_kind(value, name, dtype):
-    """The case file's "layer" ("builtin" or "custom") as the form the backend runs."""
-    return FORM_OF_LAYER[contract.choice(value, name, tuple(FORM_OF_LAYER))]
+    """The case file's "layer" ("builtin" or "custom") as the path the backend runs."""
+    return PATH_OF_LAYER[contract.choice(value, name, tuple(PATH_OF_LAYER))]
 
 
 GEOMETRY = {"padding": (_as_is, 0), "stride": (_as_is, 1), "dilation": (_as_is, 1), "groups": (_as_is, 1),
@@ -143,8 +143,8 @@ class Case:
     id: str
     op: str
     dtype: str
-    inputs: dict  # the backend function's arguments: NumPy arrays in `dtype`, and numbers
-    geometry: shapes.Geometry
+    inputs: dict  # the backend function's arguments: NumPy arrays in `dtype`, numbers, a Geometry
+    geometry: shapes.ResolvedGeometry
     expect: dict | None
 
     @property
@@ -173,9 +173,10 @@ def _shaped(inputs, field, shape, dtype):
 
 def _geometry(op, inputs, dtype):
     kernel = inputs["weight"] if op == "layer" else inputs.get("K", inputs.get("K_init"))
-    g = shapes.conv_geometry(inputs["X"].shape, kernel.shape, *(inputs[field] for field in GEOMETRY))
+    given = shapes.Geometry(**{field: inputs.pop(field) for field in GEOMETRY})
+    g = shapes.conv_geometry(inputs["X"].shape, kernel.shape, given)
     caps.geometry(g, caps.passes(op, inputs.get("steps", 1)))  # before G or Y is made, or any pass runs
-    inputs.update(g.arguments)
+    inputs["geometry"] = g.settings
     if "bias" in inputs:
         inputs["bias"] = _bias(inputs["bias"], g.k4[0], dtype)
     if op == "grad":
@@ -283,7 +284,7 @@ def _check_caps(raw):
     if x is None or kernel is None:
         return
     try:
-        g = shapes.conv_geometry(x, kernel, *(raw.get(f, GEOMETRY[f][1]) for f in GEOMETRY))
+        g = shapes.conv_geometry(x, kernel, shapes.Geometry(**{f: raw.get(f, GEOMETRY[f][1]) for f in GEOMETRY}))
     except Exception:  # noqa: BLE001: not a valid convolution, which parse reports as the case's error
         return
     caps.geometry(g, caps.passes(op, steps))

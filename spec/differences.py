@@ -1,5 +1,8 @@
 """Documented framework differences: where a framework's own layer departs from the contract.
 
+Each backend documents its own in its folder (``backends/NAME/differences.toml``); this module
+says what one is, holds the conditions they name, and reads them all.
+
 Each one was found (by the fuzzer or by hand), is pinned down by a test that fails the day
 the framework changes, and is accepted by `compare` only under exactly its conditions. The
 matrix then shows the cell as "known", and `compare` lists it: it never reads as a plain pass.
@@ -10,6 +13,7 @@ or the process dies. `run` computes such a case alone in a child process of its 
 or numbers of the right shape in its fields, nothing else.
 """
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Callable
 
@@ -91,87 +95,72 @@ def _float64_grouped_dilated_padded_axis(case):
             and any(d > 1 and min(pad) > 0 for d, pad in zip(g.dilation, g.padding)))
 
 
-DIFFERENCES = [
-    Difference(
-        name="tensorflow-dilated-kernel-gradient-nan",
-        columns=("tensorflow:builtin",),
-        ops=("grad",),
-        fields=("dK",),
-        when=_dilated_with_non_finite_input,
-        gives="nan",
-        why=(
-            "TensorFlow computes a dilated convolution by space-to-batch: the input elements "
-            "between the kernel's taps form extra batches whose outputs are computed, then "
-            "dropped. Their upstream gradient is zero, and zero times a non-finite input "
-            "there is NaN in dK (also where the true dK is infinite), although by definition "
-            "those elements reach no output."
-        ),
-    ),
-    Difference(
-        name="keras-same-skips-the-padding",
-        columns=("tensorflow:builtin",),
-        ops=("corr2d", "conv2d", "layer", "grad"),
-        fields=("Y", "dX", "dK", "db"),
-        when=_keras_same_with_non_finite_kernel,
-        gives="number",
-        why=(
-            "Keras' Conv2D(padding=\"same\") in float32 (oneDNN's convolution on the CPU) "
-            "leaves the padded positions out of the sums instead of multiplying their zeros: "
-            "an infinite or NaN kernel tap over the border gives a number where IEEE "
-            "arithmetic (0 * inf) gives NaN. In float64, and with explicit padding "
-            "(ZeroPadding2D in front), the zeros take part."
-        ),
-    ),
-    Difference(
-        name="xla-float64-groups-of-one-channel-mix-the-groups",
-        columns=("tensorflow:builtin", "jax:builtin"),
-        ops=("corr2d", "conv2d", "layer"),
-        fields=("Y",),
-        when=_float64_one_channel_groups_with_non_finite_input,
-        gives="nan",
-        why=(
-            "XLA on the CPU (flax's nn.Conv, and Keras 3, which compiles every grouped "
-            "convolution with XLA there) computes a float64 convolution whose groups have one "
-            "input channel each (depthwise too) against every input channel, with zeros off "
-            "each group's own: zero times an infinite or NaN input in one group makes every "
-            "other group's outputs there NaN, although by definition that input reaches only "
-            "its own group. In float32, or with more input channels per group, the groups "
-            "stay apart."
-        ),
-    ),
-    Difference(
-        name="tensorflow-grouped-dilated-gradient-corrupts-memory",
-        columns=("tensorflow:builtin",),
-        ops=("grad",),
-        fields=("dX", "dK", "db"),
-        when=_float64_grouped_dilated_padded_axis,
-        gives="crash",
-        why=(
-            "TensorFlow's gradient of Keras' grouped Conv2D in float64, dilated along an axis "
-            "padded on both sides, writes past its buffers: dX of 1e248 or inf, or glibc aborts "
-            "the process (\"corrupted size vs. prev_size\", \"corrupted double-linked list\"). "
-            "Found by the fuzzer (seed 7); its smallest form is regression-tensorflow-grouped-"
-            "dilated-grad-corrupts-memory: X 2x4x32x4, K 4x2x1x1, groups 2, dilation (1, 3), "
-            "two zeros each side of the width (one zero, three, dilation 2 or 4, one input "
-            "channel per group, or float32 ran clean). The case runs alone in a child process."
-        ),
-    ),
-    Difference(
-        name="mxnet-numpy-mode-sum-of-an-infinity-is-nan",
-        columns=("mxnet:learner",),
-        ops=("corr2d", "conv2d", "layer"),
-        fields=("Y",),
-        when=_non_finite_input_or_kernel,
-        gives="nan",
-        why=(
-            "After npx.set_np() (the book's MXNet chapters), mxnet.numpy's sum of an array that "
-            "holds an infinity is NaN ([1, -inf, 2] sums to NaN, not -inf), so the lesson's "
-            "corr2d, `(X[i:i + h, j:j + w] * K).sum()`, gives NaN where IEEE arithmetic gives "
-            "an infinity. The suite's own MXNet backend sums with `nd`, which does not; a "
-            "learner's code checked by `check` in MXNet's numpy mode meets it."
-        ),
-    ),
-]
+# The conditions a documented difference may name (its `when`), by name.
+CONDITIONS = {
+    "dilated_with_non_finite_input": _dilated_with_non_finite_input,
+    "keras_same_with_non_finite_kernel": _keras_same_with_non_finite_kernel,
+    "float64_one_channel_groups_with_non_finite_input": _float64_one_channel_groups_with_non_finite_input,
+    "non_finite_input_or_kernel": _non_finite_input_or_kernel,
+    "float64_grouped_dilated_padded_axis": _float64_grouped_dilated_padded_axis,
+}
+# A difference as its backend's differences.toml holds it: field -> type.
+FIELDS = {"name": str, "columns": list, "ops": list, "fields": list, "when": str, "gives": str, "why": str}
+FILE = "differences.toml"
+
+
+class DifferenceFileError(ValueError):
+    """A backend's differences.toml that does not hold documented differences: the message
+    names the file and the problem."""
+
+
+def _difference(item, path):
+    if not isinstance(item, dict) or set(item) != set(FIELDS):
+        raise DifferenceFileError(f"{path}: a difference has exactly the fields {sorted(FIELDS)}, got {item!r}")
+    for field, kind in FIELDS.items():
+        if not isinstance(item[field], kind):
+            raise DifferenceFileError(f"{path}: difference {item['name']!r}: {field} must be a {kind.__name__}")
+    if item["when"] not in CONDITIONS:
+        raise DifferenceFileError(f"{path}: difference {item['name']!r}: unknown condition {item['when']!r}; "
+                                  f"conditions: {sorted(CONDITIONS)}")
+    if item["gives"] not in GIVES:
+        raise DifferenceFileError(f"{path}: difference {item['name']!r}: gives one of {GIVES}, got {item['gives']!r}")
+    return Difference(name=item["name"], columns=tuple(item["columns"]), ops=tuple(item["ops"]),
+                      fields=tuple(item["fields"]), when=CONDITIONS[item["when"]], gives=item["gives"],
+                      why=item["why"])
+
+
+def _documented():
+    """Every backend's documented differences, in registry order; one found in two backends'
+    files (the same framework library under both) is one difference on both's columns."""
+    import tomllib
+
+    from convsuite import backends
+
+    found = {}
+    for name in backends.names():
+        path = backends.declaration(name).folder / FILE
+        if not path.exists():
+            continue
+        try:
+            document = tomllib.loads(path.read_text())
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise DifferenceFileError(f"{path}: not TOML ({exc})") from None
+        if set(document) != {"differences"} or not isinstance(document["differences"], list):
+            raise DifferenceFileError(f"{path}: holds [[differences]] tables and nothing else")
+        for item in document["differences"]:
+            difference = _difference(item, path)
+            if not all(column.split(":")[0] == name for column in difference.columns):
+                raise DifferenceFileError(f"{path}: difference {difference.name!r} names another backend's "
+                                          f"columns {difference.columns}")
+            same = found.get(difference.name)
+            if same is not None and dataclasses.replace(same, columns=difference.columns) != difference:
+                raise DifferenceFileError(f"{path}: difference {difference.name!r} says otherwise in another backend")
+            found[difference.name] = difference if same is None else dataclasses.replace(
+                same, columns=same.columns + difference.columns)
+    return list(found.values())
+
+
+DIFFERENCES = _documented()
 
 
 def column_kind(column):

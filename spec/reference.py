@@ -36,8 +36,8 @@ def to_numpy(array):
     return np.asarray(array)
 
 
-def _geometry(X, K, padding, stride, dilation, groups, padding_mode):
-    return shapes.conv_geometry(np.shape(X), np.shape(K), padding, stride, dilation, groups, padding_mode)
+def _resolved(X, K, geometry):
+    return shapes.conv_geometry(np.shape(X), np.shape(K), geometry)
 
 
 def _padded(X, g):
@@ -63,8 +63,8 @@ def _unpadded(dx, g):
     return dx
 
 
-def corr2d(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
-    g = _geometry(X, K, padding, stride, dilation, groups, padding_mode)
+def corr2d(X, K, geometry=shapes.DEFAULT):
+    g = _resolved(X, K, geometry)
     x, k = _padded(X, g), np.reshape(K, g.k4)
     Y = np.zeros(g.out4)
     for inputs, outputs in g.group_slices:
@@ -74,23 +74,23 @@ def corr2d(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"
     return Y.reshape(g.out_shape)
 
 
-# `form` picks a backend's implementation; the reference has one, so it ignores it.
+# `path` picks a backend's implementation; the reference has one, so it ignores it.
 
 
-def conv2d(X, K, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form=None):
+def conv2d(X, K, geometry=shapes.DEFAULT, *, path=None):
     """True convolution: the cross-correlation with the kernel flipped both ways."""
-    return corr2d(X, np.flip(K, axis=(-2, -1)), padding, stride, dilation, groups, padding_mode)
+    return corr2d(X, np.flip(K, axis=(-2, -1)), geometry)
 
 
-def layer_forward(X, weight, bias, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form=None):
+def layer_forward(X, weight, bias, *, geometry=shapes.DEFAULT, path=None):
     """The Conv2D layer's forward pass: corr2d + one bias per output channel."""
-    g = _geometry(X, weight, padding, stride, dilation, groups, padding_mode)
-    return corr2d(X, weight, padding, stride, dilation, groups, padding_mode) + np.reshape(bias, g.bias_shape)
+    g = _resolved(X, weight, geometry)
+    return corr2d(X, weight, geometry) + np.reshape(bias, g.bias_shape)
 
 
-def grad(X, K, bias, G, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros", form=None):
+def grad(X, K, bias, *, G, geometry=shapes.DEFAULT, path=None):
     """Gradients of sum(G * layer_forward(X, K, bias)) with respect to X, K and the bias."""
-    g = _geometry(X, K, padding, stride, dilation, groups, padding_mode)
+    g = _resolved(X, K, geometry)
     x, k, G4 = _padded(X, g), np.reshape(K, g.k4), np.reshape(G, g.out4)
     dx, dk = np.zeros(x.shape), np.zeros(g.k4)
     for inputs, outputs in g.group_slices:
@@ -102,20 +102,18 @@ def grad(X, K, bias, G, padding=0, stride=1, dilation=1, groups=1, padding_mode=
     return _unpadded(dx, g).reshape(np.shape(X)), dk.reshape(np.shape(K)), G4.sum(axis=(0, 2, 3))
 
 
-def learn(X, Y, K_init, lr, steps, form, bias, learn_bias, padding=0, stride=1, dilation=1, groups=1,
-          padding_mode="zeros"):
-    """Gradient descent on sum((layer_forward(X, K, bias) - Y)**2); `form` does not matter.
+def learn(X, Y, K_init, *, lr, steps, path, bias, learn_bias, geometry=shapes.DEFAULT):
+    """Gradient descent on sum((layer_forward(X, K, bias) - Y)**2); `path` does not matter.
 
     losses[i] is the loss at step i, before that step's update K -= lr * dK (and, with
     learn_bias, bias -= lr * db). Returns (losses, K, bias).
     """
-    geometry = dict(padding=padding, stride=stride, dilation=dilation, groups=groups, padding_mode=padding_mode)
     K, bias = np.array(K_init, dtype=np.float64), np.array(bias, dtype=np.float64)
     losses = []
     for _ in range(steps):
-        R = layer_forward(X, K, bias, **geometry) - Y
+        R = layer_forward(X, K, bias, geometry=geometry) - Y
         losses.append(float(np.sum(R**2)))
-        _, dK, db = grad(X, K, bias, 2 * R, **geometry)
+        _, dK, db = grad(X, K, bias, G=2 * R, geometry=geometry)
         K = K - lr * dK
         if learn_bias:
             bias = bias - lr * db

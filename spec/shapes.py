@@ -50,6 +50,27 @@ PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 @dataclass(frozen=True)
 class Geometry:
+    """How the kernel slides over the input: the five settings that every corr2d form, layer
+    and learning loop takes, passed whole. Checked against the shapes by `conv_geometry`:
+    padding is 0, (ph, pw), ((top, bottom), (left, right)), "valid" or "same"; stride and
+    dilation an int or (height, width); groups an int; padding_mode one of PADDING_MODES."""
+
+    padding: object = 0
+    stride: object = 1
+    dilation: object = 1
+    groups: object = 1
+    padding_mode: object = "zeros"
+
+
+# The geometry of a call that gives none: the lesson's (no padding, stride 1, one group).
+DEFAULT = Geometry()
+
+
+@dataclass(frozen=True)
+class ResolvedGeometry:
+    """A Geometry checked against an input and a kernel: every shape of the convolution,
+    the padding per side, stride and dilation as pairs."""
+
     x4: tuple  # (N, C_in, H, W)
     k4: tuple  # (C_out, C_in / groups, kh, kw)
     padding: tuple  # ((top, bottom), (left, right))
@@ -68,12 +89,11 @@ class Geometry:
                      for axis in range(len(self.out_shape)))
 
     @property
-    def arguments(self):
-        """padding=, stride=, dilation=, groups=, padding_mode= as every corr2d form takes
-        them (the padding by its name where it was given one, so that a backend can use its
-        framework's own "same")."""
-        return {"padding": self.padding_name or self.padding, "stride": self.stride,
-                "dilation": self.dilation, "groups": self.groups, "padding_mode": self.padding_mode}
+    def settings(self):
+        """The Geometry every corr2d form takes (the padding by its name where it was given
+        one, so that a backend can use its framework's own "same")."""
+        return Geometry(padding=self.padding_name or self.padding, stride=self.stride, dilation=self.dilation,
+                        groups=self.groups, padding_mode=self.padding_mode)
 
     @property
     def group_slices(self):
@@ -242,8 +262,12 @@ def _groups(groups, x_rank, c_in, c_out):
     return int(groups)
 
 
-def conv_geometry(x_shape, k_shape, padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"):
-    """Validate the shapes and parameters of a convolution; its 4-D and output shapes."""
+def conv_geometry(x_shape, k_shape, geometry=DEFAULT):
+    """Validate the shapes and the Geometry of a convolution: its ResolvedGeometry."""
+    if not isinstance(geometry, Geometry):
+        raise TypeError(f"a convolution's geometry is a spec.shapes.Geometry, got {type(geometry).__name__}")
+    padding, stride, dilation = geometry.padding, geometry.stride, geometry.dilation
+    groups, padding_mode = geometry.groups, geometry.padding_mode
     x_shape, k_shape = tuple(x_shape), tuple(k_shape)
     pairing = PAIRINGS.get((len(x_shape), len(k_shape)))
     if pairing is None:
@@ -269,5 +293,5 @@ def conv_geometry(x_shape, k_shape, padding=0, stride=1, dilation=1, groups=1, p
     )
     out4 = (x4[0], k4[0]) + out_hw
     out_shape = tuple(size for size, axis in zip(out4, "nohw") if axis in pairing)
-    return Geometry(x4, k4, padding, stride, dilation, out4, out_shape, groups, padding_mode, name)
+    return ResolvedGeometry(x4, k4, padding, stride, dilation, out4, out_shape, groups, padding_mode, name)
 

@@ -53,6 +53,8 @@ backend-vs-reference allows bound(dtype) + bound(float64), and backend-vs-backen
 twice bound(dtype): each of the two is within bound(dtype) of the exact value.
 """
 
+import dataclasses
+
 import numpy as np
 
 from convsuite.spec import reference, shapes
@@ -64,10 +66,6 @@ TINY = {"float32": 2.0**-126, "float64": 2.0**-1022}  # the smallest normal numb
 def gamma(n, dtype):
     nu = n * UNIT_ROUNDOFF[dtype]
     return nu / (1 - nu)
-
-
-def _geometry_args(case):
-    return case.geometry.arguments
 
 
 def _terms_per_output(case):
@@ -92,24 +90,22 @@ def _underflow(dtype, sum_of_factors, products):
 
 
 def _forward_bound(case, dtype):
-    inputs, geometry = case.inputs, _geometry_args(case)
+    inputs, geometry = case.inputs, case.geometry.settings
     X = np.abs(inputs["X"].astype(np.float64))
     kernel = inputs["weight"] if case.op == "layer" else inputs["K"]
     K = np.abs(kernel.astype(np.float64))
     bias = np.abs(inputs["bias"]) if case.op == "layer" else np.zeros(case.geometry.k4[0])
     op = reference.conv2d if case.op == "conv2d" else reference.corr2d
-    magnitude = op(X, K, **geometry) + bias.reshape(case.geometry.bias_shape)
+    magnitude = op(X, K, geometry) + bias.reshape(case.geometry.bias_shape)
     n = _terms_per_output(case)
-    factors = op(X, np.ones(K.shape), **geometry) + op(np.ones(X.shape), K, **geometry)
+    factors = op(X, np.ones(K.shape), geometry) + op(np.ones(X.shape), K, geometry)
     return gamma(n + 2, dtype) * magnitude + _underflow(dtype, factors + bias.reshape(case.geometry.bias_shape), n)
 
 
 def _grad_bound(case, dtype):
     inputs, g = case.inputs, case.geometry
-    magnitudes = reference.grad(
-        *(np.abs(inputs[f].astype(np.float64)) for f in ("X", "K", "bias", "G")),
-        **_geometry_args(case),
-    )
+    X, K, bias, G = (np.abs(inputs[f].astype(np.float64)) for f in ("X", "K", "bias", "G"))
+    magnitudes = reference.grad(X, K, bias, G=G, geometry=g.settings)
     # dX sums at most (C_out/G)*kh*kw products per copy of an input element, dK and db
     # sum over N*H'*W' output positions.
     c_out, _, kh, kw = g.k4
@@ -118,12 +114,16 @@ def _grad_bound(case, dtype):
     absolute = [np.abs(inputs[f].astype(np.float64)) for f in ("X", "K", "bias", "G")]
     # Sums of the factors of each gradient's products: swap one factor at a time for ones.
     factors = [sum(parts) for parts in zip(*(
-        reference.grad(*(ones[i] if i == j else absolute[i] for i in range(4)), **_geometry_args(case))
+        _grad_of(*(ones[i] if i == j else absolute[i] for i in range(4)), geometry=g.settings)
         for j in (0, 1, 3)))]
     return {
         name: gamma(terms + 2, dtype) * magnitude + _underflow(dtype, factor, terms)
         for name, magnitude, factor in zip(("dX", "dK", "db"), magnitudes, factors)
     }
+
+
+def _grad_of(X, K, bias, G, geometry):
+    return reference.grad(X, K, bias, G=G, geometry=geometry)
 
 
 def _parameter_matrix(case):
@@ -138,8 +138,8 @@ def _parameter_matrix(case):
     q = c_in * kh * kw
     basis = np.eye(q).reshape(q, c_in, kh, kw)
     X4 = inputs["X"].astype(np.float64).reshape(g.x4)
-    one_group = {**_geometry_args(case), "groups": 1}
-    windows = [reference.corr2d(X4[:, channels], basis, **one_group).reshape(n, q, oh * ow)
+    one_group = dataclasses.replace(g.settings, groups=1)
+    windows = [reference.corr2d(X4[:, channels], basis, one_group).reshape(n, q, oh * ow)
                for channels, _ in g.group_slices]
     A = np.zeros((n, c_out, oh * ow, c_out, q))
     ones = np.zeros((n, c_out, oh * ow, c_out))
