@@ -12,7 +12,7 @@ Every session runs in the environments the installed `convsuite` command uses
 (`conformance/environments`: built once with uv, in the user's cache folder, keyed by the
 pins, several side by side), so nox itself creates none and `-R` is never needed.
 The backends, their requirements, Pythons and variant environments come from
-`backends/registry.py` and each backend module's DECLARATION (read without importing any
+`backends/registry.py` and each backend folder's `backend.toml` (read without importing any
 framework): a new backend needs no change here.
 """
 
@@ -129,7 +129,7 @@ def fuzz(session):
 
 @nox.session
 def bench(session):
-    """Time every corr2d form and the learning loop in every framework, one process after
+    """Time every corr2d path and the learning loop in every framework, one process after
     another, against the machine's floor; print the table, write bench/results.json.
 
     Not a default session: timings belong on a quiet machine, not in the test run.

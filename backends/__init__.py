@@ -12,46 +12,46 @@ import importlib
 import os
 
 from convsuite.backends import registry
-from convsuite.backends.contract import Backend, ContractError, check, declaration as _declaration  # noqa: F401
+from convsuite.backends.contract import Backend, ContractError, Declaration, Environment, check, declaration as _declaration  # noqa: F401
 
 
 class BackendUnavailable(RuntimeError):
     """The backend's framework is not installed (or fails to import) in this environment."""
 
 
-def names():
+def names() -> list[str]:
     """Every registered backend, in registry order."""
     return list(registry.BACKENDS)
 
 
-def _known(name):
+def _known(name: str) -> str:
     if name not in registry.BACKENDS:
         raise ValueError(f"unknown backend {name!r}; choose one of {sorted(registry.BACKENDS)}")
     return registry.BACKENDS[name]
 
 
 @functools.cache
-def _cached_declaration(name, module):
+def _cached_declaration(name: str, module: str) -> Declaration:
     return _declaration(name, module)
 
 
-def declaration(name):
+def declaration(name: str) -> Declaration:
     """The declared facts of backend `name` (read from source: no framework is imported)."""
     return _cached_declaration(name, _known(name))
 
 
-def declarations():
+def declarations() -> list[Declaration]:
     return [declaration(name) for name in names()]
 
 
-def environments():
+def environments() -> list[Environment]:
     """Every environment of every backend: the main ones first, in registry order, then the
     variants."""
     decls = declarations()
     return [d.main for d in decls] + [env for d in decls for env in d.environments[1:]]
 
 
-def load(name):
+def load(name: str) -> Backend:
     """The backend called `name`; BackendUnavailable if its framework cannot load."""
     decl = declaration(name)
     check(decl)  # from the source: a missing name is named before the framework loads

@@ -13,6 +13,15 @@ framework tensors, `geometry` a `spec.shapes.Geometry`, and `path` is "fast" (th
 corr2d and the lesson's Conv2D), "builtin" (the framework's own conv layer), "compiled" or
 "loop" (the lesson's loops).
 
+The adapter, ``tensors.py``, is all that `check`'s sandboxed child sees of a backend (mounted
+read-only, alone, as ``_check_framework``): it imports only its framework and NumPy, never
+`spec` or the backend's other modules. It defines `asarray(array)` (a NumPy array as the
+framework's tensor), `to_numpy(tensor)`, `versions()`, and optionally `seed(value)`,
+`foreign_input(tensor)` (the tensor in the form the lesson's code expects) and the layer's
+ways (`conformance.check.child.layers`): `bring_to_life(layer, X)`, `set_parameter(holder,
+tensor)`, `parameters_of(layer)`. Importing it makes the settings the backend makes at import
+(determinism, 64-bit floats).
+
 nox builds the backend's environment, the fuzzer and the bench start its worker, and the
 porting guide shows its idioms, all in environments that lack the framework itself.
 `declaration()` checks every field: an unknown or misspelt one is an error that names the file.
@@ -22,7 +31,9 @@ import ast
 import importlib.util
 import pathlib
 import tomllib
+import types
 from dataclasses import dataclass
+from typing import Any
 
 from convsuite.spec.shapes import MEASURES
 
@@ -127,7 +138,7 @@ class Threshold:
     when: dict
     code: str = ""
 
-    def applies(self, op, geometry):
+    def applies(self, op: str, geometry: Any) -> bool:  # geometry: a spec.shapes.ResolvedGeometry
         return op in self.ops and all(
             (low is None or geometry.measure(m) >= low) and (high is None or geometry.measure(m) <= high)
             for m, (low, high) in self.when.items())
@@ -171,14 +182,18 @@ class Declaration:
         return [self.path, *sorted(p for p in self.folder.glob("*.py") if p != self.path)]
 
     def source_of(self, name):
-        """The file of the backend that defines `name` at its top level (not by importing it)."""
-        for path in self.sources()[1:] + [self.path]:
+        """The file of the backend that defines `name` at its top level (not by importing it):
+        the module its package's __init__ imports `name` from, where it does (another file may
+        define a name of its own: NumPy's kernels.py has a `learn` kernel), else the first
+        file that defines it."""
+        exported = _exported_from(_source_tree(self.path), self.folder, self.module).get(name)
+        for path in [exported] * (exported is not None) + self.sources()[1:] + [self.path]:
             tree = _source_tree(path)
             if any(getattr(node, "name", None) == name for node in tree.body) or name in _assigned(tree):
                 return path
         raise ContractError(f"backend {self.name!r}: no file in {self.folder} defines {name!r}")
 
-    def offers(self, capability):
+    def offers(self, capability: str) -> bool:
         if capability not in CAPABILITIES:
             raise ValueError(f"unknown capability {capability!r}; capabilities: {sorted(CAPABILITIES)}")
         return capability in self.capabilities
@@ -193,7 +208,7 @@ class Declaration:
                 return eval(code, {"__builtins__": {}})  # constant arithmetic only
         raise ContractError(f"{self.folder}: no module constant {name!r}")
 
-    def limit(self, threshold):
+    def limit(self, threshold: Threshold) -> Any:  # a number, or a module constant's value
         return self.constant(threshold.limit) if isinstance(threshold.limit, str) else threshold.limit
 
     def defined_names(self):
@@ -215,6 +230,19 @@ class Declaration:
 
 def _source_tree(path):
     return ast.parse(pathlib.Path(path).read_text(), filename=str(path))
+
+
+def _exported_from(tree, folder, package):
+    """{name: file} of the names a package's __init__ imports, unrenamed, from its own modules
+    (`from .fast import corr2d`)."""
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module:
+            if node.level == 1 or (node.level == 0 and node.module.startswith(package + ".")):
+                module = node.module if node.level else node.module.removeprefix(package + ".")
+                file = folder.joinpath(*module.split(".")).with_suffix(".py")
+                found.update((alias.name, file) for alias in node.names if alias.asname is None)
+    return found
 
 
 def _assigned(tree):
@@ -339,7 +367,7 @@ def _in_folder(name, path):
     return named
 
 
-def declaration(name, module):
+def declaration(name: str, module: str) -> Declaration:
     """The Declaration of backend `name`, whose package is `module`, read from its folder."""
     path = module_path(module)
     raw = _checked(_facts_file(path), path)
@@ -374,7 +402,7 @@ def _check_facts(raw, name, path, in_folder):
     return {"book_tab": name, "training_calls": [], "forbidden": [], **raw, "after_install": after_install}
 
 
-def check(decl):
+def check(decl: "Declaration") -> None:
     """Raise ContractError, naming every problem, unless the module meets the contract."""
     problems = decl.missing()
     if problems:
@@ -387,18 +415,18 @@ class Backend:
     Attribute access reaches the module (``backend.corr2d``), so a test that patches the
     module patches the backend."""
 
-    def __init__(self, decl, module):
+    def __init__(self, decl: "Declaration", module: types.ModuleType) -> None:
         self.declaration, self.module = decl, module
 
-    def __getattr__(self, attribute):
+    def __getattr__(self, attribute: str) -> Any:  # the contract's names: framework code, untyped
         return getattr(self.module, attribute)
 
-    def offers(self, capability):
+    def offers(self, capability: str) -> bool:
         return self.declaration.offers(capability)
 
-    def wait(self, tensor):
+    def wait(self, tensor: Any) -> Any:
         """The tensor once computed, so that a timer stops when the work is done."""
         return self.module.wait(tensor) if self.offers("wait") else tensor
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<backend {self.declaration.name} ({self.declaration.module})>"

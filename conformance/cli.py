@@ -36,13 +36,13 @@ def _run(args):
     try:
         backend = backends.load(args.backend)
     except backends.BackendUnavailable as exc:
-        results.write(args.out, args.backend, {}, case_files, skipped=str(exc))
+        results.write(args.out, args.backend, versions={}, case_files=case_files, skipped=str(exc))
         print(f"SKIPPED backend {args.backend}: {exc}", file=sys.stderr)
         return 3
     from convsuite.conformance.harness import supervised  # the cases run in a child that can die
 
     runs, deaths = supervised.run_paths(backend, sys.executable, raw_cases)
-    results.write(args.out, backend.name, backend.versions(), case_files, runs)
+    results.write(args.out, backend.name, versions=backend.versions(), case_files=case_files, runs=runs)
     counts = ", ".join(f"{len(r)} {path}" for path, r in [("fast", runs["results"]), *runs["paths"].items()])
     print(f"[{args.backend}] wrote {args.out}: results of {counts} cases")
     for death in deaths:
@@ -223,7 +223,7 @@ def main(argv=None):
                                   "carry to which path; exit 1 naming each uncovered cell")
     covered.add_argument("--write", metavar="FILE", help="write the table (Markdown) to FILE instead")
     covered.set_defaults(handler=_coverage)
-    timing = commands.add_parser("bench", help="time every corr2d form and the learning loop, "
+    timing = commands.add_parser("bench", help="time every corr2d path and the learning loop, "
                                  "one framework process after another")
     from convsuite.conformance.bench.run import add_arguments
 

@@ -91,7 +91,7 @@ def _matches(path, patterns):
 class Checks:
     """The session's check runs: one per target, shared by every process of the session."""
 
-    def __init__(self, config, backend, folder, owner):
+    def __init__(self, config, backend, folder, *, owner):
         self.config, self.backend, self.folder, self.owner = config, backend, folder, owner
         self.install = config.getoption("convsuite_install")
         self.require = config.getoption("convsuite_require")
@@ -407,7 +407,7 @@ def pytest_sessionstart(session):
     if checks.install:
         code = ("import sys; from convsuite import backends; from convsuite.conformance.check.sandbox import overlay\n"
                 "try:\n    overlay.ensure(sys.executable, sys.argv[2:], "
-                "backends.declaration(sys.argv[1]).check['after_install'], say=lambda *a, **k: None)\n"
+                "fixes=backends.declaration(sys.argv[1]).check['after_install'], say=lambda *a, **k: None)\n"
                 "except overlay.OverlayError as exc:\n    sys.exit(f'check: {exc}')")
         say(f"convsuite: the overlay for --convsuite-install {' '.join(checks.install)} (built once)")
         import subprocess

@@ -19,7 +19,7 @@ if not (_HERE / "spec").is_dir() and (_HERE.parent / "spec" / "__init__.py").is_
 
 
 def resource(relative):
-    """The file a checkout calls `relative` ("requirements/torch.txt", "backends/tensors/x.sh"),
+    """The file a checkout calls `relative` ("requirements/check.txt", "backends/torch/torchvision_cpu.sh"),
     wherever this copy of convsuite keeps it."""
     for base in __path__:
         path = pathlib.Path(base, relative)

@@ -7,7 +7,13 @@ a results field beyond one is refused before it is inflated. Every cap is far ab
 built-in case (the biggest are in spec/cases/large.json), so that no honest case meets it.
 """
 
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from convsuite.spec.shapes import ResolvedGeometry
 
 # Elements of any one array a case gives or makes: X, K, weight, G, Y, K_init, bias, an
 # expect field, the padded input and the output. The biggest built-in array is X of
@@ -46,26 +52,26 @@ class PastCap(ValueError):
     """A case (or a results field) beyond one of the caps above: the message names the cap."""
 
 
-def elements(name, count):
+def elements(name: str, count: int) -> None:
     """Refuse an array of `count` elements past ELEMENTS."""
     if count > ELEMENTS:
         raise PastCap(f"{name} has {count:,} elements, past the cap of {ELEMENTS:,} (spec/caps.py: ELEMENTS)")
 
 
-def inflated(name, nbytes):
+def inflated(name: str, nbytes: int) -> None:
     """Refuse an array of `nbytes` bytes, once inflated, past INFLATED_BYTES."""
     if nbytes > INFLATED_BYTES:
         raise PastCap(f"{name} inflates to {nbytes:,} bytes, past the cap of {INFLATED_BYTES:,} "
                       "(spec/caps.py: INFLATED_BYTES)")
 
 
-def steps(count):
+def steps(count: int) -> None:
     if count > STEPS:
         raise PastCap(f"steps is {count:,}, past the cap of {STEPS:,} (spec/caps.py: STEPS)")
 
 
-def geometry(g, passes=1):
-    """Refuse a convolution (`spec.shapes.Geometry`) whose padding, padded input, output or
+def geometry(g: ResolvedGeometry, passes: int = 1) -> None:
+    """Refuse a convolution (`spec.shapes.ResolvedGeometry`) whose padding, padded input, output or
     multiply-adds (over `passes` passes) are past their caps."""
     widest = max(max(side) for side in g.padding)
     if widest > PADDING:
@@ -80,6 +86,6 @@ def geometry(g, passes=1):
                       "(spec/caps.py: MULTIPLY_ADDS)")
 
 
-def passes(op, step_count=1):
+def passes(op: str, step_count: int = 1) -> int:
     """The passes over the convolution that an op makes: the multiply-adds cap counts them."""
     return {"grad": 2, "learn": 3 * step_count}.get(op, 1)

@@ -15,9 +15,12 @@ any of its work is done, and by `parse` as `spec.caps.PastCap`.
 import json
 import math
 import pathlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from convsuite.spec import caps, contract, generated, shapes
 
@@ -29,55 +32,59 @@ PATH_OF_LAYER = {"builtin": "builtin", "custom": "fast"}
 ARGUMENT = {"layer": "path"}
 COMMON_FIELDS = ("id", "op", "dtype", "expect", "note")
 REQUIRED = object()
+# A case as its JSON file holds it: anything at all until `parse` has checked it.
+RawCase = dict[str, Any]
+# A field's parser: (raw value, field name, dtype) -> the value the backend's function takes.
+Parser = Callable[[Any, str, str], Any]
 
 
-def _numbers(value, name):
+def _numbers(value: Any, name: str) -> Any:
     """A nested list as it is, a generated array (`spec.generated`) as its numbers."""
     return generated.generate(value, name) if generated.is_generated(value) else value
 
 
-def _capped(array, name):
+def _capped(array: NDArray[Any], name: str) -> NDArray[Any]:
     caps.elements(name, array.size)
     return array
 
 
-def _tensor(value, name, dtype):
+def _tensor(value: Any, name: str, dtype: str) -> NDArray[Any]:
     """X or K: rank 2, 3 or 4 (which pairings are allowed is `spec.shapes`' rule)."""
     return _capped(contract.array(_numbers(value, name), name, dtype, ndim=(2, 3, 4)), name)
 
 
-def _any_array(value, name, dtype):
+def _any_array(value: Any, name: str, dtype: str) -> NDArray[Any]:
     return _capped(contract.array(_numbers(value, name), name, dtype, ndim=(0, 1, 2, 3, 4)), name)
 
 
-def _as_is(value, name, dtype):
+def _as_is(value: Any, name: str, dtype: str) -> Any:
     return value  # padding, stride, dilation, groups, padding_mode, bias: checked against the shapes below
 
 
-def _finite(value, name, dtype):
+def _finite(value: Any, name: str, dtype: str) -> float:
     return contract.finite_number(value, name)
 
 
-def _steps(value, name, dtype):
+def _steps(value: Any, name: str, dtype: str) -> int:
     steps = contract.positive_int(value, name)
     caps.steps(steps)
     return steps
 
 
-def _flag(value, name, dtype):
+def _flag(value: Any, name: str, dtype: str) -> bool:
     return contract.boolean(value, name)
 
 
-def _layer_kind(value, name, dtype):
+def _layer_kind(value: Any, name: str, dtype: str) -> str:
     """The case file's "layer" ("builtin" or "custom") as the path the backend runs."""
     return PATH_OF_LAYER[contract.choice(value, name, tuple(PATH_OF_LAYER))]
 
 
-GEOMETRY = {"padding": (_as_is, 0), "stride": (_as_is, 1), "dilation": (_as_is, 1), "groups": (_as_is, 1),
+GEOMETRY: dict[str, tuple[Parser, object]] = {"padding": (_as_is, 0), "stride": (_as_is, 1), "dilation": (_as_is, 1), "groups": (_as_is, 1),
             "padding_mode": (_as_is, "zeros")}
 
 # op -> {field: (parser, default)}; the order is the order the backend's function takes.
-INPUTS = {
+INPUTS: dict[str, dict[str, tuple[Parser, object]]] = {
     "corr2d": {"X": (_tensor, REQUIRED), "K": (_tensor, REQUIRED), **GEOMETRY},
     "conv2d": {"X": (_tensor, REQUIRED), "K": (_tensor, REQUIRED), **GEOMETRY},
     "layer": {
@@ -113,13 +120,13 @@ LESSON_ELEMENTS = 4096
 ARRAY_FIELDS = ("X", "K", "weight", "G", "Y", "K_init")
 
 
-def is_large(raw):
+def is_large(raw: RawCase) -> bool:
     """Whether a raw case holds an array of more than LESSON_ELEMENTS elements (read from a
     generated array's shape, without generating it)."""
     for field in ARRAY_FIELDS:
         value = raw.get(field)
         if generated.is_generated(value):
-            shape = next((value[kind] for kind in generated.KINDS if kind in value), [])
+            shape: Any = next((value[kind] for kind in generated.KINDS if kind in value), [])
             # math.prod: Python integers, where np.prod of a hostile shape wraps around to 0
             size = math.prod(shape) if isinstance(shape, list) and all(isinstance(n, int) for n in shape) else 0
         else:
@@ -129,7 +136,7 @@ def is_large(raw):
     return False
 
 
-def _leaves(value):
+def _leaves(value: object) -> int:
     """How many numbers a nested list holds (ragged ones too: they are errors, not large)."""
     return sum(map(_leaves, value)) if isinstance(value, list) else 1
 
@@ -143,17 +150,19 @@ class Case:
     id: str
     op: str
     dtype: str
-    inputs: dict  # the backend function's arguments: NumPy arrays in `dtype`, numbers, a Geometry
+    # The backend function's arguments by name, as `**inputs`: NumPy arrays in `dtype`,
+    # numbers, flags, the path and the Geometry. Which ones depends on the op (INPUTS).
+    inputs: dict[str, Any]
     geometry: shapes.ResolvedGeometry
-    expect: dict | None
+    expect: dict[str, Any] | None  # field -> float64 array, "atol" -> a number; or "error" -> a type name
 
     @property
-    def outputs(self):
+    def outputs(self) -> tuple[str, ...]:
         learns_bias = self.inputs.get("learn_bias", False)
         return tuple(f for f in OUTPUTS[self.op] if f != "bias" or learns_bias)
 
 
-def _bias(value, channels, dtype):
+def _bias(value: Any, channels: int, dtype: str) -> NDArray[Any]:
     """A number (every output channel starts from it) or one value per output channel."""
     if isinstance(value, list):
         bias = _capped(contract.array(value, "bias", dtype, ndim=(1,)), "bias")
@@ -163,7 +172,7 @@ def _bias(value, channels, dtype):
     return np.full(channels, contract.number(value, "bias"), dtype=dtype)
 
 
-def _shaped(inputs, field, shape, dtype):
+def _shaped(inputs: dict[str, Any], field: str, shape: tuple[int, ...], dtype: str) -> None:
     """Check an array input against the output shape (G defaults to ones)."""
     if inputs.get(field) is None:
         inputs[field] = np.ones(shape, dtype=dtype)
@@ -171,8 +180,8 @@ def _shaped(inputs, field, shape, dtype):
         raise ValueError(f"{field} has shape {inputs[field].shape}, the output has {shape}")
 
 
-def _geometry(op, inputs, dtype):
-    kernel = inputs["weight"] if op == "layer" else inputs.get("K", inputs.get("K_init"))
+def _geometry(op: str, inputs: dict[str, Any], dtype: str) -> shapes.ResolvedGeometry:
+    kernel: NDArray[Any] = inputs["weight"] if op == "layer" else inputs["K"] if "K" in inputs else inputs["K_init"]
     given = shapes.Geometry(**{field: inputs.pop(field) for field in GEOMETRY})
     g = shapes.conv_geometry(inputs["X"].shape, kernel.shape, given)
     caps.geometry(g, caps.passes(op, inputs.get("steps", 1)))  # before G or Y is made, or any pass runs
@@ -186,7 +195,7 @@ def _geometry(op, inputs, dtype):
     return g
 
 
-def _parse_expect(raw, outputs):
+def _parse_expect(raw: Any, outputs: tuple[str, ...]) -> dict[str, Any] | None:
     if raw is None:
         return None
     if not isinstance(raw, dict) or not raw:
@@ -198,7 +207,7 @@ def _parse_expect(raw, outputs):
     unknown = set(raw) - set(outputs) - {"atol"}
     if unknown:
         raise ValueError(f"expect has unknown fields {sorted(unknown)}; results hold {outputs}")
-    expect = {}
+    expect: dict[str, Any] = {}
     for field, value in raw.items():
         if field == "atol":
             expect["atol"] = contract.finite_number(value, "expect.atol")
@@ -207,7 +216,7 @@ def _parse_expect(raw, outputs):
     return expect
 
 
-def parse(raw):
+def parse(raw: RawCase) -> Case:
     """Validate one raw case (a dict from JSON) and convert its arrays; raises per contract."""
     op = raw.get("op")
     if op not in INPUTS:
@@ -229,11 +238,11 @@ def parse(raw):
     return Case(case.id, op, dtype, inputs, geometry, _parse_expect(raw.get("expect"), case.outputs))
 
 
-def builtin_files():
+def builtin_files() -> list[pathlib.Path]:
     return sorted(CASES_DIR.glob("*.json"))
 
 
-def _nesting(value):
+def _nesting(value: object) -> int:
     """How deeply `value` nests lists and objects, counted without recursion and no further
     than one level past caps.NESTING."""
     depth, level = 0, [value]
@@ -246,13 +255,13 @@ def _nesting(value):
     return depth
 
 
-def _declared_shape(value):
+def _declared_shape(value: Any) -> tuple[int, ...] | None:
     """The shape an array field declares, read without building it (None where it is not a
     valid array: that is parse's error to raise, with the contract's exception)."""
     if generated.is_generated(value):
         shape = next((value[kind] for kind in generated.KINDS if kind in value), None)
         valid = isinstance(shape, list) and all(isinstance(n, int) and not isinstance(n, bool) for n in shape)
-        return tuple(shape) if valid else None
+        return tuple(shape) if valid and shape is not None else None
     shape, level = (), [value]
     while all(isinstance(v, list) for v in level):
         lengths = {len(v) for v in level}
@@ -263,12 +272,12 @@ def _declared_shape(value):
     return None if any(isinstance(v, list) for v in level) else shape  # ragged: parse's error
 
 
-def _check_caps(raw):
+def _check_caps(raw: RawCase) -> None:
     """Raise caps.PastCap for a raw case past a cap, from its declared shapes alone: before
     any array is generated or any pass runs."""
     op = raw["op"]
     fields = [f for f in (*ARRAY_FIELDS, "bias") if f in raw]
-    expect = raw.get("expect") if isinstance(raw.get("expect"), dict) else {}
+    expect: dict[str, Any] = raw["expect"] if isinstance(raw.get("expect"), dict) else {}
     declared = {f: _declared_shape(raw[f]) for f in fields}
     declared.update({f"expect.{f}": _declared_shape(v) for f, v in expect.items() if isinstance(v, (list, dict))})
     for name, shape in declared.items():
@@ -290,7 +299,7 @@ def _check_caps(raw):
     caps.geometry(g, caps.passes(op, steps))
 
 
-def _checked(raw, index, path):
+def _checked(raw: Any, index: int, path: pathlib.Path) -> RawCase:
     """The raw case, its structure and caps checked: CaseFileError naming the file and case."""
     case_id = raw.get("id") if isinstance(raw, dict) else None
     if not isinstance(case_id, str) or not case_id:
@@ -304,10 +313,11 @@ def _checked(raw, index, path):
         _check_caps(raw)
     except caps.PastCap as exc:
         raise CaseFileError(f"{path}: case {case_id!r}: {exc}") from None
-    return raw
+    checked: RawCase = raw
+    return checked
 
 
-def _document(path):
+def _document(path: pathlib.Path) -> Any:
     """A case file's JSON: CaseFileError for a file that cannot be read, is not UTF-8, is not
     JSON, or nests deeper than Python's JSON reader goes."""
     try:
@@ -324,12 +334,13 @@ def _document(path):
         raise CaseFileError(f"{path}: cannot read case file: {exc}") from None
 
 
-def load(paths=None):
+def load(paths: Iterable[str | pathlib.Path] | None = None) -> list[RawCase]:
     """The raw cases of the given files (default: the built-in ones), ids checked unique,
     each case's structure and caps checked (`spec.caps`)."""
-    paths = [pathlib.Path(p) for p in (paths or builtin_files())]
-    cases, seen = [], {}
-    for path in paths:
+    files = [pathlib.Path(p) for p in (paths or builtin_files())]
+    cases: list[RawCase] = []
+    seen: dict[str, pathlib.Path] = {}
+    for path in files:
         document = _document(path)
         if not isinstance(document, dict) or not isinstance(document.get("cases"), list):
             raise CaseFileError(f'{path}: a case file is {{"cases": [...]}}')

@@ -17,18 +17,20 @@ the same exception type with the same message:
 
 import math
 import numbers
+from typing import Any, TypeGuard
 
 import numpy as np
+from numpy.typing import NDArray
 
 DTYPES = ("float32", "float64")
 
 
-def _is_number(value):
+def _is_number(value: object) -> TypeGuard[numbers.Real]:
     # bool is an int subclass in Python, but True/False in a case file is a typo, not data.
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def _nested_shape(value, name):
+def _nested_shape(value: object, name: str) -> tuple[int, ...]:
     """Shape of a nested list of numbers; TypeError on non-numbers, ValueError if ragged."""
     if _is_number(value):
         return ()
@@ -41,13 +43,13 @@ def _nested_shape(value, name):
     return (len(value),) + inner
 
 
-def dtype(value):
+def dtype(value: object) -> str:
     if value not in DTYPES:
         raise ValueError(f"dtype must be one of {DTYPES}, got {value!r}")
-    return value
+    return str(value)
 
 
-def array(value, name, dtype_name, ndim):
+def array(value: Any, name: str, dtype_name: str, ndim: tuple[int, ...]) -> NDArray[Any]:
     """A nested list (or a float64 array, generated) as a NumPy array of `dtype_name` whose
     rank is one of `ndim`."""
     shape = value.shape if isinstance(value, np.ndarray) else _nested_shape(value, name)
@@ -60,26 +62,26 @@ def array(value, name, dtype_name, ndim):
     return np.asarray(np.array(value, dtype=np.float64), dtype=dtype_name)
 
 
-def number(value, name):
+def number(value: object, name: str) -> float:
     if not _is_number(value):
         raise TypeError(f"{name} must be a number, got {value!r}")
     return float(value)
 
 
-def finite_number(value, name):
-    value = number(value, name)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return value
+def finite_number(value: object, name: str) -> float:
+    checked = number(value, name)
+    if not math.isfinite(checked):
+        raise ValueError(f"{name} must be finite, got {checked!r}")
+    return checked
 
 
-def boolean(value, name):
+def boolean(value: object, name: str) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"{name} must be true or false, got {value!r}")
     return value
 
 
-def positive_int(value, name):
+def positive_int(value: object, name: str) -> int:
     if not isinstance(value, numbers.Integral) or isinstance(value, bool):
         raise TypeError(f"{name} must be an integer, got {value!r}")
     if value <= 0:
@@ -87,7 +89,7 @@ def positive_int(value, name):
     return int(value)
 
 
-def choice(value, name, allowed):
+def choice(value: object, name: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
-    return value
+    return str(value)

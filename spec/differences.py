@@ -13,11 +13,21 @@ or the process dies. `run` computes such a case alone in a child process of its 
 or numbers of the right shape in its fields, nothing else.
 """
 
+from __future__ import annotations
+
 import dataclasses
+import pathlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from convsuite.spec.cases import Case, RawCase
+
+# A result as a results file holds it: {"id", field: numbers...} or {"id", "error": {...}}.
+Result = dict[str, Any]
 
 # What a difference gives where the contract's IEEE arithmetic gives something else.
 GIVES = ("nan", "number", "crash")
@@ -28,18 +38,18 @@ WORKER_DIED = "WorkerDied"
 @dataclass(frozen=True)
 class Difference:
     name: str
-    columns: tuple  # the results columns it concerns, e.g. ("tensorflow:builtin",)
-    ops: tuple
-    fields: tuple
-    when: Callable  # when(case) -> whether the case meets the difference's conditions
+    columns: tuple[str, ...]  # the results columns it concerns, e.g. ("tensorflow:builtin",)
+    ops: tuple[str, ...]
+    fields: tuple[str, ...]
+    when: Callable[[Case], bool]  # whether the case meets the difference's conditions
     gives: str  # "nan": NaN where the contract has a number; "number": a number where it has NaN;
     # "crash": the process dies, or any numbers (the framework wrote over its own memory)
     why: str
 
-    def applies(self, column, case):
+    def applies(self, column: str, case: Case) -> bool:
         return column_kind(column) in self.columns and case.op in self.ops and self.when(case)
 
-    def excused(self, result, expected):
+    def excused(self, result: Result, expected: Result) -> Result:
         """The result with the elements this difference allows put back to the expected values."""
         if self.gives == "crash":
             return self._excused_crash(result, expected)
@@ -53,7 +63,7 @@ class Difference:
                 result[name] = np.where(allowed, want, got).tolist()
         return result
 
-    def _excused_crash(self, result, expected):
+    def _excused_crash(self, result: Result, expected: Result) -> Result:
         """The expected result for a worker's death or for fields of the right shape,
         whatever their numbers; any other error or shape stays as it is."""
         if "error" in result:
@@ -66,11 +76,11 @@ class Difference:
         return result
 
 
-def _dilated_with_non_finite_input(case):
+def _dilated_with_non_finite_input(case: Case) -> bool:
     return max(case.geometry.dilation) > 1 and not np.isfinite(case.inputs["X"]).all()
 
 
-def _keras_same_with_non_finite_kernel(case):
+def _float32_same_zeros_with_non_finite_kernel(case: Case) -> bool:
     kernel = case.inputs["weight"] if case.op == "layer" else case.inputs["K"]
     g = case.geometry
     stride_with_dilation = max(g.stride) > 1 and max(g.dilation) > 1  # Keras' "same" is not used there
@@ -78,33 +88,33 @@ def _keras_same_with_non_finite_kernel(case):
             and not stride_with_dilation and not np.isfinite(kernel).all())
 
 
-def _float64_one_channel_groups_with_non_finite_input(case):
+def _float64_one_channel_groups_with_non_finite_input(case: Case) -> bool:
     g = case.geometry
     return (case.dtype == "float64" and g.groups > 1 and g.x4[1] == g.groups
             and not np.isfinite(case.inputs["X"]).all())
 
 
-def _non_finite_input_or_kernel(case):
+def _non_finite_input_or_kernel(case: Case) -> bool:
     kernel = case.inputs["weight"] if case.op == "layer" else case.inputs["K"]
     return not (np.isfinite(case.inputs["X"]).all() and np.isfinite(kernel).all())
 
 
-def _float64_grouped_dilated_padded_axis(case):
+def _float64_grouped_dilated_padded_axis(case: Case) -> bool:
     g = case.geometry
     return (case.dtype == "float64" and g.groups > 1 and g.x4[1] // g.groups > 1
             and any(d > 1 and min(pad) > 0 for d, pad in zip(g.dilation, g.padding)))
 
 
 # The conditions a documented difference may name (its `when`), by name.
-CONDITIONS = {
+CONDITIONS: dict[str, Callable[[Case], bool]] = {
     "dilated_with_non_finite_input": _dilated_with_non_finite_input,
-    "keras_same_with_non_finite_kernel": _keras_same_with_non_finite_kernel,
+    "float32_same_zeros_with_non_finite_kernel": _float32_same_zeros_with_non_finite_kernel,
     "float64_one_channel_groups_with_non_finite_input": _float64_one_channel_groups_with_non_finite_input,
     "non_finite_input_or_kernel": _non_finite_input_or_kernel,
     "float64_grouped_dilated_padded_axis": _float64_grouped_dilated_padded_axis,
 }
 # A difference as its backend's differences.toml holds it: field -> type.
-FIELDS = {"name": str, "columns": list, "ops": list, "fields": list, "when": str, "gives": str, "why": str}
+FIELDS: dict[str, type] = {"name": str, "columns": list, "ops": list, "fields": list, "when": str, "gives": str, "why": str}
 FILE = "differences.toml"
 
 
@@ -113,7 +123,7 @@ class DifferenceFileError(ValueError):
     names the file and the problem."""
 
 
-def _difference(item, path):
+def _difference(item: Any, path: pathlib.Path) -> Difference:
     if not isinstance(item, dict) or set(item) != set(FIELDS):
         raise DifferenceFileError(f"{path}: a difference has exactly the fields {sorted(FIELDS)}, got {item!r}")
     for field, kind in FIELDS.items():
@@ -129,14 +139,14 @@ def _difference(item, path):
                       why=item["why"])
 
 
-def _documented():
+def _documented() -> list[Difference]:
     """Every backend's documented differences, in registry order; one found in two backends'
     files (the same framework library under both) is one difference on both's columns."""
     import tomllib
 
     from convsuite import backends
 
-    found = {}
+    found: dict[str, Difference] = {}
     for name in backends.names():
         path = backends.declaration(name).folder / FILE
         if not path.exists():
@@ -163,17 +173,17 @@ def _documented():
 DIFFERENCES = _documented()
 
 
-def column_kind(column):
+def column_kind(column: str) -> str:
     """The column a difference names: a learner's results (`check --out` names them
     "TARGET@BACKEND") are their backend's "BACKEND:learner"."""
     return f"{column.rsplit('@', 1)[1]}:learner" if "@" in column else column
 
 
-def matching(column, case):
+def matching(column: str, case: Case) -> list[Difference]:
     return [d for d in DIFFERENCES if d.applies(column, case)]
 
 
-def crashes(column, raw):
+def crashes(column: str, raw: RawCase) -> bool:
     """Whether a documented difference says this raw case kills or corrupts the framework on
     this column: it must then run in a process of its own."""
     from convsuite.spec import cases

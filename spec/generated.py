@@ -25,26 +25,32 @@ single number is drawn.
 import hashlib
 import math
 import numbers
+from typing import Any, TypeGuard
 
 import numpy as np
+from numpy.typing import NDArray
 
 from convsuite.spec import caps
 
 KINDS = ("uniform", "normal", "integers", "ones")
-FIELDS = {"uniform": {"seed"}, "normal": {"seed"}, "integers": {"seed", "low", "high"}, "ones": set()}
+FIELDS: dict[str, set[str]] = {"uniform": {"seed"}, "normal": {"seed"}, "integers": {"seed", "low", "high"}, "ones": set()}
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 # Drawn per element: the normal kind sums this many uniforms (each a 32-bit integer).
 IRWIN_HALL = 12
 
 
-def _mix(z):
+Hashes = NDArray[np.uint64]
+Floats = NDArray[np.float64]
+
+
+def _mix(z: Hashes | np.uint64) -> Hashes:
     """splitmix64's finalizer, elementwise on uint64 (wrapping multiplication)."""
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
+    return np.asarray(z ^ (z >> np.uint64(31)))
 
 
-def _bits(seed, count, draw=0):
+def _bits(seed: int, count: int, draw: int = 0) -> Hashes:
     """`count` 64-bit hashes of (seed, element index, draw)."""
     with np.errstate(over="ignore"):
         index = np.arange(count, dtype=np.uint64)
@@ -52,31 +58,31 @@ def _bits(seed, count, draw=0):
         return _mix(key + (index + np.uint64(1)) * GOLDEN)
 
 
-def _uniform(seed, count):
+def _uniform(seed: int, count: int) -> Floats:
     return (_bits(seed, count) >> np.uint64(11)).astype(np.float64) * 2.0**-53  # exact
 
 
-def _normal(seed, count):
+def _normal(seed: int, count: int) -> Floats:
     total = np.zeros(count, dtype=np.uint64)
     for draw in range(IRWIN_HALL):  # 12 x 32 bits: below 2**36, exact in float64
         total += _bits(seed, count, draw) >> np.uint64(32)
     return (total.astype(np.float64) - IRWIN_HALL * 2.0**31) * 2.0**-32
 
 
-def _integers(seed, count, low, high):
+def _integers(seed: int, count: int, low: int, high: int) -> Floats:
     return low + (_bits(seed, count) % np.uint64(high - low)).astype(np.float64)
 
 
-def is_generated(value):
+def is_generated(value: object) -> TypeGuard[dict[str, Any]]:
     return isinstance(value, dict)
 
 
-def checksum(array):
+def checksum(array: NDArray[Any]) -> str:
     data = np.ascontiguousarray(array, dtype="<f8").tobytes()
     return hashlib.sha256(data).hexdigest()[:16]
 
 
-def _integer(value, name, low=None):
+def _integer(value: object, name: str, low: int | None = None) -> int:
     if not isinstance(value, numbers.Integral) or isinstance(value, bool):
         raise TypeError(f"{name} must be an integer, got {value!r}")
     if low is not None and value < low:
@@ -84,7 +90,7 @@ def _integer(value, name, low=None):
     return int(value)
 
 
-def _spec(value, name, with_checksum=True):
+def _spec(value: dict[str, Any], name: str, with_checksum: bool = True) -> tuple[str, tuple[int, ...], dict[str, int]]:
     """(kind, shape, fields) of a generated array, every field checked."""
     kinds = [k for k in KINDS if k in value]
     if len(kinds) != 1:
@@ -95,10 +101,10 @@ def _spec(value, name, with_checksum=True):
         raise ValueError(f"{name}: unknown fields {unknown} for a {kind!r} array; it takes {sorted(allowed)}")
     if missing := sorted(allowed - set(value)):
         raise ValueError(f"{name}: a {kind!r} array needs {missing}")
-    shape = value[kind]
-    if not isinstance(shape, list) or not shape:
-        raise TypeError(f"{name}.{kind} must be a non-empty list of sizes, got {shape!r}")
-    shape = tuple(_integer(size, f"{name}.{kind}", low=1) for size in shape)
+    sizes = value[kind]
+    if not isinstance(sizes, list) or not sizes:
+        raise TypeError(f"{name}.{kind} must be a non-empty list of sizes, got {sizes!r}")
+    shape = tuple(_integer(size, f"{name}.{kind}", low=1) for size in sizes)
     caps.inflated(name, math.prod(shape) * 8)  # before a single number is drawn: float64, 8 bytes each
     fields = {field: _integer(value[field], f"{name}.{field}") for field in FIELDS[kind]}
     if "seed" in fields and not 0 <= fields["seed"] < 2**32:
@@ -108,7 +114,7 @@ def _spec(value, name, with_checksum=True):
     return kind, shape, fields
 
 
-def _numbers(kind, shape, fields):
+def _numbers(kind: str, shape: tuple[int, ...], fields: dict[str, int]) -> Floats:
     count = math.prod(shape)
     if kind == "ones":
         return np.ones(shape)
@@ -119,7 +125,7 @@ def _numbers(kind, shape, fields):
     return _integers(fields["seed"], count, fields["low"], fields["high"]).reshape(shape)
 
 
-def generate(value, name="array"):
+def generate(value: dict[str, Any], name: str = "array") -> Floats:
     """The float64 array a generated-array object describes, its checksum verified."""
     array = _numbers(*_spec(value, name))
     if not isinstance(value["checksum"], str):
@@ -130,7 +136,7 @@ def generate(value, name="array"):
     return array
 
 
-def describe(kind, shape, **fields):
+def describe(kind: str, shape: tuple[int, ...] | list[int], **fields: int) -> dict[str, Any]:
     """The case-file object for a generated array, with its checksum (for writing cases)."""
     value = {kind: list(shape), **fields}
     return {**value, "checksum": checksum(_numbers(*_spec(value, "array", with_checksum=False)))}

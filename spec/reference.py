@@ -14,37 +14,43 @@ reflected, replicated and wrapped ones too). The module has the same function na
 backend, so the conformance runner evaluates cases with it unchanged.
 """
 
+from typing import Any, Literal
+
 import numpy as np
+from numpy.typing import NDArray
 
 from convsuite.spec import shapes
+
+Array = NDArray[np.float64]
+Input = NDArray[Any]  # float32 or float64: a case's arrays, computed in float64
 
 name = "reference"
 
 # The padding modes as np.pad calls them.
-NUMPY_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+NUMPY_MODES: dict[str, Literal["constant", "reflect", "edge", "wrap"]] = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
-def versions():
+def versions() -> dict[str, str]:
     return {"framework": f"numpy {np.__version__} (float64 reference)"}
 
 
-def asarray(array):
+def asarray(array: Input) -> Array:
     return np.asarray(array, dtype=np.float64)
 
 
-def to_numpy(array):
+def to_numpy(array: Input) -> NDArray[Any]:
     return np.asarray(array)
 
 
-def _resolved(X, K, geometry):
+def _resolved(X: Input, K: Input, geometry: shapes.Geometry) -> shapes.ResolvedGeometry:
     return shapes.conv_geometry(np.shape(X), np.shape(K), geometry)
 
 
-def _padded(X, g):
+def _padded(X: Input, g: shapes.ResolvedGeometry) -> Array:
     return np.pad(np.reshape(X, g.x4), ((0, 0), (0, 0)) + g.padding, mode=NUMPY_MODES[g.padding_mode])
 
 
-def _sources(n, before, after, mode):
+def _sources(n: int, before: int, after: int, mode: str) -> NDArray[np.int_]:
     """The input index each position of a padded axis copies (-1: a zero), found by padding
     the indices themselves as `_padded` pads the input."""
     if mode == "zeros":
@@ -52,7 +58,7 @@ def _sources(n, before, after, mode):
     return np.pad(np.arange(n), (before, after), mode=NUMPY_MODES[mode])
 
 
-def _unpadded(dx, g):
+def _unpadded(dx: Array, g: shapes.ResolvedGeometry) -> Array:
     """The gradient with respect to X from the one with respect to the padded input: every
     padded position's gradient added onto the input element it copies."""
     for axis, n, (before, after) in zip((2, 3), g.x4[2:], g.padding):
@@ -63,7 +69,7 @@ def _unpadded(dx, g):
     return dx
 
 
-def corr2d(X, K, geometry=shapes.DEFAULT):
+def corr2d(X: Input, K: Input, geometry: shapes.Geometry = shapes.DEFAULT) -> Array:
     g = _resolved(X, K, geometry)
     x, k = _padded(X, g), np.reshape(K, g.k4)
     Y = np.zeros(g.out4)
@@ -77,18 +83,21 @@ def corr2d(X, K, geometry=shapes.DEFAULT):
 # `path` picks a backend's implementation; the reference has one, so it ignores it.
 
 
-def conv2d(X, K, geometry=shapes.DEFAULT, *, path=None):
+def conv2d(X: Input, K: Input, geometry: shapes.Geometry = shapes.DEFAULT, *, path: str | None = None) -> Array:
     """True convolution: the cross-correlation with the kernel flipped both ways."""
     return corr2d(X, np.flip(K, axis=(-2, -1)), geometry)
 
 
-def layer_forward(X, weight, bias, *, geometry=shapes.DEFAULT, path=None):
+def layer_forward(X: Input, weight: Input, bias: Input, *, geometry: shapes.Geometry = shapes.DEFAULT,
+                  path: str | None = None) -> Array:
     """The Conv2D layer's forward pass: corr2d + one bias per output channel."""
     g = _resolved(X, weight, geometry)
-    return corr2d(X, weight, geometry) + np.reshape(bias, g.bias_shape)
+    Y: Array = corr2d(X, weight, geometry) + np.reshape(bias, g.bias_shape)
+    return Y
 
 
-def grad(X, K, bias, *, G, geometry=shapes.DEFAULT, path=None):
+def grad(X: Input, K: Input, bias: Input, *, G: Input, geometry: shapes.Geometry = shapes.DEFAULT,
+         path: str | None = None) -> tuple[Array, Array, Array]:
     """Gradients of sum(G * layer_forward(X, K, bias)) with respect to X, K and the bias."""
     g = _resolved(X, K, geometry)
     x, k, G4 = _padded(X, g), np.reshape(K, g.k4), np.reshape(G, g.out4)
@@ -102,7 +111,8 @@ def grad(X, K, bias, *, G, geometry=shapes.DEFAULT, path=None):
     return _unpadded(dx, g).reshape(np.shape(X)), dk.reshape(np.shape(K)), G4.sum(axis=(0, 2, 3))
 
 
-def learn(X, Y, K_init, *, lr, steps, path, bias, learn_bias, geometry=shapes.DEFAULT):
+def learn(X: Input, Y: Input, K_init: Input, *, lr: float, steps: int, path: str, bias: Input,
+          learn_bias: bool, geometry: shapes.Geometry = shapes.DEFAULT) -> tuple[list[float], Array, Array]:
     """Gradient descent on sum((layer_forward(X, K, bias) - Y)**2); `path` does not matter.
 
     losses[i] is the loss at step i, before that step's update K -= lr * dK (and, with

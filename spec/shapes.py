@@ -37,10 +37,19 @@ Ranks: X is (H, W), (C_in, H, W) or (N, C_in, H, W); K is (kh, kw), (C_in, kh, k
 input and OIHW kernel, and reshaped back.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import math
 import numbers
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+# What a Geometry's fields take (checked at run time by conv_geometry, which refuses others).
+Padding = int | str | Sequence[int] | Sequence[Sequence[int]]
+Pair = int | Sequence[int]
+Four = tuple[int, int, int, int]
+Sides = tuple[tuple[int, int], tuple[int, int]]
 
 # (X rank, K rank) -> which of (N, C_out, H', W') the output keeps
 PAIRINGS = {(2, 2): "hw", (3, 3): "hw", (3, 4): "ohw", (4, 4): "nohw"}
@@ -55,11 +64,11 @@ class Geometry:
     padding is 0, (ph, pw), ((top, bottom), (left, right)), "valid" or "same"; stride and
     dilation an int or (height, width); groups an int; padding_mode one of PADDING_MODES."""
 
-    padding: object = 0
-    stride: object = 1
-    dilation: object = 1
-    groups: object = 1
-    padding_mode: object = "zeros"
+    padding: Padding = 0
+    stride: Pair = 1
+    dilation: Pair = 1
+    groups: int = 1
+    padding_mode: str = "zeros"
 
 
 # The geometry of a call that gives none: the lesson's (no padding, stride 1, one group).
@@ -71,44 +80,44 @@ class ResolvedGeometry:
     """A Geometry checked against an input and a kernel: every shape of the convolution,
     the padding per side, stride and dilation as pairs."""
 
-    x4: tuple  # (N, C_in, H, W)
-    k4: tuple  # (C_out, C_in / groups, kh, kw)
-    padding: tuple  # ((top, bottom), (left, right))
-    stride: tuple  # (sh, sw)
-    dilation: tuple  # (dh, dw)
-    out4: tuple  # (N, C_out, H', W')
-    out_shape: tuple  # out4 with the axes the pairing drops removed
+    x4: Four  # (N, C_in, H, W)
+    k4: Four  # (C_out, C_in / groups, kh, kw)
+    padding: Sides  # ((top, bottom), (left, right))
+    stride: tuple[int, int]  # (sh, sw)
+    dilation: tuple[int, int]  # (dh, dw)
+    out4: Four  # (N, C_out, H', W')
+    out_shape: tuple[int, ...]  # out4 with the axes the pairing drops removed
     groups: int = 1
     padding_mode: str = "zeros"
     padding_name: str | None = None  # "valid" or "same" when the padding was given by name
 
     @property
-    def bias_shape(self):
+    def bias_shape(self) -> tuple[int, ...]:
         """Shape that broadcasts one bias value per output channel over the output."""
         return tuple(self.k4[0] if axis == len(self.out_shape) - 3 else 1
                      for axis in range(len(self.out_shape)))
 
     @property
-    def settings(self):
+    def settings(self) -> Geometry:
         """The Geometry every corr2d form takes (the padding by its name where it was given
         one, so that a backend can use its framework's own "same")."""
         return Geometry(padding=self.padding_name or self.padding, stride=self.stride, dilation=self.dilation,
                         groups=self.groups, padding_mode=self.padding_mode)
 
     @property
-    def group_slices(self):
+    def group_slices(self) -> list[tuple[slice, slice]]:
         """(input channels, output channels) of each group, as slices of C_in and C_out:
         one pair, every channel, when G = 1."""
         per_in, per_out = self.x4[1] // self.groups, self.k4[0] // self.groups
         return [(slice(i * per_in, (i + 1) * per_in), slice(i * per_out, (i + 1) * per_out))
                 for i in range(self.groups)]
 
-    def input_channels(self, o):
+    def input_channels(self, o: int) -> slice:
         """The slice of input channels that output channel o sees (its group's)."""
         return self.group_slices[o // (self.k4[0] // self.groups)][0]
 
     @property
-    def one_group(self):
+    def one_group(self) -> ResolvedGeometry:
         """The geometry of one group alone, in 4-D (NCHW in, NCHW out): a backend that
         computes group by group computes this one G times."""
         n, c_in, h, w = self.x4
@@ -117,32 +126,32 @@ class ResolvedGeometry:
         return dataclasses.replace(self, x4=(n, c_in // self.groups, h, w), k4=(c_out,) + self.k4[1:],
                                    out4=out4, out_shape=out4, groups=1)
 
-    def tap_window(self, a, b):
+    def tap_window(self, a: int, b: int) -> tuple[slice, slice, slice, slice]:
         """The NCHW slices of the padded input that kernel tap (a, b) reads at every output:
         rows a*dh, a*dh + sh, ..., one per output row (and the same along the columns)."""
         (sh, sw), (dh, dw), (oh, ow) = self.stride, self.dilation, self.out4[2:]
         return (slice(None), slice(None), slice(a * dh, a * dh + (oh - 1) * sh + 1, sh),
                 slice(b * dw, b * dw + (ow - 1) * sw + 1, sw))
 
-    def output_window(self, i, j):
+    def output_window(self, i: int, j: int) -> tuple[slice, slice]:
         """The (rows, columns) slices of one padded channel that output (i, j) reads: the
         lesson's X[i:i + h, j:j + w], strided and dilated."""
         (sh, sw), (dh, dw), (kh, kw) = self.stride, self.dilation, self.k4[2:]
         return (slice(i * sh, i * sh + (kh - 1) * dh + 1, dh),
                 slice(j * sw, j * sw + (kw - 1) * dw + 1, dw))
 
-    def measure(self, name):
+    def measure(self, name: str) -> int:
         """One of MEASURES: the sizes at which a backend's code may change form."""
         return MEASURES[name](self)
 
     @property
-    def symmetric_padding(self):
+    def symmetric_padding(self) -> tuple[int, int] | None:
         """(ph, pw) when top == bottom and left == right, else None."""
         (top, bottom), (left, right) = self.padding
         return (top, left) if top == bottom and left == right else None
 
 
-def _flat_span(g):
+def _flat_span(g: ResolvedGeometry) -> int:
     """Stride 1, flattened: from the first output to the last, one image of the padded input
     read as rows of its padded width (the flat form's output, wrapped columns included)."""
     (top, bottom), (left, right) = g.padding
@@ -153,7 +162,7 @@ def _flat_span(g):
 # name -> a size of a convolution, for backends to declare the thresholds at which their
 # code changes form (`backends.contract`: "thresholds"), and for tests to find the cases
 # on each side of them.
-MEASURES = {
+MEASURES: dict[str, Callable[[ResolvedGeometry], int]] = {
     "stride": lambda g: max(g.stride),  # 1: every window, the flat form's condition
     "dilation": lambda g: max(g.dilation),
     "stride_and_dilation": lambda g: min(max(g.stride), max(g.dilation)),  # both above 1
@@ -169,32 +178,34 @@ MEASURES = {
 }
 
 
-def _pair(value, name, minimum):
+def _pair(value: object, name: str, minimum: int) -> tuple[int, int]:
     """An int or a pair of ints, each >= minimum."""
     pair = (value, value) if not isinstance(value, (list, tuple)) else tuple(value)
     if len(pair) != 2:
         raise ValueError(f"{name} takes 2 values (height, width), got {value!r}")
+    checked = []
     for item in pair:
         if not isinstance(item, numbers.Integral) or isinstance(item, bool):
             raise TypeError(f"{name} must hold integers, got {value!r}")
-        if item < minimum:
+        if int(item) < minimum:
             raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
-    return tuple(int(item) for item in pair)
+        checked.append(int(item))
+    return checked[0], checked[1]
 
 
-def normalize_padding(padding):
+def normalize_padding(padding: object) -> Sides:
     """0, [ph, pw] (each side) or [[top, bottom], [left, right]] -> ((t, b), (l, r))."""
     if isinstance(padding, str):
         raise ValueError(f"padding by name is one of {PADDING_NAMES}, got {padding!r}")
     if isinstance(padding, (list, tuple)) and any(isinstance(p, (list, tuple)) for p in padding):
         if len(padding) != 2:
             raise ValueError(f"padding takes [[top, bottom], [left, right]], got {padding!r}")
-        return tuple(_pair(side, "padding", 0) for side in padding)
+        return _pair(padding[0], "padding", 0), _pair(padding[1], "padding", 0)
     ph, pw = _pair(padding, "padding", 0)
     return ((ph, ph), (pw, pw))
 
 
-def output_size(n, k, before, after, stride, dilation):
+def output_size(n: int, k: int, before: int, after: int, stride: int, dilation: int) -> int:
     span = dilation * (k - 1) + 1
     padded = n + before + after
     if span > padded:
@@ -205,20 +216,20 @@ def output_size(n, k, before, after, stride, dilation):
     return (padded - span) // stride + 1
 
 
-def same_padding(n, k, stride, dilation):
+def same_padding(n: int, k: int, stride: int, dilation: int) -> tuple[int, int]:
     """(before, after) of "same" along one axis: out = ceil(n / stride), the extra one after."""
     out = math.ceil(n / stride)
     total = max((out - 1) * stride + dilation * (k - 1) + 1 - n, 0)
     return (total // 2, total - total // 2)
 
 
-def _named_padding(name, x4, k4, stride, dilation):
+def _named_padding(name: str, x4: Four, k4: Four, stride: tuple[int, int], dilation: tuple[int, int]) -> Sides:
     if name == "valid":
         return ((0, 0), (0, 0))
-    return tuple(same_padding(x4[2 + axis], k4[2 + axis], stride[axis], dilation[axis]) for axis in range(2))
+    return (same_padding(x4[2], k4[2], stride[0], dilation[0]), same_padding(x4[3], k4[3], stride[1], dilation[1]))
 
 
-def padded_indices(n, before, after, mode):
+def padded_indices(n: int, before: int, after: int, mode: str) -> list[int | None]:
     """Where each of the n + before + after positions of a padded axis reads the input from:
     an index into the n inputs, or None for a zero. Only "zeros" allows any padding; the
     others are defined for the padding `check_padding_mode` allows."""
@@ -234,7 +245,7 @@ def padded_indices(n, before, after, mode):
     raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {mode!r}")
 
 
-def check_padding_mode(mode, sizes, padding):
+def check_padding_mode(mode: object, sizes: tuple[int, int], padding: Sides) -> str:
     """The padding mode, if the padding fits it: reflect needs padding smaller than the
     input along that axis, circular padding no larger."""
     if not isinstance(mode, str) or mode not in PADDING_MODES:
@@ -249,25 +260,30 @@ def check_padding_mode(mode, sizes, padding):
     return mode
 
 
-def _groups(groups, x_rank, c_in, c_out):
+def _groups(groups: object, x_rank: int, c_in: int, c_out: int) -> int:
     if not isinstance(groups, numbers.Integral) or isinstance(groups, bool):
         raise TypeError(f"groups must be an integer, got {groups!r}")
-    if groups < 1:
+    count = int(groups)
+    if count < 1:
         raise ValueError(f"groups must be >= 1, got {groups!r}")
-    if groups > 1 and x_rank == 2:
+    if count > 1 and x_rank == 2:
         raise ValueError(f"groups need channels: an input of rank 3 or 4, not 2 (groups {groups})")
     for what, channels in (("input", c_in), ("output", c_out)):
-        if channels % groups:
+        if channels % count:
             raise ValueError(f"groups must divide the {what} channels: {channels} {what} channels, {groups} groups")
-    return int(groups)
+    return count
 
 
-def conv_geometry(x_shape, k_shape, geometry=DEFAULT):
+def _four(shape: tuple[int, ...]) -> Four:
+    """A shape of rank 2 to 4 in its 4-D form, ones in front."""
+    n, c, h, w = (1,) * (4 - len(shape)) + shape
+    return n, c, h, w
+
+
+def conv_geometry(x_shape: Sequence[int], k_shape: Sequence[int], geometry: Geometry = DEFAULT) -> ResolvedGeometry:
     """Validate the shapes and the Geometry of a convolution: its ResolvedGeometry."""
     if not isinstance(geometry, Geometry):
         raise TypeError(f"a convolution's geometry is a spec.shapes.Geometry, got {type(geometry).__name__}")
-    padding, stride, dilation = geometry.padding, geometry.stride, geometry.dilation
-    groups, padding_mode = geometry.groups, geometry.padding_mode
     x_shape, k_shape = tuple(x_shape), tuple(k_shape)
     pairing = PAIRINGS.get((len(x_shape), len(k_shape)))
     if pairing is None:
@@ -277,21 +293,18 @@ def conv_geometry(x_shape, k_shape, geometry=DEFAULT):
         )
     if 0 in x_shape or 0 in k_shape:
         raise ValueError(f"empty input or kernel: shapes {x_shape} and {k_shape}")
-    x4 = (1,) * (4 - len(x_shape)) + x_shape
-    k4 = (1,) * (4 - len(k_shape)) + k_shape
-    groups = _groups(groups, len(x_shape), x4[1], k4[0])
+    x4, k4 = _four(x_shape), _four(k_shape)
+    groups = _groups(geometry.groups, len(x_shape), x4[1], k4[0])
     if x4[1] != k4[1] * groups:
         per_group = f" ({k4[1]} in each of {groups} groups)" if groups > 1 else ""
         raise ValueError(f"the input has {x4[1]} channels but the kernel expects {k4[1] * groups}{per_group}")
-    stride, dilation = _pair(stride, "stride", 1), _pair(dilation, "dilation", 1)
-    name = padding if isinstance(padding, str) and padding in PADDING_NAMES else None
-    padding = _named_padding(name, x4, k4, stride, dilation) if name else normalize_padding(padding)
-    padding_mode = check_padding_mode(padding_mode, x4[2:], padding)
-    out_hw = tuple(
-        output_size(x4[2 + axis], k4[2 + axis], *padding[axis], stride[axis], dilation[axis])
-        for axis in range(2)
-    )
-    out4 = (x4[0], k4[0]) + out_hw
+    stride, dilation = _pair(geometry.stride, "stride", 1), _pair(geometry.dilation, "dilation", 1)
+    given = geometry.padding
+    name = given if isinstance(given, str) and given in PADDING_NAMES else None
+    padding = _named_padding(name, x4, k4, stride, dilation) if name else normalize_padding(given)
+    padding_mode = check_padding_mode(geometry.padding_mode, (x4[2], x4[3]), padding)
+    out4 = (x4[0], k4[0], output_size(x4[2], k4[2], *padding[0], stride[0], dilation[0]),
+            output_size(x4[3], k4[3], *padding[1], stride[1], dilation[1]))
     out_shape = tuple(size for size, axis in zip(out4, "nohw") if axis in pairing)
     return ResolvedGeometry(x4, k4, padding, stride, dilation, out4, out_shape, groups, padding_mode, name)
 

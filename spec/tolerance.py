@@ -53,9 +53,13 @@ backend-vs-reference allows bound(dtype) + bound(float64), and backend-vs-backen
 twice bound(dtype): each of the two is within bound(dtype) of the exact value.
 """
 
+from __future__ import annotations
+
 import dataclasses
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from convsuite.spec import reference, shapes
 
@@ -63,19 +67,25 @@ UNIT_ROUNDOFF = {"float32": 2.0**-24, "float64": 2.0**-53}
 TINY = {"float32": 2.0**-126, "float64": 2.0**-1022}  # the smallest normal numbers
 
 
-def gamma(n, dtype):
+Bound = NDArray[np.float64]
+
+if TYPE_CHECKING:
+    from convsuite.spec.cases import Case
+
+
+def gamma(n: int, dtype: str) -> float:
     nu = n * UNIT_ROUNDOFF[dtype]
     return nu / (1 - nu)
 
 
-def _terms_per_output(case):
+def _terms_per_output(case: Case) -> int:
     """Products summed into one output element: (C_in / G) * kh * kw (K's channels are one
     group's), plus the bias."""
     _, c_in_per_group, kh, kw = case.geometry.k4
     return c_in_per_group * kh * kw + (0 if case.op in ("corr2d", "conv2d") else 1)
 
 
-def _copies(g):
+def _copies(g: shapes.ResolvedGeometry) -> int:
     """The most positions of the padded input that copy one input element."""
     copies = 1
     for n, (before, after) in zip(g.x4[2:], g.padding):
@@ -84,12 +94,12 @@ def _copies(g):
     return copies
 
 
-def _underflow(dtype, sum_of_factors, products):
+def _underflow(dtype: str, sum_of_factors: Any, products: int) -> Any:
     """Absolute error of flushed or underflowed subnormals (see the module's docstring)."""
     return TINY[dtype] * (sum_of_factors + 3 * products)
 
 
-def _forward_bound(case, dtype):
+def _forward_bound(case: Case, dtype: str) -> Bound:
     inputs, geometry = case.inputs, case.geometry.settings
     X = np.abs(inputs["X"].astype(np.float64))
     kernel = inputs["weight"] if case.op == "layer" else inputs["K"]
@@ -99,10 +109,11 @@ def _forward_bound(case, dtype):
     magnitude = op(X, K, geometry) + bias.reshape(case.geometry.bias_shape)
     n = _terms_per_output(case)
     factors = op(X, np.ones(K.shape), geometry) + op(np.ones(X.shape), K, geometry)
-    return gamma(n + 2, dtype) * magnitude + _underflow(dtype, factors + bias.reshape(case.geometry.bias_shape), n)
+    bound: Bound = gamma(n + 2, dtype) * magnitude + _underflow(dtype, factors + bias.reshape(case.geometry.bias_shape), n)
+    return bound
 
 
-def _grad_bound(case, dtype):
+def _grad_bound(case: Case, dtype: str) -> dict[str, Bound]:
     inputs, g = case.inputs, case.geometry
     X, K, bias, G = (np.abs(inputs[f].astype(np.float64)) for f in ("X", "K", "bias", "G"))
     magnitudes = reference.grad(X, K, bias, G=G, geometry=g.settings)
@@ -114,19 +125,20 @@ def _grad_bound(case, dtype):
     absolute = [np.abs(inputs[f].astype(np.float64)) for f in ("X", "K", "bias", "G")]
     # Sums of the factors of each gradient's products: swap one factor at a time for ones.
     factors = [sum(parts) for parts in zip(*(
-        _grad_of(*(ones[i] if i == j else absolute[i] for i in range(4)), geometry=g.settings)
-        for j in (0, 1, 3)))]
+        _grad_of([ones[i] if i == j else absolute[i] for i in range(4)], g.settings) for j in (0, 1, 3)))]
     return {
         name: gamma(terms + 2, dtype) * magnitude + _underflow(dtype, factor, terms)
         for name, magnitude, factor in zip(("dX", "dK", "db"), magnitudes, factors)
     }
 
 
-def _grad_of(X, K, bias, G, geometry):
+def _grad_of(arrays: list[NDArray[Any]], geometry: shapes.Geometry) -> tuple[Bound, Bound, Bound]:
+    """The reference's gradients of (X, K, bias, G)."""
+    X, K, bias, G = arrays
     return reference.grad(X, K, bias, G=G, geometry=geometry)
 
 
-def _parameter_matrix(case):
+def _parameter_matrix(case: Case) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """A and c with layer_forward(X, K, bias).ravel() == A @ params + c, where params is
     K.ravel() followed, when the case learns it, by the bias; c is a fixed bias.
 
@@ -141,19 +153,19 @@ def _parameter_matrix(case):
     one_group = dataclasses.replace(g.settings, groups=1)
     windows = [reference.corr2d(X4[:, channels], basis, one_group).reshape(n, q, oh * ow)
                for channels, _ in g.group_slices]
-    A = np.zeros((n, c_out, oh * ow, c_out, q))
-    ones = np.zeros((n, c_out, oh * ow, c_out))
+    blocks = np.zeros((n, c_out, oh * ow, c_out, q))
+    channel_of = np.zeros((n, c_out, oh * ow, c_out))
     for o in range(c_out):
-        A[:, o, :, o, :] = windows[o // (c_out // g.groups)].transpose(0, 2, 1)
-        ones[:, o, :, o] = 1.0
-    A, ones = A.reshape(-1, c_out * q), ones.reshape(-1, c_out)
+        blocks[:, o, :, o, :] = windows[o // (c_out // g.groups)].transpose(0, 2, 1)
+        channel_of[:, o, :, o] = 1.0
+    A, ones = blocks.reshape(-1, c_out * q), channel_of.reshape(-1, c_out)
     bias = inputs["bias"].astype(np.float64)
     if inputs["learn_bias"]:
         return np.concatenate([A, ones], axis=1), np.zeros(A.shape[0])
     return A, ones @ bias
 
 
-def _learn_bound(case, dtype):
+def _learn_bound(case: Case, dtype: str) -> dict[str, Bound]:
     inputs = case.inputs
     lr, steps, u = inputs["lr"], inputs["steps"], UNIT_ROUNDOFF[dtype]
     A, fixed = _parameter_matrix(case)
@@ -192,7 +204,7 @@ def _learn_bound(case, dtype):
     return bounds
 
 
-def bounds(case, dtype):
+def bounds(case: Case, dtype: str) -> dict[str, Bound]:
     """Elementwise error bound, per result field, of `case` computed in `dtype`."""
     if case.op in ("corr2d", "conv2d", "layer"):
         return {"Y": _forward_bound(case, dtype)}
@@ -203,10 +215,10 @@ def bounds(case, dtype):
     raise ValueError(f"no tolerance rule for op {case.op!r}")
 
 
-def versus_reference(case):
+def versus_reference(case: Case) -> dict[str, Bound]:
     own, ref = bounds(case, case.dtype), bounds(case, "float64")
     return {field: own[field] + ref[field] for field in own}
 
 
-def between_backends(case):
+def between_backends(case: Case) -> dict[str, Bound]:
     return {field: 2 * bound for field, bound in bounds(case, case.dtype).items()}

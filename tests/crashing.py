@@ -3,8 +3,8 @@
 
 def crash_cases(backend, raw_cases):
     """The cases a documented difference says kill or corrupt this backend's framework on one
-    of its paths (spec/differences.py, gives "crash"): `run` computes them alone in a child,
-    and no test may compute them in its own process."""
+    of its paths (its folder's differences.toml, `spec.differences`, gives "crash"): `run`
+    computes them alone in a child, and no test may compute them in its own process."""
     from convsuite.conformance.harness.runner import PATHS, offers
     from convsuite.spec import differences
 

@@ -13,7 +13,7 @@ from convsuite.conformance.harness.runner import offers, run_paths
 from convsuite.spec import cases, reference, tolerance
 from planting import messages
 
-# The lesson's loop form runs one Python iteration per output element: lesson-sized cases only.
+# The lesson's loop path runs one Python iteration per output element: lesson-sized cases only.
 FORWARD_CASES = [c for c in cases.load() if c["op"] in ("corr2d", "conv2d")
                  and "error" not in c.get("expect", {}) and not cases.is_large(c)]
 
@@ -53,10 +53,10 @@ def test_the_cases_that_crash_the_framework_run_in_a_child_and_are_known(backend
 
 @pytest.mark.parametrize("raw", FORWARD_CASES, ids=lambda c: c["id"])
 @np.errstate(invalid="ignore")  # the special-* cases hold NaN and inf on purpose
-def test_the_lessons_loop_form_agrees_with_the_reference(backend, raw):
+def test_the_lessons_loop_path_agrees_with_the_reference(backend, raw):
     case = cases.parse(raw)
     inputs = as_backend(backend, case)
-    Y = backend.to_numpy(backend.conv2d(**inputs, form="loop") if case.op == "conv2d"
+    Y = backend.to_numpy(backend.conv2d(**inputs, path="loop") if case.op == "conv2d"
                          else backend.corr2d_loop(**inputs))
     assert Y.dtype == np.dtype(case.dtype)
     exact = getattr(reference, case.op)(**{k: v.astype(float) if isinstance(v, np.ndarray) else v
@@ -64,14 +64,14 @@ def test_the_lessons_loop_form_agrees_with_the_reference(backend, raw):
     assert _worst(Y, exact, tolerance.versus_reference(case)["Y"])[1] is None
 
 
-@pytest.mark.parametrize("form", ["fast", "builtin", "loop"])
-def test_a_window_larger_than_the_input_is_a_value_error_before_the_framework(backend, form):
+@pytest.mark.parametrize("path", ["fast", "builtin", "loop"])
+def test_a_window_larger_than_the_input_is_a_value_error_before_the_framework(backend, path):
     X = backend.asarray(np.ones((2, 3), np.float32))
     K = backend.asarray(np.ones((3, 1), np.float32))
     with pytest.raises(ValueError, match="no window fits"):
-        backend.FORMS[form](X, K)
+        backend.PATHS[path](X, K)
     with pytest.raises(ValueError, match="channels"):
-        backend.FORMS[form](backend.asarray(np.ones((2, 3, 3), np.float32)),
+        backend.PATHS[path](backend.asarray(np.ones((2, 3, 3), np.float32)),
                             backend.asarray(np.ones((3, 1, 1), np.float32)))
 
 
@@ -93,12 +93,12 @@ def test_conv2d_and_the_builtin_are_the_frameworks_own_classes(backend):
     assert conv_base in qualified_bases(backend.BuiltinConv2D)
 
 
-@pytest.mark.parametrize("form", ["fast", "builtin"])
-def test_the_bias_goes_on_the_channel_axis(backend, form):
+@pytest.mark.parametrize("path", ["fast", "builtin"])
+def test_the_bias_goes_on_the_channel_axis(backend, path):
     X = np.arange(2 * 3 * 2 * 2, dtype=np.float32).reshape(2, 3, 2, 2)
     W = np.ones((2, 3, 1, 1), np.float32)
     bias = np.array([0.5, -100.0], np.float32)
-    Y = backend.to_numpy(backend.layer_forward(*map(backend.asarray, (X, W, bias)), form=form))
+    Y = backend.to_numpy(backend.layer_forward(*map(backend.asarray, (X, W, bias)), path=path))
     np.testing.assert_array_equal(Y, reference.layer_forward(X, W, bias))
 
 

@@ -62,7 +62,7 @@ def test_the_fastest_path_and_the_compiled_one_are_timed_again_alone():
 def test_a_start_that_fails_is_the_workers_error(monkeypatch, tmp_path):
     document = _document()["backends"]["b"]
     monkeypatch.setattr(bench, "run_worker", lambda *args, **kwargs: {"backend": "b", "error": "worker exited with 1"})
-    bench._time_starts(document, "python", 3, tmp_path)
+    bench._time_starts(document, "python", starts=3, failures=tmp_path)
     assert document["error"] == "a start-only run: worker exited with 1" and "starts" not in document
 
 
@@ -81,8 +81,8 @@ def _document():
         ("1024x1024/5x5", "fast", 4e-3), ("1024x1024/5x5", "builtin", 2e-3),
         ("1024x1024/5x5", "compiled", 1e-3), ("1024x1024/5x5", "fast-1x1", 1e-4),
     ]
-    learn = [{"form": form, "path": path, "median_s": seconds}
-             for form in ("builtin", "fast") for path, seconds in (("eager", 4e-3), ("bare", 1e-3))]
+    learn = [{"path": path, "run": run, "median_s": seconds}
+             for path in ("builtin", "fast") for run, seconds in (("eager", 4e-3), ("bare", 1e-3))]
     doc = {"backend": "b", "import_s": 1.0, "learn": learn, "calls": {"tiny_op_s": 1e-5},
            "cases": {"cold_s": 2.0, "warm_s": 1.5, "cold_by_path_s": {"fast": 1.5, "builtin": 0.5}},
            "corr2d": [{"size": s, "path": p, "median_s": t} for s, p, t in rows], "peak_rss_bytes": 1 << 30}
@@ -143,7 +143,7 @@ def test_summary_ratios_and_targets():
     assert cold["q3"] == pytest.approx(1.6) and not cold["met"]
     assert "5 starts: import 1.00-1.00" in bench.table(started)
     targets = {t["target"]: t for t in document["targets"]}
-    eager = targets["10-step learning loop, eager / bare lesson loop, fast form"]
+    eager = targets["10-step learning loop, eager / bare lesson loop, fast path"]
     assert eager["value"] == pytest.approx(4.0) and not eager["met"]
     assert "Traceback" not in bench.table(document)
 
@@ -162,8 +162,8 @@ def test_a_numpy_worker_runs_end_to_end(tmp_path):
     assert all(r["verified"] for r in numpy["corr2d"] + numpy["learn"])  # every timed result checked
     alone = {r["path"] for r in numpy["corr2d"] if "alone" in r}
     assert "compiled" in alone and alone <= {"loop", "fast", "builtin", "compiled"}
-    assert {(r["form"], r["path"]) for r in numpy["learn"]} == {
-        (form, path) for form in ("builtin", "fast") for path in ("eager", "compiled", "bare")}
+    assert {(r["path"], r["run"]) for r in numpy["learn"]} == {
+        (path, run) for path in ("builtin", "fast") for run in ("eager", "compiled", "bare")}
     assert set(numpy["cases"]["cold_by_path_s"]) == {"fast", "builtin", "compiled"}
     assert numpy["import_s"] > 0 and numpy["peak_rss_bytes"] > 0
     assert len(numpy["starts"]) == 2 and numpy["starts"][0]["import_s"] == numpy["import_s"]
@@ -172,12 +172,12 @@ def test_a_numpy_worker_runs_end_to_end(tmp_path):
     assert "fast/native" in done.stdout
 
 
-@pytest.mark.parametrize("form", sorted(bench_work.LEARN_CASES))
-def test_the_bare_lesson_loop_learns_what_the_backend_learns(backend, form):
+@pytest.mark.parametrize("path", sorted(bench_work.LEARN_CASES))
+def test_the_bare_lesson_loop_learns_what_the_backend_learns(backend, path):
     """The eager loop's yardstick must compute the same losses, or the ratio compares unlike work."""
     from convsuite.spec import cases
 
-    raw = next(c for c in cases.load() if c["id"] == bench_work.LEARN_CASES[form])
+    raw = next(c for c in cases.load() if c["id"] == bench_work.LEARN_CASES[path])
     i = cases.parse(raw).inputs
     bare = backend.bare_loop(i["X"], i["Y"], i["K_init"], i["lr"], i["steps"])()
     args = {k: backend.asarray(v) if hasattr(v, "dtype") else v for k, v in i.items()}
@@ -200,7 +200,7 @@ def test_a_wrong_result_fails_the_bench_names_backend_form_and_size_and_gets_no_
 
     correct = planted().module.corr2d
     wrong = planted(name="planted", corr2d=lambda X, K, **geometry: correct(X, np.flip(K), **geometry))
-    rows = bench_worker.time_corr2d(wrong, "64x64/3x3", (64, 64), (3, 3), budget=0)
+    rows = bench_worker.time_corr2d(wrong, "64x64/3x3", shapes=((64, 64), (3, 3)), budget=0)
     by_path = {row["path"]: row for row in rows}
     assert by_path["fast"]["verified"] is False and "median_s" not in by_path["fast"]
     assert by_path["fast"]["error"].startswith("wrong result: backend planted, case bench-64x64/3x3: Y element")

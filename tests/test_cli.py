@@ -111,7 +111,7 @@ def unavailable_backend(tmp_path, monkeypatch):
 
 
 def test_a_framework_that_cannot_import_is_a_clear_error(unavailable_backend, tmp_path):
-    with pytest.raises(backends.BackendUnavailable, match=f"pip install -r {tmp_path}/requirements.txt"):
+    with pytest.raises(backends.BackendUnavailable, match="pip install -r backends/absent/requirements.txt"):
         backends.load(unavailable_backend)
     with pytest.raises(ValueError, match="unknown backend"):
         backends.load("theano")

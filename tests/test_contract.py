@@ -1,5 +1,5 @@
-"""The backend contract: every registered backend meets it, a new backend costs its own files
-and one registry line, and no framework is named outside backends/ (and tests/).
+"""The backend contract: every registered backend meets it, a new backend costs its own folder
+and one registry line, and no framework is named outside backends/NAME/ (and tests/).
 
 None of this imports a framework: declarations and names are read from the source, so it
 runs in every backend's session.
@@ -17,12 +17,13 @@ import pytest
 
 from convsuite import backends
 from convsuite.backends import contract
-from planting import throwaway_backend
+from planting import throwaway_backend, without_name
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-# Documented differences are data about frameworks (the rule's one exception); course/ is the
-# learners' code `check` is tested on, in their frameworks (not the project's code).
-EXEMPT = {"spec/differences.py"}
+# Documented differences are data about frameworks, and the registry names each backend's
+# folder (the rule's exceptions); course/ is the learners' code `check` is tested on, in their
+# frameworks (not the project's code).
+EXEMPT = {"spec/differences.py", "backends/registry.py"}
 # The array library every part of the project shares (spec/ computes in it): not a framework
 # in the sense of the rule, though it is also a backend's.
 SHARED = {"numpy", "np"}
@@ -39,45 +40,48 @@ def test_every_registered_backend_meets_the_contract(name):
 
 
 def test_a_backend_without_a_required_name_fails_and_names_it(tmp_path, monkeypatch):
-    module = throwaway_backend(tmp_path, monkeypatch, "lacking")
-    module.write_text(module.read_text().replace("def grad(", "def gradient("))
+    folder = throwaway_backend(tmp_path, monkeypatch, "lacking")
+    without_name(folder / "__init__.py", "grad")  # the package's __init__ names its public API
     with pytest.raises(contract.ContractError, match=r"required name 'grad'"):
         backends.load("lacking")
     assert any("'grad'" in problem for problem in backends.declaration("lacking").missing())
 
 
 def test_a_capability_must_be_declared_and_defined_together(tmp_path, monkeypatch):
-    # NumPy's source (which the throwaway backends copy) defines and declares a compiled path.
-    declared = '\n    "capabilities": ["compiled"],'
-    module = throwaway_backend(tmp_path, monkeypatch, "undeclared")
-    assert declared in module.read_text() and "def corr2d_compiled(" in module.read_text()
-    module.write_text(module.read_text().replace(declared, '\n    "capabilities": [],', 1))
+    # NumPy's folder (which the throwaway backends copy) defines and declares a compiled path.
+    declared = 'capabilities = [\n    "compiled",\n]'
+    folder = throwaway_backend(tmp_path, monkeypatch, "undeclared")
+    facts = folder / "backend.toml"
+    assert declared in facts.read_text()
+    assert any("def corr2d_compiled(" in path.read_text() for path in folder.glob("*.py"))
+    facts.write_text(facts.read_text().replace(declared, "capabilities = []", 1))
     assert "capability 'compiled', whose name 'corr2d_compiled' it defines" in backends.declaration("undeclared").missing()
     (tmp_path / "other").mkdir()
-    module = throwaway_backend(tmp_path / "other", monkeypatch, "promising")
-    module.write_text(module.read_text().replace(declared, declared.replace('"compiled"', '"compiled", "wait"'), 1))
+    facts = throwaway_backend(tmp_path / "other", monkeypatch, "promising") / "backend.toml"
+    facts.write_text(facts.read_text().replace(declared, 'capabilities = ["compiled", "wait"]', 1))
     assert "name 'wait' of its declared capability 'wait'" in backends.declaration("promising").missing()
 
 
-def test_a_misspelt_declaration_field_is_an_error_naming_the_module(tmp_path, monkeypatch):
-    module = throwaway_backend(tmp_path, monkeypatch, "misspelt")
-    module.write_text(module.read_text().replace('"flushes_subnormals"', '"flushes_subnormal"', 1))
-    with pytest.raises(contract.ContractError, match=r"misspelt_backend.py: DECLARATION has unknown fields \['flushes_subnormal'\]"):
+def test_a_misspelt_declaration_field_is_an_error_naming_the_file(tmp_path, monkeypatch):
+    facts = throwaway_backend(tmp_path, monkeypatch, "misspelt") / "backend.toml"
+    facts.write_text(facts.read_text().replace("\nflushes_subnormals =", "\nflushes_subnormal =", 1))
+    with pytest.raises(contract.ContractError, match=re.escape(f"{facts}: unknown fields ['flushes_subnormal']")):
         backends.declaration("misspelt")
 
 
-def test_a_misspelt_check_fact_is_an_error_naming_the_module(tmp_path, monkeypatch):
-    module = throwaway_backend(tmp_path, monkeypatch, "misspeltcheck")
-    module.write_text(module.read_text().replace('"book_tab"', '"book_tabs"', 1))
-    with pytest.raises(contract.ContractError, match=r"misspeltcheck_backend.py: DECLARATION's check has unknown "
-                                                     r"fields \['book_tabs'\]"):
+def test_a_misspelt_check_fact_is_an_error_naming_the_file(tmp_path, monkeypatch):
+    facts = throwaway_backend(tmp_path, monkeypatch, "misspeltcheck") / "backend.toml"
+    facts.write_text(facts.read_text().replace("\nbook_tab =", "\nbook_tabs =", 1))
+    with pytest.raises(contract.ContractError, match=re.escape(f"{facts}: check has unknown fields ['book_tabs']")):
         backends.declaration("misspeltcheck")
 
 
-def test_a_new_backend_is_a_module_a_requirements_file_and_one_registry_line(tmp_path, monkeypatch):
+def test_a_new_backend_is_a_folder_and_one_registry_line(tmp_path, monkeypatch):
     """The dry run: register a throwaway backend and everything that reads the registry has
     it: it loads and runs every built-in case, the fuzzer and the bench a worker environment,
-    the porting guide a column (nox's session and the workflow's job: tests/project)."""
+    the porting guide a column (nox's session and the workflow's job: tests/project;
+    tests/test_new_backend.py reads its facts). Its compiled path is left out: Numba caches
+    kernels by their file's path, and a copy in a fresh folder would compile them all anew."""
     from convsuite.conformance.harness.compare import compare
     from convsuite.conformance.harness.environment import worker_environment
     from convsuite.conformance.harness.runner import run_paths
@@ -88,7 +92,7 @@ def test_a_new_backend_is_a_module_a_requirements_file_and_one_registry_line(tmp
     assert "newcomer" in backends.names()
     newcomer = backends.load("newcomer")
     raw = cases.load()
-    outcome = compare([{"backend": "newcomer", **run_paths(newcomer, raw)}], raw)
+    outcome = compare([{"backend": "newcomer", **run_paths(newcomer, raw, paths=["builtin"])}], raw)
     assert outcome.ok and "newcomer:builtin" in outcome.backends
     assert "newcomer" in [env.session for env in backends.environments()]
     assert worker_environment("newcomer")["PYTHONPATH"] == str(ROOT)
@@ -100,7 +104,7 @@ def _framework_names():
     of its name in prose ("PyTorch", "Gluon"), the shared array library aside."""
     roots, words = set(), set()
     for declaration in backends.declarations():
-        for node in ast.walk(ast.parse(declaration.path.read_text())):
+        for node in (node for path in declaration.sources() for node in ast.walk(ast.parse(path.read_text()))):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     roots.add(alias.name.split(".")[0])
@@ -144,16 +148,20 @@ def framework_mentions(path, roots, words):
 
 
 def _python_files():
-    listed = subprocess.run(["git", "ls-files", "*.py"], cwd=ROOT, capture_output=True, text=True).stdout.split()
-    return [p for p in listed if not p.startswith(("backends/", "tests/", "course/")) and p not in EXEMPT]
+    """The project's Python files but those of a backend's folder (backends/NAME/)."""
+    listed = subprocess.run(["git", "ls-files", "-c", "-o", "--exclude-standard", "*.py"], cwd=ROOT,
+                            capture_output=True, text=True).stdout.split()
+    folders = tuple(f"backends/{name}/" for name in backends.names())
+    return [p for p in listed if not p.startswith((*folders, "tests/", "course/")) and p not in EXEMPT
+            and (ROOT / p).is_file()]  # a tracked file being moved is listed, but gone
 
 
-def test_no_framework_is_named_outside_backends():
+def test_no_framework_is_named_outside_the_backends_folders():
     roots, words = _framework_names()
     assert {"torch", "tf", "jax", "mxnet"} <= roots and "Gluon" in words  # the rule can see them
     offenders = {path: found for path in _python_files()
                  if (found := framework_mentions(ROOT / path, roots, words))}
-    assert not offenders, f"frameworks named in code outside backends/: {offenders}"
+    assert not offenders, f"frameworks named in code outside backends/NAME/: {offenders}"
 
 
 def test_the_rule_catches_a_framework_named_in_code(tmp_path):
@@ -179,8 +187,8 @@ def _imports(path):
 @pytest.mark.parametrize("name", backends.names())
 def test_every_backend_gives_checks_sandbox_an_adapter_that_imports_nothing_of_the_suite(name):
     """check's sandboxed child sees only its package and this file: never spec's reference."""
-    path = ROOT / "backends" / "tensors" / f"{name}_tensors.py"
-    assert path.is_file(), f"{name} has no {path.relative_to(ROOT)} (see backends/tensors/__init__.py)"
+    path = backends.declaration(name).adapter
+    assert path.is_file(), f"{name} has no {path.relative_to(ROOT)} (see backends/contract.py)"
     defined = {node.name for node in ast.parse(path.read_text()).body if isinstance(node, ast.FunctionDef)}
     assert {"asarray", "to_numpy", "versions"} <= defined, (name, defined)
     assert not _imports(path) & SUITE_PACKAGES, (name, _imports(path))

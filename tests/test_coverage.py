@@ -56,17 +56,17 @@ def test_a_cell_every_backend_declares_it_cannot_take_is_shown_not_required():
     ({"path": "jitted", "op": "learn", "feature": "batch over one", "why": "x"}, "op is one of"),
     ({"path": "compiled", "op": "learn", "feature": 3, "why": "x"}, "every field is a string"),
 ])
-def test_a_misspelt_cannot_is_an_error_naming_the_module(item, problem):
+def test_a_misspelt_cannot_is_an_error_naming_the_file(item, problem):
     raw = {"framework": "F", "requirements": "r.txt", "python": "3.11", "flushes_subnormals": False,
            "layer_bases": ["a.B", "a.C"], "cannot": [item]}
-    with pytest.raises(contract.ContractError, match=rf"some_backend\.py: .*{problem}"):
-        contract._checked(raw, pathlib.Path("some_backend.py"))
+    with pytest.raises(contract.ContractError, match=rf"some_backend/backend\.toml: .*{problem}"):
+        contract._checked(raw, pathlib.Path("some_backend", "__init__.py"))
 
 
-def test_a_cannot_naming_no_cell_is_an_error_naming_the_module():
+def test_a_cannot_naming_no_cell_is_an_error_naming_the_file():
     item = {"path": "builtin", "op": "corr2d", "feature": "batch over 1", "why": "x"}
     declarations = [dataclasses.replace(backends.declaration("numpy"), cannot=(item,))]
-    with pytest.raises(backends.ContractError, match=r"numpy_backend\.py: .*names no cell"):
+    with pytest.raises(backends.ContractError, match=r"numpy/backend\.toml: .*names no cell"):
         coverage.table(declarations=declarations)
 
 

@@ -7,8 +7,8 @@ Each test plants its bug in its own backend's code, so it runs in that backend's
 """
 
 import ast
+import dataclasses
 import inspect
-import textwrap
 import types
 
 import pytest
@@ -16,7 +16,7 @@ import pytest
 from convsuite.conformance.harness.compare import compare
 from convsuite.conformance.harness.runner import run_paths
 from convsuite.spec import cases
-from planting import messages
+from planting import defining_module, messages, plant, replace_everywhere
 
 
 def _learn_cases():
@@ -42,17 +42,9 @@ def _replaced(source, old, new):
     return source.replace(old, new)
 
 
-def _plant_function(monkeypatch, module, function, old, new):
-    """`module.function` recompiled from its source with `old` replaced by `new`."""
-    source = _replaced(textwrap.dedent(inspect.getsource(getattr(module, function))), old, new)
-    namespace = dict(vars(module))
-    exec(compile(source, f"<planted {function}>", "exec"), namespace)
-    monkeypatch.setattr(module, function, namespace[function])
-
-
 def test_numba_learning_loop_whose_gradient_sees_only_the_first_image_is_caught(backend, monkeypatch):
-    _only_in(backend, "numpy", "compiled learning loop (backends/numba_kernels.py)")
-    from convsuite.backends import numba_kernels
+    _only_in(backend, "numpy", "compiled learning loop (backends/numpy/kernels.py)")
+    numba_kernels = defining_module(backend, "_gradient")
 
     # Numba binds the kernels a kernel calls when it compiles, so the whole module is
     # compiled again (uncached: a planted kernel must never reach the cache) with the bug
@@ -65,22 +57,22 @@ def test_numba_learning_loop_whose_gradient_sees_only_the_first_image_is_caught(
     planted_source = _replaced(source, old, planted_gradient).replace("cache=True", "cache=False")
     planted = types.ModuleType("planted_numba_kernels")
     exec(compile(planted_source, "<planted numba_kernels>", "exec"), planted.__dict__)
-    monkeypatch.setattr(backend.module, "_kernels", lambda: planted)
+    replace_everywhere(monkeypatch, backend, "_kernels", lambda: planted, holder=defining_module(backend, "_kernels"))
     caught, said = _caught(backend, "compiled")
     assert {"cov-learn-batch-dilation-replicate-custom", "cov-learn-batch-dilation-circular-custom"} <= caught, said
 
 
 def test_torch_learning_loop_whose_loss_sees_only_the_first_image_is_caught(backend, monkeypatch):
-    _only_in(backend, "torch", "learning loop (backends/torch_backend.py learn)")
-    _plant_function(monkeypatch, backend.module, "learn", "l = (Y_hat - Y) ** 2",
-                    "l = ((Y_hat - Y) ** 2)[:1] if Y.dim() == 4 else (Y_hat - Y) ** 2")
+    _only_in(backend, "torch", "learning loop (backends/torch/ learn)")
+    plant(monkeypatch, backend, "learn", "l = (Y_hat - Y) ** 2",
+          "l = ((Y_hat - Y) ** 2)[:1] if Y.dim() == 4 else (Y_hat - Y) ** 2")
     caught, said = _caught(backend, "fast")
     assert {"cov-learn-batch-dilation-replicate-custom", "cov-learn-batch-dilation-replicate-builtin"} <= caught, said
 
 
 def _ignoring_dilation(learn_compiled):
     def planted(*args, **kwargs):
-        return learn_compiled(*args, **{**kwargs, "dilation": (1, 1)})
+        return learn_compiled(*args, **{**kwargs, "geometry": dataclasses.replace(kwargs["geometry"], dilation=(1, 1))})
     return planted
 
 

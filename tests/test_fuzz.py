@@ -5,11 +5,10 @@ import numpy as np
 from hypothesis import given, settings
 
 from convsuite import backends
-from convsuite.backends import numpy_backend
 from convsuite.conformance.fuzz import generate, run as fuzz
 from convsuite.conformance.harness.compare import compare
 from convsuite.conformance.harness.runner import run_paths
-from planting import messages, planted
+from planting import messages, plant, planted
 from convsuite.spec import cases
 
 numpy = backends.load("numpy")
@@ -41,7 +40,7 @@ class LocalWorker:
 
 
 def planted_backend():
-    flipped = lambda X, K, *args, **kwargs: numpy_backend.corr2d(X, np.flip(K, (-2, -1)), *args, **kwargs)
+    flipped = lambda X, K, *args, **kwargs: numpy.corr2d(X, np.flip(K, (-2, -1)), *args, **kwargs)
     return planted(name="planted", corr2d=flipped)
 
 
@@ -61,10 +60,10 @@ def test_a_planted_disagreement_is_shrunk_into_a_regression_case(tmp_path, capsy
 
 def test_a_compiled_path_bug_is_found_when_the_compiling_paths_run_one_case_in_four(tmp_path, capsys):
     """The compiling paths run on a drawn share of the cases, and shrinking keeps them on."""
-    wrong = lambda X, K, *args, **kwargs: numpy_backend.corr2d(X, K, *args, **kwargs) + 1
+    wrong = lambda X, K, *args, **kwargs: numpy.corr2d(X, K, *args, **kwargs) + 1
     # it runs on the drawn cases only
     compiling = planted(name="jax", capabilities={"compiled", "compiles_every_path"},
-                        corr2d_compiled=wrong, learn_compiled=numpy_backend.learn)
+                        corr2d_compiled=wrong, learn_compiled=numpy.learn)
     workers = [LocalWorker("numpy", numpy), LocalWorker("jax", compiling)]
     out = tmp_path / "failure.json"
     assert fuzz.fuzz_backends(workers, examples=100, seed_value=0, out=out, compiling_every=4) == 1
@@ -125,15 +124,10 @@ def test_a_documented_difference_is_excused_only_where_it_applies():
 def test_every_run_crosses_the_declared_thresholds_and_catches_a_bug_past_one(tmp_path, monkeypatch):
     """The large built-in cases are explicit examples of every fuzz run: a block bug, wrong
     only past 2^15 outputs, is found whatever Hypothesis draws."""
-    import inspect
-    import textwrap
-
     explicit = fuzz.threshold_cases()
     assert explicit and all(cases.is_large(raw) for raw in explicit)
-    source = textwrap.dedent(inspect.getsource(numpy_backend._corr2d_flat))
-    namespace = dict(vars(numpy_backend))
-    exec(source.replace("stop = min(start + step, span)", "stop = min(start + step, span) - (start > 0)"), namespace)
-    monkeypatch.setattr(numpy_backend, "_corr2d_flat", namespace["_corr2d_flat"])
+    plant(monkeypatch, numpy, "_corr2d_flat", "stop = min(start + step, span)",
+          "stop = min(start + step, span) - (start > 0)")
     out = tmp_path / "failure.json"
     assert fuzz.fuzz_backends([LocalWorker("numpy", numpy)], examples=1, seed_value=0, out=out,
                               explicit=explicit) == 1

@@ -4,10 +4,12 @@ mutants). The runner passes every argument, so only a direct call sees a default
 import numpy as np
 import pytest
 
-from convsuite.spec import reference
+from convsuite.spec import reference, shapes
+from planting import defining_module
 
-# The lesson's defaults, as the spec states them (spec/contract.py's signatures).
-GEOMETRY = dict(padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros")
+# The lesson's defaults, as the spec states them (spec/contract.py's signatures), spelled out
+# rather than taken from Geometry's own defaults (which are mutated too).
+GEOMETRY = dict(geometry=shapes.Geometry(padding=0, stride=1, dilation=1, groups=1, padding_mode="zeros"))
 RNG = np.random.default_rng(25)
 X, K, BIAS = RNG.uniform(size=(5, 6)), RNG.uniform(size=(2, 3)), np.array([0.5])
 Y, G = RNG.uniform(size=(4, 4)), RNG.uniform(size=(4, 4))
@@ -17,17 +19,18 @@ def _calls(module):
     """(name, call with the defaults, call with the spec's defaults spelled out) of each
     function a case reaches, on arrays of `module`'s own kind."""
     x, k, b, y, g = (module.asarray(a) for a in (X, K, BIAS, Y, G))
+    learning = dict(lr=0.01, steps=3, path="fast", bias=b, learn_bias=True)
     calls = [("corr2d", lambda **geometry: module.corr2d(x, k, **geometry)),
              ("conv2d", lambda **geometry: module.conv2d(x, k, **geometry)),
              ("layer_forward", lambda **geometry: module.layer_forward(x, k, b, **geometry)),
-             ("grad", lambda **geometry: module.grad(x, k, b, g, **geometry)),
-             ("learn", lambda **geometry: module.learn(x, y, k, 0.01, 3, "fast", b, True, **geometry))]
+             ("grad", lambda **geometry: module.grad(x, k, b, G=g, **geometry)),
+             ("learn", lambda **geometry: module.learn(x, y, k, **learning, **geometry))]
     # a backend's compiled path, where it has one
     if hasattr(module, "corr2d_compiled"):
         calls.append(("corr2d_compiled", lambda **geometry: module.corr2d_compiled(x, k, **geometry)))
     if hasattr(module, "learn_compiled"):
         calls.append(("learn_compiled",
-                      lambda **geometry: module.learn_compiled(x, y, k, 0.01, 3, "fast", b, True, **geometry)))
+                      lambda **geometry: module.learn_compiled(x, y, k, **learning, **geometry)))
     return calls
 
 
@@ -49,21 +52,24 @@ def test_every_default_is_the_lessons(backend, which):
                                        rtol=1e-6, err_msg=f"{module.name}.{name} with its defaults")
 
 
-def test_each_numpy_form_builds_its_own_layer():
-    """Kills numpy_backend._layer's `form == "builtin"` made `!=`: the forms would swap layers,
-    both right, and the main job's built-in column would check the fast layer (and the fast
-    column the built-in one), so neither column would say which code it ran."""
-    from convsuite.backends import numpy_backend
+def test_each_numpy_path_builds_its_own_layer():
+    """Kills backends/numpy's _layer's `path == "builtin"` made `!=`: the paths would swap
+    layers, both right, and the main job's built-in column would check the fast layer (and
+    the fast column the built-in one), so neither column would say which code it ran."""
+    from convsuite import backends
 
-    weight, bias, geometry = np.ones((2, 2)), np.zeros(1), dict(GEOMETRY)
-    assert type(numpy_backend._layer("builtin", weight, bias, geometry)) is numpy_backend.BuiltinConv2D
-    assert type(numpy_backend._layer("fast", weight, bias, geometry)) is numpy_backend.Conv2D
+    numpy = backends.load("numpy")
+    layer = defining_module(numpy, "_layer")
+    weight, bias = np.ones((2, 2)), np.zeros(1)
+    assert type(layer._layer(weight, bias, path="builtin", geometry=shapes.DEFAULT)) is numpy.BuiltinConv2D
+    assert type(layer._layer(weight, bias, path="fast", geometry=shapes.DEFAULT)) is numpy.Conv2D
 
 
-def test_each_torch_form_builds_its_own_layer(backend):
-    """Kills torch_backend._layer's `form == "builtin"` made `!=`, as the NumPy test above."""
+def test_each_torch_path_builds_its_own_layer(backend):
+    """Kills backends/torch's _layer's `path == "builtin"` made `!=`, as the NumPy test above."""
     if backend.name != "torch":
-        pytest.skip("torch_backend._layer: run with --backend=torch")
+        pytest.skip("backends/torch's _layer: run with --backend=torch")
+    layer = defining_module(backend, "_layer")
     weight, bias = backend.asarray(np.ones((2, 2))), backend.asarray(np.zeros(1))
-    assert type(backend._layer("builtin", (3, 3), weight, bias, dict(GEOMETRY))) is backend.BuiltinConv2D
-    assert type(backend._layer("fast", (3, 3), weight, bias, dict(GEOMETRY))) is backend.Conv2D
+    assert type(layer._layer((3, 3), weight, bias, path="builtin", geometry=shapes.DEFAULT)) is backend.BuiltinConv2D
+    assert type(layer._layer((3, 3), weight, bias, path="fast", geometry=shapes.DEFAULT)) is backend.Conv2D

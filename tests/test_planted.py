@@ -9,136 +9,138 @@ import functools
 import numpy as np
 import pytest
 
-from convsuite.backends import numpy_backend
+from dataclasses import replace
+
+from convsuite import backends
+from convsuite.backends import numpy as numpy_backend
 from convsuite.conformance.harness.compare import compare
 from convsuite.conformance.harness.runner import run_cases
-from planting import messages, planted
-from convsuite.spec import cases
-from convsuite.spec.shapes import conv_geometry
+from planting import messages, planted, replace_everywhere
+from convsuite.spec.shapes import DEFAULT, conv_geometry
 
 correct_corr2d = numpy_backend.corr2d
 correct_learn = numpy_backend.learn
 correct_grad = numpy_backend.grad
 
 
-def corr2d_form(bug):
-    """A planted corr2d called as a form is: the geometry after X and K, by name or in order
-    (as conv2d passes it)."""
+def corr2d_path(bug):
+    """A planted corr2d called as a path is: the Geometry after X and K, by name or in order
+    (as conv2d passes it), the lesson's when none is given."""
     @functools.wraps(bug)
-    def form(X, K, *positional, **geometry):
-        return bug(X, K, **dict(zip(cases.GEOMETRY, positional)), **geometry)
-    return form
+    def path(X, K, geometry=DEFAULT):
+        return bug(X, K, geometry)
+    return path
 
 
-@corr2d_form
-def flipped_kernel(X, K, **geometry):
-    return correct_corr2d(X, np.flip(K, axis=(-2, -1)), **geometry)
+@corr2d_path
+def flipped_kernel(X, K, geometry):
+    return correct_corr2d(X, np.flip(K, axis=(-2, -1)), geometry)
 
 
-@corr2d_form
-def off_by_one_window(X, K, **geometry):
+@corr2d_path
+def off_by_one_window(X, K, geometry):
     """The output size without its + 1: the last row and column of windows are lost."""
-    return correct_corr2d(X, K, **geometry)[..., :-1, :-1]
+    return correct_corr2d(X, K, geometry)[..., :-1, :-1]
 
 
-@corr2d_form
-def nhwc_read_as_nchw(X, K, **geometry):
+@corr2d_path
+def nhwc_read_as_nchw(X, K, geometry):
     """The right numbers in the wrong memory order: channels-last data read as NCHW (with
     one channel the two layouts are the same bytes, so only multi-channel cases show it)."""
-    g = conv_geometry(X.shape, K.shape, **geometry)
-    Y = correct_corr2d(X, K, **geometry).reshape(g.out4)
+    g = conv_geometry(X.shape, K.shape, geometry)
+    Y = correct_corr2d(X, K, geometry).reshape(g.out4)
     return np.ascontiguousarray(Y.transpose(0, 2, 3, 1)).reshape(g.out_shape)
 
 
-@corr2d_form
-def padding_on_the_wrong_axis(X, K, **geometry):
+@corr2d_path
+def padding_on_the_wrong_axis(X, K, geometry):
     """The seed's np.pad(x, ((w, w), (h, h))): height padding applied to the width."""
-    (top, bottom), (left, right) = conv_geometry(X.shape, K.shape, **geometry).padding
-    return correct_corr2d(X, K, **{**geometry, "padding": ((left, right), (top, bottom))})
+    (top, bottom), (left, right) = conv_geometry(X.shape, K.shape, geometry).padding
+    return correct_corr2d(X, K, replace(geometry, padding=((left, right), (top, bottom))))
 
 
-@corr2d_form
-def stride_before_padding(X, K, **geometry):
+@corr2d_path
+def stride_before_padding(X, K, geometry):
     """Windows counted from the unpadded origin: every stride-th window after the padding."""
-    g = conv_geometry(X.shape, K.shape, **geometry)
+    g = conv_geometry(X.shape, K.shape, geometry)
     (top, _), (left, _) = g.padding
-    dense = correct_corr2d(X, K, **{**geometry, "padding": g.padding, "stride": 1})
+    dense = correct_corr2d(X, K, replace(geometry, padding=g.padding, stride=1))
     return dense[..., top :: g.stride[0], left :: g.stride[1]]
 
 
-@corr2d_form
-def input_channels_reversed(X, K, **geometry):
+@corr2d_path
+def input_channels_reversed(X, K, geometry):
     """Input channel c paired with kernel channel C_in - 1 - c."""
-    g = conv_geometry(X.shape, K.shape, **geometry)
-    return correct_corr2d(X, K.reshape(g.k4)[:, ::-1].reshape(K.shape), **geometry)
+    g = conv_geometry(X.shape, K.shape, geometry)
+    return correct_corr2d(X, K.reshape(g.k4)[:, ::-1].reshape(K.shape), geometry)
 
 
-@corr2d_form
-def oihw_read_as_iohw(X, K, **geometry):
+@corr2d_path
+def oihw_read_as_iohw(X, K, geometry):
     """The kernel's output and input channel axes swapped in memory."""
-    g = conv_geometry(X.shape, K.shape, **geometry)
+    g = conv_geometry(X.shape, K.shape, geometry)
     k = np.ascontiguousarray(K.reshape(g.k4).transpose(1, 0, 2, 3)).reshape(K.shape)
-    return correct_corr2d(X, k, **geometry)
+    return correct_corr2d(X, k, geometry)
 
 
-@corr2d_form
-def float64_computed_in_float32(X, K, **geometry):
-    return correct_corr2d(X.astype(np.float32), K.astype(np.float32), **geometry).astype(X.dtype)
+@corr2d_path
+def float64_computed_in_float32(X, K, geometry):
+    return correct_corr2d(X.astype(np.float32), K.astype(np.float32), geometry).astype(X.dtype)
 
 
-@corr2d_form
-def groups_in_reverse(X, K, **geometry):
+@corr2d_path
+def groups_in_reverse(X, K, geometry):
     """Group i's output channels computed from the last but i group's input channels."""
-    g = conv_geometry(X.shape, K.shape, **geometry)
+    g = conv_geometry(X.shape, K.shape, geometry)
     blocks = np.split(X.reshape(g.x4), g.groups, axis=1)
-    return correct_corr2d(np.concatenate(blocks[::-1], axis=1).reshape(X.shape), K, **geometry)
+    return correct_corr2d(np.concatenate(blocks[::-1], axis=1).reshape(X.shape), K, geometry)
 
 
-@corr2d_form
-def groups_interleaved(X, K, **geometry):
+@corr2d_path
+def groups_interleaved(X, K, geometry):
     """Input channel c taken into group c % G (as a channel shuffle would) instead of c // (C_in / G)."""
-    g = conv_geometry(X.shape, K.shape, **geometry)
+    g = conv_geometry(X.shape, K.shape, geometry)
     x4 = X.reshape(g.x4)
     order = np.concatenate([np.arange(group, g.x4[1], g.groups) for group in range(g.groups)])
-    return correct_corr2d(x4[:, order].reshape(X.shape), K, **geometry)
+    return correct_corr2d(x4[:, order].reshape(X.shape), K, geometry)
 
 
-@corr2d_form
-def same_with_the_extra_padding_at_the_top(X, K, **geometry):
+@corr2d_path
+def same_with_the_extra_padding_at_the_top(X, K, geometry):
     """"same" split the other way round: the odd row and column before, not after."""
-    g = conv_geometry(X.shape, K.shape, **geometry)
+    g = conv_geometry(X.shape, K.shape, geometry)
     flipped = tuple((after, before) for before, after in g.padding) if g.padding_name == "same" else g.padding
-    return correct_corr2d(X, K, **{**geometry, "padding": flipped})
+    return correct_corr2d(X, K, replace(geometry, padding=flipped))
 
 
-@corr2d_form
-def reflect_taken_as_replicate(X, K, **geometry):
-    mode = geometry.get("padding_mode", "zeros")
-    return correct_corr2d(X, K, **{**geometry, "padding_mode": "replicate" if mode == "reflect" else mode})
+@corr2d_path
+def reflect_taken_as_replicate(X, K, geometry):
+    mode = geometry.padding_mode
+    return correct_corr2d(X, K, replace(geometry, padding_mode="replicate" if mode == "reflect" else mode))
 
 
-@corr2d_form
-def circular_wraps_the_wrong_axis(X, K, **geometry):
+@corr2d_path
+def circular_wraps_the_wrong_axis(X, K, geometry):
     """Circular padding given to F.pad-like calls in the wrong axis order: the height's
     wrap-around on the width and the width's on the height."""
-    g = conv_geometry(X.shape, K.shape, **geometry)
+    g = conv_geometry(X.shape, K.shape, geometry)
     if g.padding_mode != "circular":
-        return correct_corr2d(X, K, **geometry)
+        return correct_corr2d(X, K, geometry)
     (top, bottom), (left, right) = g.padding
-    return correct_corr2d(X, K, **{**geometry, "padding": ((left, right), (top, bottom))})
+    return correct_corr2d(X, K, replace(geometry, padding=((left, right), (top, bottom))))
 
 
-def dropped_bias(X, weight, bias, form="fast", **geometry):
-    return correct_corr2d(X, weight, **geometry)
+def dropped_bias(X, weight, bias, *, geometry=DEFAULT, path="fast"):
+    return correct_corr2d(X, weight, geometry)
 
 
-def bias_on_the_last_axis(X, weight, bias, form="fast", **geometry):
+def bias_on_the_last_axis(X, weight, bias, *, geometry=DEFAULT, path="fast"):
     """The lesson's `+ self.bias` with one bias per channel: it broadcasts along the width."""
-    return correct_corr2d(X, weight, **geometry) + bias
+    return correct_corr2d(X, weight, geometry) + bias
 
 
-def gradient_of_the_mean(X, K, bias, G, form="fast", **geometry):
-    dX, dK, db = correct_grad(X, K, bias, G, form=form, **geometry)
+def gradient_of_the_mean(X, K, bias, *, G, geometry=DEFAULT, path="fast"):
+    dX, dK, db = correct_grad(X, K, bias, G=G, geometry=geometry, path=path)
     return dX, dK / G.size, db / G.size
 
 
@@ -149,31 +151,38 @@ def padding_gradient_cropped(dx, g):
     return dx[:, :, top : dx.shape[2] - bottom, left : dx.shape[3] - right]
 
 
-def learning_rate_off_by_a_thousandth(X, Y, K_init, lr, steps, form, bias, learn_bias, **geometry):
-    return correct_learn(X, Y, K_init, lr * 1.001, steps, form, bias, learn_bias, **geometry)
+def learning_rate_off_by_a_thousandth(X, Y, K_init, *, lr, steps, path, bias, learn_bias, geometry=DEFAULT):
+    return correct_learn(X, Y, K_init, lr=lr * 1.001, steps=steps, path=path, bias=bias,
+                         learn_bias=learn_bias, geometry=geometry)
 
 
-def learning_rate_hard_coded(X, Y, K_init, lr, steps, form, bias, learn_bias, **geometry):
-    return correct_learn(X, Y, K_init, 3e-2, steps, form, bias, learn_bias, **geometry)
+def learning_rate_hard_coded(X, Y, K_init, *, lr, steps, path, bias, learn_bias, geometry=DEFAULT):
+    return correct_learn(X, Y, K_init, lr=3e-2, steps=steps, path=path, bias=bias,
+                         learn_bias=learn_bias, geometry=geometry)
 
 
-def loss_after_the_update(X, Y, K_init, lr, steps, form, bias, learn_bias, **geometry):
+def loss_after_the_update(X, Y, K_init, *, lr, steps, path, bias, learn_bias, geometry=DEFAULT):
     """Each loss taken after its step's update: the whole curve shifts one step."""
-    losses, _, _ = correct_learn(X, Y, K_init, lr, steps + 1, form, bias, learn_bias, **geometry)
-    _, K, final_bias = correct_learn(X, Y, K_init, lr, steps, form, bias, learn_bias, **geometry)
+    losses, _, _ = correct_learn(X, Y, K_init, lr=lr, steps=steps + 1, path=path, bias=bias,
+                                 learn_bias=learn_bias, geometry=geometry)
+    _, K, final_bias = correct_learn(X, Y, K_init, lr=lr, steps=steps, path=path, bias=bias,
+                                     learn_bias=learn_bias, geometry=geometry)
     return losses[1:], K, final_bias
 
 
-def gradient_ascent(X, Y, K_init, lr, steps, form, bias, learn_bias, **geometry):
-    return correct_learn(X, Y, K_init, -lr, steps, form, bias, learn_bias, **geometry)
+def gradient_ascent(X, Y, K_init, *, lr, steps, path, bias, learn_bias, geometry=DEFAULT):
+    return correct_learn(X, Y, K_init, lr=-lr, steps=steps, path=path, bias=bias,
+                         learn_bias=learn_bias, geometry=geometry)
 
 
-def one_step_too_few(X, Y, K_init, lr, steps, form, bias, learn_bias, **geometry):
-    return correct_learn(X, Y, K_init, lr, max(steps - 1, 1), form, bias, learn_bias, **geometry)
+def one_step_too_few(X, Y, K_init, *, lr, steps, path, bias, learn_bias, geometry=DEFAULT):
+    return correct_learn(X, Y, K_init, lr=lr, steps=max(steps - 1, 1), path=path, bias=bias,
+                         learn_bias=learn_bias, geometry=geometry)
 
 
-def bias_never_learned(X, Y, K_init, lr, steps, form, bias, learn_bias, **geometry):
-    return correct_learn(X, Y, K_init, lr, steps, form, bias, False, **geometry)
+def bias_never_learned(X, Y, K_init, *, lr, steps, path, bias, learn_bias, geometry=DEFAULT):
+    return correct_learn(X, Y, K_init, lr=lr, steps=steps, path=path, bias=bias,
+                         learn_bias=False, geometry=geometry)
 
 
 # (the planted bug, the function it replaces, a case it must be caught on)
@@ -215,7 +224,7 @@ IDS = [f"{bug.__name__}-{case_id}" for bug, _, case_id in PLANTED]
 
 
 def planted_results(monkeypatch, bug, target, lesson_cases):
-    monkeypatch.setattr(numpy_backend, target, bug)
+    replace_everywhere(monkeypatch, backends.load("numpy"), target, bug)
     results = run_cases(numpy_backend, lesson_cases)
     monkeypatch.undo()
     return {"backend": f"planted-{bug.__name__}", "results": results}
@@ -315,7 +324,7 @@ def test_a_planted_bug_on_the_compiled_path_alone_is_caught_in_its_column(
 
     paths = {"corr2d_compiled": correct_corr2d, "learn_compiled": correct_learn, target: bug}
     compiling = planted(capabilities={"compiled"}, monkeypatch=monkeypatch, **paths,
-                        FORMS={**numpy_backend.FORMS, "compiled": paths["corr2d_compiled"]})
+                        PATHS={**numpy_backend.PATHS, "compiled": paths["corr2d_compiled"]})
     planted_run = {"backend": "planted", **run_paths(compiling, lesson_cases)}
     monkeypatch.undo()
     outcome = compare([planted_run], lesson_cases)

@@ -5,6 +5,7 @@ backend files with `ast`.
 """
 
 import argparse
+import ast
 
 import pytest
 
@@ -53,8 +54,8 @@ def test_port_prints_both_backends_code_side_by_side(capsys, monkeypatch):
     assert cli.main(port_args("corr2d", "mxnet", "torch")) == 0
     out = capsys.readouterr().out
     found = sources.read_sources()
-    header = next(line for line in out.splitlines() if "mxnet_backend.py" in line)
-    assert "torch_backend.py" in header  # the two labels head one row: two columns
+    header = next(line for line in out.splitlines() if "backends/mxnet/loop.py" in line)
+    assert "backends/torch/loop.py" in header  # the two labels head one row: two columns
     for name in ("mxnet", "torch"):
         for line in found[name].sections["corr2d"].code.splitlines():
             if len(line) <= (220 - 3) // 2:  # longer lines are wrapped
@@ -68,7 +69,7 @@ def test_port_on_a_narrow_terminal_prints_one_after_the_other(capsys, monkeypatc
     assert cli.main(port_args("learn", "torch", "tensorflow")) == 0
     out = capsys.readouterr().out
     assert all(len(line) <= 60 for line in out.splitlines())
-    torch, tensorflow = "torch: backends/torch_backend.py", "tensorflow: backends/tensorflow_backend.py"
+    torch, tensorflow = "torch: backends/torch/layer.py", "tensorflow: backends/tensorflow/layer.py"
     assert out.index(torch) < out.index(tensorflow)
     assert "net.zero_grad()" in out
 
@@ -98,7 +99,7 @@ def test_write_writes_the_guide(tmp_path, capsys):
 def test_an_idiom_snippet_that_is_not_in_the_source_fails_the_generator(monkeypatch, capsys):
     planted = porting_idioms.Idiom("planted", ("corr2d",), {"torch": porting_idioms.way("torch.einsum_that_is_not_there(")})
     monkeypatch.setattr(porting_idioms, "IDIOMS", porting_idioms.IDIOMS + (planted,))
-    with pytest.raises(sources.GuideError, match="torch.einsum_that_is_not_there.*torch_backend.py"):
+    with pytest.raises(sources.GuideError, match="torch.einsum_that_is_not_there.*backends/torch/backend.toml"):
         sources.read_sources()
     with pytest.raises(sources.GuideError):
         cli.main(port_args("corr2d", "mxnet", "torch"))
@@ -115,3 +116,49 @@ def test_a_snippet_from_another_topic_does_not_count(monkeypatch):
     monkeypatch.setattr(porting_idioms, "IDIOMS", (planted,))
     with pytest.raises(sources.GuideError, match="corr2d"):
         sources.read_sources()
+
+
+def test_a_topic_shows_public_names_only(monkeypatch):
+    # The guide finds what it shows through the contract's names; a backend's private helpers
+    # come with the definitions that call them, never looked up by name.
+    planted = sources.Topic("planted", "a private helper by name", ("corr2d", "_pad"))
+    monkeypatch.setattr(sources, "TOPICS", sources.TOPICS + (planted,))
+    with pytest.raises(sources.GuideError, match="topic planted shows _pad.*REQUIRED"):
+        sources.read_sources()
+
+
+def _exported(declaration):
+    """{name: file} of what the backend's package imports from its own modules (`from .fast
+    import corr2d`), read from its __init__."""
+    folder = sources.relative_path(declaration.folder)
+    return {alias.name: f"{folder}/{node.module.replace('.', '/')}.py"
+            for node in ast.parse(declaration.path.read_text()).body
+            if isinstance(node, ast.ImportFrom) and node.level == 1 for alias in node.names}
+
+
+def test_each_name_comes_from_the_module_its_package_takes_it_from():
+    # NumPy's kernels.py defines a `learn` kernel of its own: the guide shows layer.py's.
+    found = sources.read_sources()
+    for declaration in backends.declarations():
+        source, exported = found[declaration.name], _exported(declaration)
+        for topic in sources.TOPICS:
+            section = source.sections[topic.key]
+            for definition in section.definitions:
+                if definition.name in topic.names:
+                    assert definition.file == exported[definition.name], (source.backend, definition.name)
+                assert definition.file in section.files
+                assert definition.file.startswith(f"{source.path}/"), (source.backend, definition.file)
+
+
+def test_every_helper_a_topic_calls_is_shown_once_or_pointed_at():
+    # Helpers of the definition's own file and those it imports from the backend's other
+    # files (`from .builtin import _pad`) alike: none is dropped, none shown twice.
+    for source in sources.read_sources().values():
+        shown = {(d.file, d.name): key for key, section in source.sections.items() for d in section.definitions}
+        assert len(shown) == sum(len(section.definitions) for section in source.sections.values())
+        for key, section in source.sections.items():
+            for definition in section.definitions:
+                for file, helper in definition.helpers | definition.helpers_elsewhere:
+                    where = shown.get((sources.relative_path(file), helper))
+                    assert where is not None, (source.backend, key, definition.name, helper)
+                    assert where == key or section.elsewhere[helper] == where, (source.backend, key, helper)

@@ -16,14 +16,14 @@ def edge_image():
     return X
 
 
-def by_definition(X, K, padding, stride, dilation, groups=1, padding_mode="zeros"):
+def by_definition(X, K, geometry):
     """Y[n, o, i, j] = sum_{c,a,b} Xpad[n, g(o)*C_in/G + c, i*sh + a*dh, j*sw + b*dw] * K[o, c, a, b],
     g(o) = o // (C_out/G), Xpad read through spec.shapes' padded_indices (None: a zero)."""
-    g = shapes.conv_geometry(X.shape, K.shape, padding, stride, dilation, groups, padding_mode)
+    g = shapes.conv_geometry(X.shape, K.shape, geometry)
     x, k = X.reshape(g.x4), K.reshape(g.k4)
     rows, cols = (shapes.padded_indices(n, *pads, g.padding_mode) for n, pads in zip(g.x4[2:], g.padding))
     (sh, sw), (dh, dw) = g.stride, g.dilation
-    per_in, per_out = g.x4[1] // groups, g.k4[0] // groups
+    per_in, per_out = g.x4[1] // g.groups, g.k4[0] // g.groups
     Y = np.zeros(g.out4)
     for n, o, i, j in np.ndindex(*g.out4):
         for c, a, b in np.ndindex(*g.k4[1:]):
@@ -47,7 +47,8 @@ def test_conv2d_is_corr2d_with_the_kernel_flipped_both_ways():
     np.testing.assert_array_equal(reference.conv2d(LESSON_X, LESSON_K), [[5, 11], [23, 29]])
     rng = np.random.default_rng(0)
     X, K = rng.standard_normal((2, 3, 5, 6)), rng.standard_normal((4, 3, 2, 3))
-    np.testing.assert_allclose(reference.conv2d(X, K, 1, 2), reference.corr2d(X, K[..., ::-1, ::-1], 1, 2))
+    np.testing.assert_allclose(reference.conv2d(X, K, shapes.Geometry(padding=1, stride=2)),
+                               reference.corr2d(X, K[..., ::-1, ::-1], shapes.Geometry(padding=1, stride=2)))
     assert not np.allclose(reference.conv2d(X, K), reference.corr2d(X, K))
 
 
@@ -68,8 +69,9 @@ def test_reference_matches_the_definition_element_by_element(x_shape, k_shape, p
                                                               padding_mode):
     rng = np.random.default_rng(1)
     X, K = rng.standard_normal(x_shape), rng.standard_normal(k_shape)
-    geometry = (padding, stride, dilation, groups, padding_mode)
-    np.testing.assert_allclose(reference.corr2d(X, K, *geometry), by_definition(X, K, *geometry), atol=1e-12)
+    geometry = shapes.Geometry(padding=padding, stride=stride, dilation=dilation, groups=groups,
+                               padding_mode=padding_mode)
+    np.testing.assert_allclose(reference.corr2d(X, K, geometry), by_definition(X, K, geometry), atol=1e-12)
 
 
 @pytest.mark.parametrize("mode", shapes.PADDING_MODES)
@@ -90,7 +92,8 @@ def test_padded_indices_are_what_np_pad_copies(mode):
 
 def test_the_padding_modes_on_one_row():
     row = np.array([[1.0, 2.0, 3.0, 4.0]])
-    padded = {mode: reference.corr2d(row, np.ones((1, 1)), ((0, 0), (2, 3)), padding_mode=mode)[0].tolist()
+    padded = {mode: reference.corr2d(row, np.ones((1, 1)), shapes.Geometry(padding=((0, 0), (2, 3)),
+                                                                            padding_mode=mode))[0].tolist()
               for mode in shapes.PADDING_MODES}
     assert padded == {"zeros": [0, 0, 1, 2, 3, 4, 0, 0, 0], "reflect": [3, 2, 1, 2, 3, 4, 3, 2, 1],
                       "replicate": [1, 1, 1, 2, 3, 4, 4, 4, 4], "circular": [3, 4, 1, 2, 3, 4, 1, 2, 3]}
@@ -103,7 +106,7 @@ def test_the_padding_modes_on_one_row():
 def test_same_padding_puts_the_extra_row_after(n, k, stride, dilation, expected):
     """"same": ceil(n / s) outputs, the padding split as SAME_UPPER (TensorFlow, ONNX)."""
     assert shapes.same_padding(n, k, stride, dilation) == expected
-    g = shapes.conv_geometry((n, n), (k, k), "same", stride, dilation)
+    g = shapes.conv_geometry((n, n), (k, k), shapes.Geometry(padding="same", stride=stride, dilation=dilation))
     assert g.out_shape == (-(-n // stride),) * 2 and g.padding == (expected, expected)
 
 
@@ -123,8 +126,9 @@ def test_same_padding_puts_the_extra_row_after(n, k, stride, dilation, expected)
     ((5, 6), (4, 3), {"padding": "same", "stride": (2, 3), "padding_mode": "circular"}, (3, 2)),
 ])
 def test_output_shape_rule(x_shape, k_shape, kwargs, expected):
-    assert shapes.conv_geometry(x_shape, k_shape, **kwargs).out_shape == expected
-    assert reference.corr2d(np.ones(x_shape), np.ones(k_shape), **kwargs).shape == expected
+    geometry = shapes.Geometry(**kwargs)
+    assert shapes.conv_geometry(x_shape, k_shape, geometry).out_shape == expected
+    assert reference.corr2d(np.ones(x_shape), np.ones(k_shape), geometry).shape == expected
 
 
 @pytest.mark.parametrize("x_shape, k_shape, kwargs, error", [
@@ -158,7 +162,7 @@ def test_output_shape_rule(x_shape, k_shape, kwargs, expected):
 ])
 def test_output_shape_rule_rejects(x_shape, k_shape, kwargs, error):
     with pytest.raises(error):
-        shapes.conv_geometry(x_shape, k_shape, **kwargs)
+        shapes.conv_geometry(x_shape, k_shape, shapes.Geometry(**kwargs))
 
 
 def test_bias_broadcasts_on_the_channel_axis():
@@ -181,17 +185,17 @@ def test_reference_gradients_match_central_finite_differences(raw):
     difference with h = 1 is exact but for float64 rounding, which `tolerance` bounds."""
     case = cases.parse({**raw, "dtype": "float64"})
     inputs = {k: v for k, v in case.inputs.items()}
-    geometry = {k: inputs.pop(k) for k in cases.GEOMETRY}
+    geometry = inputs.pop("geometry")
     G = inputs.pop("G")
 
     def f(**changed):
         args = {**inputs, **changed}
-        return np.sum(G * reference.layer_forward(args["X"], args["K"], args["bias"], **geometry))
+        return np.sum(G * reference.layer_forward(args["X"], args["K"], args["bias"], geometry=geometry))
 
-    analytic = dict(zip(("X", "K", "bias"), reference.grad(**inputs, G=G, **geometry)))
+    analytic = dict(zip(("X", "K", "bias"), reference.grad(**inputs, G=G, geometry=geometry)))
     m, terms = G.size, np.prod(case.geometry.k4[1:]) + 1
     magnitude = np.sum(np.abs(G) * reference.layer_forward(
-        np.abs(inputs["X"]) + 1, np.abs(inputs["K"]) + 1, np.abs(inputs["bias"]) + 1, **geometry))
+        np.abs(inputs["X"]) + 1, np.abs(inputs["K"]) + 1, np.abs(inputs["bias"]) + 1, geometry=geometry))
     allowed = tolerance.gamma(terms + m + 2, "float64") * magnitude
     for name, array in (("X", inputs["X"]), ("K", inputs["K"]), ("bias", inputs["bias"])):
         for index in np.ndindex(array.shape):

@@ -9,28 +9,29 @@ allows both.
 import numpy as np
 import pytest
 
-@pytest.mark.parametrize("form", ["fast", "builtin"])
-def test_subnormal_inputs_are_kept_or_flushed_as_documented(backend, form):
+@pytest.mark.parametrize("path", ["fast", "builtin"])
+def test_subnormal_inputs_are_kept_or_flushed_as_documented(backend, path):
     subnormal = np.float32(1e-40)
     X = backend.asarray(np.array([[subnormal]], np.float32))
     K = backend.asarray(np.array([[1e10]], np.float32))
-    Y = backend.to_numpy(backend.FORMS[form](X, K))[0, 0]
+    Y = backend.to_numpy(backend.PATHS[path](X, K))[0, 0]
     expected = 0.0 if backend.declaration.flushes_subnormals else np.float32(subnormal * np.float32(1e10))
     assert Y == expected
 
 
-@pytest.mark.parametrize("form", ["fast", "builtin"])
+@pytest.mark.parametrize("path", ["fast", "builtin"])
 @np.errstate(invalid="ignore")
-def test_nan_and_inf_propagate_the_ieee_way(backend, form):
+def test_nan_and_inf_propagate_the_ieee_way(backend, path):
     X = backend.asarray(np.array([[np.inf, 1, np.nan, 2, 3]], np.float32))
     K = backend.asarray(np.array([[0, 1]], np.float32))
-    Y = backend.to_numpy(backend.FORMS[form](X, K))
+    Y = backend.to_numpy(backend.PATHS[path](X, K))
     np.testing.assert_array_equal(Y, [[np.nan, np.nan, np.nan, 3]])
 
 
 def test_tensorflow_builtin_dilated_gradient_documented_difference(backend):
-    """spec/differences.py: TensorFlow's built-in layer turns dK NaN when a non-finite input
-    sits between the taps of a dilated kernel; every other backend and path keeps it finite."""
+    """backends/tensorflow/differences.toml: TensorFlow's built-in layer turns dK NaN when a
+    non-finite input sits between the taps of a dilated kernel; every other backend and path
+    keeps it finite."""
     from convsuite.conformance.harness.runner import run_paths
     from convsuite.spec import cases
 
@@ -44,9 +45,9 @@ def test_tensorflow_builtin_dilated_gradient_documented_difference(backend):
 
 @np.errstate(invalid="ignore")
 def test_keras_same_in_float32_skips_the_padding_documented_difference(backend):
-    """spec/differences.py: Keras' own "same" (TensorFlow's built-in layer) in float32 leaves
-    the padded zeros out, so an infinite tap over the border gives a number, not NaN; every
-    other backend and path, and TensorFlow in float64, multiply them."""
+    """backends/tensorflow/differences.toml: Keras' own "same" (TensorFlow's built-in layer)
+    in float32 leaves the padded zeros out, so an infinite tap over the border gives a
+    number, not NaN; every other backend and path, and TensorFlow in float64, multiply them."""
     from convsuite.conformance.harness.runner import run_paths
     from convsuite.spec import cases
 
@@ -61,10 +62,10 @@ def test_keras_same_in_float32_skips_the_padding_documented_difference(backend):
 
 @np.errstate(invalid="ignore")
 def test_xla_float64_groups_of_one_channel_documented_difference(backend):
-    """spec/differences.py: in float64, with one input channel per group, XLA's built-in
-    convolution (TensorFlow's Keras layer, flax's nn.Conv) lets an infinite input in group 1
-    turn group 0's outputs NaN; in float32 the groups stay apart, and every other backend
-    and path keeps them apart in both."""
+    """The differences.toml of backends/tensorflow/ and backends/jax/: in float64, with one
+    input channel per group, XLA's built-in convolution (TensorFlow's Keras layer, flax's
+    nn.Conv) lets an infinite input in group 1 turn group 0's outputs NaN; in float32 the
+    groups stay apart, and every other backend and path keeps them apart in both."""
     from convsuite.conformance.harness.runner import run_paths
     from convsuite.spec import cases
 
@@ -76,17 +77,3 @@ def test_xla_float64_groups_of_one_channel_documented_difference(backend):
         assert np.isfinite(np.array(fast["Y"][0], dtype=float)).all()  # group 0 holds no infinity
         mixes = backend.name in ("tensorflow", "jax") and dtype == "float64"
         assert np.isnan(np.array(builtin["Y"][0], dtype=float)).any() == mixes, (dtype, builtin["Y"])
-
-
-def test_mxnet_numpy_mode_sum_of_an_infinity_is_nan_documented_difference(backend):
-    """spec/differences.py: after npx.set_np(), mxnet.numpy sums [1, -inf, 2] to NaN (the
-    book's MXNet chapters run the lesson's corr2d in that mode); check calls it known."""
-    if backend.name != "mxnet":
-        pytest.skip("a difference of MXNet's numpy mode")
-    from mxnet import np as mx_np, npx
-
-    npx.set_np()
-    try:
-        assert np.isnan(float(mx_np.array([1.0, -np.inf, 2.0]).sum()))
-    finally:
-        npx.reset_np()

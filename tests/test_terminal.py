@@ -14,10 +14,11 @@ import re
 import numpy as np
 import pytest
 
-from convsuite.backends import numpy_backend
+from convsuite import backends
 from convsuite.conformance.cli import main
 from convsuite.conformance.harness import results, runner
 from convsuite.spec import cases
+from convsuite.spec.shapes import DEFAULT
 from planting import planted
 
 WIDTH = 120
@@ -26,22 +27,22 @@ CHOSEN = ["corr2d-lesson-3x3", "corr2d-multi-in-lesson", "conv2d-lesson-3x3", "c
           "geometry-all-layer-one-channel-float64", "error-kernel-larger-than-input"]
 LONG_ID = "a-case-whose-id-alone-is-nearly-as-wide-as-the-terminal-" * 2
 ESCAPE = re.compile("\033\\[[0-9;]*m")
-correct_corr2d = numpy_backend.corr2d
+correct_corr2d = backends.load("numpy").corr2d
 
 
-def _off_by_a_little(X, K, *positional, **geometry):
+def _off_by_a_little(X, K, geometry=DEFAULT):
     """Wrong on every case, by a share of the output's size (so each case is off by its own
     multiple of the tolerance), and raising where the input holds a NaN."""
     X_ = np.asarray(X)
     if np.isnan(X_).any():
         raise RuntimeError("planted: NaN input")
-    Y = correct_corr2d(X, K, *positional, **geometry)
+    Y = correct_corr2d(X, K, geometry)
     return Y + 1e-3 * (1 + np.abs(Y).max()) * (np.arange(Y.size).reshape(Y.shape) % 3 + 1)
 
 
-def _numpy_mode_sum(X, K, *positional, **geometry):
+def _numpy_mode_sum(X, K, geometry=DEFAULT):
     """mxnet.numpy after npx.set_np(): a sum that meets an infinity is NaN."""
-    Y = correct_corr2d(X, K, *positional, **geometry)
+    Y = correct_corr2d(X, K, geometry)
     if not (np.isfinite(np.asarray(X)).all() and np.isfinite(np.asarray(K)).all()):
         return np.full_like(Y, np.nan)
     return Y
@@ -62,7 +63,7 @@ def files(backend, tmp_path_factory):
         ("learner@mxnet", planted("numpy", name="learner@mxnet", corr2d=_numpy_mode_sum)),
     ]:
         path = folder / f"{name}.json"
-        results.write(path, name, runs.versions(), [case_file], runner.run_paths(runs, chosen))
+        results.write(path, name, versions=runs.versions(), case_files=[case_file], runs=runner.run_paths(runs, chosen))
         written.append(str(path))
     return str(case_file), written
 
@@ -151,7 +152,7 @@ def test_color_only_when_asked_and_the_same_text(capsys, files):
 def test_json_is_the_outcome_and_nothing_else(capsys, files, backend, tmp_path):
     case_file, paths = files
     skipped = tmp_path / "absent.json"
-    results.write(skipped, "absent", {}, [case_file], skipped="cannot import absent_framework")
+    results.write(skipped, "absent", versions={}, case_files=[case_file], skipped="cannot import absent_framework")
     code = main(["compare", *paths, str(skipped), "--cases", case_file, "--json"])
     captured = capsys.readouterr()
     outcome = json.loads(captured.out)  # the whole of stdout

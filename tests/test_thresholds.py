@@ -9,7 +9,6 @@ in every session; the planted-bug tests edit the chosen backend's own code.
 import ast
 import inspect
 import re
-import textwrap
 
 import numpy as np
 import pytest
@@ -18,7 +17,7 @@ from convsuite import backends
 from convsuite.conformance.harness import coverage
 from convsuite.conformance.harness.compare import compare
 from convsuite.conformance.harness.runner import run_cases
-from planting import messages
+from planting import defining_module, messages, plant
 from convsuite.spec import cases
 
 # A module constant with one of these words in its name is a size the code switches at.
@@ -52,12 +51,12 @@ def test_a_threshold_side_no_case_reaches_is_named():
 def test_every_size_constant_is_a_declared_threshold(name):
     """A blocking without a declared threshold is a path no case is known to reach."""
     declaration = backends.declaration(name)
-    tree = ast.parse(declaration.path.read_text())
-    constants = {node.id for stmt in tree.body if isinstance(stmt, ast.Assign)
+    constants = {node.id for path in declaration.sources() for stmt in ast.parse(path.read_text()).body
+                 if isinstance(stmt, ast.Assign)
                  for target in stmt.targets for node in ast.walk(target)
                  if isinstance(node, ast.Name) and SIZE_CONSTANT.search(node.id)}
     declared = {t.limit for t in declaration.thresholds if isinstance(t.limit, str)}
-    assert constants <= declared, f"{declaration.path}: size constants {sorted(constants - declared)} " \
+    assert constants <= declared, f"{declaration.folder}: size constants {sorted(constants - declared)} " \
                                   "are no declared threshold's limit"
 
 
@@ -94,13 +93,8 @@ def _poison(array):
 
 
 def _planted(monkeypatch, backend, function, old, new):
-    source = textwrap.dedent(inspect.getsource(getattr(backend.module, function)))
-    assert old in source, f"{function} no longer holds {old!r}: update the planted bug"
-    namespace = dict(vars(backend.module))
-    if namespace.get("np") is np:
-        namespace["np"] = _PoisonedNumpy()
-    exec(compile(source.replace(old, new), f"<planted {function}>", "exec"), namespace)
-    monkeypatch.setattr(backend.module, function, namespace[function])
+    poisoned = {"np": _PoisonedNumpy()} if vars(defining_module(backend, function)).get("np") is np else {}
+    plant(monkeypatch, backend, function, old, new, poisoned)
 
 
 def _blocked(declaration):
@@ -132,14 +126,12 @@ def test_a_bug_in_the_flat_forms_wrapped_columns_is_caught(backend, monkeypatch)
     flat = [t for t in backend.declaration.thresholds if t.code and t.measure == "stride"]
     if not flat:
         pytest.skip(f"{backend.name} has no flat form")
-    source = inspect.getsource(getattr(backend.module, "_corr2d_flat"))
+    source = inspect.getsource(defining_module(backend, "_corr2d_flat")._corr2d_flat)
     crop = re.search(r"\[\.\.\., :ow\]|end=ow\)", source)
     assert crop, "the flat form's crop moved: update the planted bug"
     wrong = "[..., 1 : ow + 1]" if crop.group() == "[..., :ow]" else "end=ow + 1)"
     with monkeypatch.context() as patch:
-        namespace = dict(vars(backend.module))
-        exec(textwrap.dedent(source).replace(crop.group(), wrong), namespace)
-        patch.setattr(backend.module, "_corr2d_flat", namespace["_corr2d_flat"])
+        plant(patch, backend, "_corr2d_flat", crop.group(), wrong)
         chosen = [raw for raw, case in PARSED if case.op == "corr2d" and flat[0].applies("corr2d", case.geometry)
                   and case.geometry.measure("stride") == 1 and not cases.is_large(raw)]
         planted = {"backend": "planted", "results": run_cases(backend, chosen)}

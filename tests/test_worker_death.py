@@ -3,7 +3,7 @@
 and the bench report the backend, the case, the signal and the worker's last output, write
 the case as a regression case, and exit 1; nothing hangs.
 
-The dying backend is planted: NumPy's module (`planting.throwaway_backend`) whose corr2d
+The dying backend is planted: NumPy's folder (`planting.throwaway_backend`) whose corr2d
 aborts the process (or sleeps for an hour) on an input whose first element is a marker. Its
 workers start through a `python` that registers it first, as the real registry would.
 """
@@ -38,11 +38,13 @@ import os as _os
 import sys as _sys
 import time as _time
 
+import numpy as _np
+
 _real_corr2d = corr2d
 
 
 def corr2d(X, K, *args, **kwargs):
-    first = float(np.asarray(X).flat[0])
+    first = float(_np.asarray(X).flat[0])
     if first in ({abort}, {bench}):
         print("planted: this corr2d aborts the process", file=_sys.stderr, flush=True)
         _os.abort()
@@ -55,7 +57,7 @@ def corr2d(X, K, *args, **kwargs):
 LAUNCHER = '''import runpy, sys
 sys.path.insert(0, {folder!r})
 from convsuite.backends import registry
-registry.BACKENDS["dying"] = "dying_backend"
+registry.BACKENDS["dying"] = "dying"
 assert sys.argv[1] == "-m"
 module = sys.argv[2]
 sys.argv = [module, *sys.argv[3:]]
@@ -66,8 +68,9 @@ runpy.run_module(module, run_name="__main__", alter_sys=True)
 @pytest.fixture
 def dying(tmp_path, monkeypatch):
     """(the planted backend, a `python` whose children know it)."""
-    module = throwaway_backend(tmp_path, monkeypatch, "dying")
-    module.write_text(module.read_text() + DYING.format(abort=ABORT, hang=HANG, bench=BENCH_MARK))
+    # the package's corr2d, which the runner calls, is replaced at the end of its __init__
+    package = throwaway_backend(tmp_path, monkeypatch, "dying") / "__init__.py"
+    package.write_text(package.read_text() + DYING.format(abort=ABORT, hang=HANG, bench=BENCH_MARK))
     (tmp_path / "launch.py").write_text(LAUNCHER.format(folder=str(tmp_path)))
     python = tmp_path / "python"
     python.write_text(f"#!/bin/sh\nexec {sys.executable} {tmp_path / 'launch.py'} \"$@\"\n")
@@ -169,10 +172,10 @@ TENSORFLOW_CASE = "regression-tensorflow-grouped-dilated-grad-corrupts-memory"
 
 
 def test_tensorflow_builtin_gradient_corrupting_memory_is_a_known_difference_run_alone(backend):
-    """spec/differences.py: TensorFlow's built-in gradient of its regression case aborts its
-    process or gives garbage. `run` computes it alone in a child of its own, so the others are
-    untouched, and compare shows it as known, never as a pass; on every other backend the
-    case agrees (this test fails the day TensorFlow's gradient gets it right)."""
+    """backends/tensorflow/differences.toml: TensorFlow's built-in gradient of its regression
+    case aborts its process or gives garbage. `run` computes it alone in a child of its own,
+    so the others are untouched, and compare shows it as known, never as a pass; on every
+    other backend the case agrees (this test fails the day TensorFlow's gradient gets it right)."""
     raw = next(c for c in cases.load(["spec/cases/regressions.json"]) if c["id"] == TENSORFLOW_CASE)
     runs, deaths = supervised.run_paths(backend, sys.executable, [raw])
     outcome = compare.compare([{"backend": backend.name, **runs}], [raw])

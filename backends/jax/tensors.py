@@ -1,4 +1,5 @@
-"""JAX / Flax, for check's child (see `backends.tensors`)."""
+"""JAX / Flax: the backend's adapter (arrays in and out), which check's sandboxed child imports on
+its own (see `backends.contract`)."""
 
 import dataclasses
 

@@ -1,4 +1,4 @@
-"""MXNet Gluon, for check's child (see `backends.tensors`)."""
+"""MXNet Gluon, for check's child: the backend's adapter (`backends.contract.Declaration.adapter`)."""
 
 import numpy as np
 
@@ -20,6 +20,12 @@ def asarray(array):
 
 def to_numpy(tensor):
     return tensor.asnumpy()
+
+
+def wait(tensor):
+    """The tensor once computed: MXNet's engine runs ahead of Python (for timing it)."""
+    tensor.wait_to_read()
+    return tensor
 
 
 def seed(value):

@@ -1,7 +1,7 @@
-"""The NumPy backend's compiled path: its kernels, compiled by Numba (`numpy_backend` imports
+"""The NumPy backend's compiled path: its kernels, compiled by Numba (compiled.py imports
 this module on first use, so that only the compiled path needs Numba).
 
-The input comes laid out by `numpy_backend._compiled_input`: each padded image flattened, so
+The input comes laid out by `compiled._compiled_input`: each padded image flattened, so
 that every kernel tap reads one contiguous run of it per output row, `offsets[q]` on from
 the row's start `rows[i]`. Each output row, or pair of adjacent rows (all its output
 channels), is one iteration of a `prange`: one thread sums each output element, tap after
@@ -30,7 +30,7 @@ x1 * w1`, two products, LLVM fuses tap 0 and rounds tap 1 (fma(x0, w0, x1 * w1))
 chunk of one tap rounds tap 0 and fuses tap 1, and rows in pairs gave other bits than one
 row at a time. From the zero every tap is fused onto the sum before it, in every chunking,
 so the bits depend on neither the chunks, the pairs nor the threads
-(tests/test_numpy_compiled.py); only an exact -0 comes out +0.
+(backends/numpy/tests/test_numpy_compiled.py); only an exact -0 comes out +0.
 """
 
 import os
@@ -72,7 +72,7 @@ ROWS_PER_CHUNK = 32
 
 def call(kernel, parallel, *args):
     """kernel(*args), its prange loops spread over every thread or (parallel False) run on
-    this one: a small problem costs less than waking the others (numpy_backend's
+    this one: a small problem costs less than waking the others (compiled.py's
     PARALLEL_LIMIT). Numba's thread count is per calling thread, so this changes no other's."""
     if parallel:
         with numba.parallel_chunksize(ROWS_PER_CHUNK):
@@ -226,7 +226,7 @@ def _rows(out0, out1, window, window1, offsets, w, shift, channel_taps):
     Per input channel: out0 takes its first kernel row alone, then both rows take their taps
     together (out1 `shift` taps behind), then out1 its last kernel row alone (from its own
     window1). Each row still adds its taps in the kernel's order: the bits are those of one
-    row at a time (tests/test_numpy_compiled.py)."""
+    row at a time (backends/numpy/tests/test_numpy_compiled.py)."""
     for c in range(offsets.shape[0] // channel_taps):
         start, stop = c * channel_taps, (c + 1) * channel_taps
         _run(out0, window, offsets, w, start, start + shift, c == 0)

@@ -1,4 +1,4 @@
-"""NumPy, for check's child (see `backends.tensors`)."""
+"""NumPy, for check's child: the backend's adapter (`backends.contract.Declaration.adapter`)."""
 
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""PaddlePaddle, for check's child (see `backends.tensors`)."""
+"""PaddlePaddle, for check's child: the backend's adapter (`backends.contract.Declaration.adapter`)."""
 
 import warnings
 

@@ -1,4 +1,5 @@
-"""TensorFlow 2 / Keras 3, for check's child (see `backends.tensors`)."""
+"""TensorFlow 2 / Keras 3: the backend's adapter (tensors in and out), which check's sandboxed child
+imports on its own (see `backends.contract`)."""
 
 import numpy as np
 import tensorflow as tf

@@ -1,4 +1,4 @@
-"""PyTorch, for check's child (see `backends.tensors`)."""
+"""PyTorch, for check's child: the backend's adapter (`backends.contract.Declaration.adapter`)."""
 
 import numpy as np
 import torch

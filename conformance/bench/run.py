@@ -1,4 +1,4 @@
-"""Benchmark: every corr2d form and the learning loop, one framework process after another.
+"""Benchmark: every corr2d path and the learning loop, one framework process after another.
 
     python -m conformance bench --python numpy=python3 --python torch=.../bin/python ...
 
@@ -20,7 +20,7 @@ times
   allocating), with its peak memory (VmHWM after `echo 5 > /proc/self/clear_refs`); then the
   fastest path and the compiled one again alone in a loop, as the floor and the peers are
   timed, for the targets that compare with them;
-- the lesson's 10-step kernel-learning loop per form (its layer), eager and compiled, beside a
+- the lesson's 10-step kernel-learning loop per path (its layer), eager and compiled, beside a
   bare loop written the lesson's way in the framework itself (the backend's `bare_loop`); and the cost of a tiny op and
   of a tiny compiled call.
 
@@ -88,7 +88,7 @@ def run_worker(name, python, sizes, budget, start_only=False, deadline=CASE_DEAD
                    "--budget", str(budget), "--sizes", *sizes] + (["--start-only"] if start_only else [])
         env = worker_environment(name, extra=WORKER_ENV)
         began, load = time.time(), os.getloadavg()[0]
-        error = _watch(Child(name, command, env, deadline), failures)
+        error = _watch(Child(name, command, env, deadline=deadline), failures)
         if error:
             return error
         document = json.loads(out.read_text())
@@ -96,7 +96,7 @@ def run_worker(name, python, sizes, budget, start_only=False, deadline=CASE_DEAD
             "load_after": os.getloadavg()[0]}
 
 
-def _time_starts(document, python, starts, failures):
+def _time_starts(document, python, *, starts, failures):
     """`starts` fresh processes' import and cold cases in all, the worker's own the first: one
     start gives no spread, and an import's time moves with what the page cache still holds
     (one backend's took 1.7 s in one run and 7.5 s in the next). A start that fails is the worker's error."""
@@ -148,7 +148,7 @@ def main(args):
                                                 failures=pathlib.Path(args.out).parent)
         if "error" not in document["backends"][name]:
             _estimate_loops(document["backends"][name])
-            _time_starts(document["backends"][name], python, args.starts, pathlib.Path(args.out).parent)
+            _time_starts(document["backends"][name], python, starts=args.starts, failures=pathlib.Path(args.out).parent)
     print("[bench] peers: " + ", ".join(PEERS), file=sys.stderr)
     document["peers"] = time_peers(sizes, args.budget)
     document["floor"] = best_floor(before, measure_floor(args.copy_mib, args.matmul_n))

@@ -13,7 +13,7 @@ def verification(document):
     rows = [(name, row) for name, doc in document["backends"].items()
             for row in doc.get("corr2d", []) + doc.get("learn", [])]
     for name, row in rows + [(row["peer"], {**row, "path": "peer"}) for row in document.get("peers", [])]:
-        where = row.get("size") or f"the {row.get('form')} learning loop"
+        where = row.get("size") or f"the {row.get('path')} learning loop"
         if row.get("verified") is False:
             wrong.append(f"{name} {row['path']} at {where}: {row['error']}")
         verified += row.get("verified") is True
@@ -47,7 +47,7 @@ def summarize(document):
     not make a target."""
     floor, ratios, targets = document["floor"], [], []
 
-    def target(what, backend, value, limit, unit=""):
+    def target(what, backend, value, *, limit, unit=""):
         median, q1, q3 = value if isinstance(value, tuple) else (value, value, value)
         targets.append({"target": what, "backend": backend, "value": median, "q1": q1, "q3": q3,
                         "limit": limit, "met": q3 is not None and q3 <= limit, "unit": unit})
@@ -76,7 +76,7 @@ def summarize(document):
                    "best_over_floor": None}
             row["best_over_floor"] = _ratio((alone(size, best) or {}).get("median_s"), row["floor_s"])
             one_pass = by.get((size, "fast-1x1"), {}).get("median_s")
-            if one_pass is not None:  # kh*kw passes: what the fast form cannot go below
+            if one_pass is not None:  # kh*kw passes: what the fast path cannot go below
                 passes = one_pass * math.prod(SIZES[size][1])
                 row.update(fast_over_passes=_ratio(t["fast"], passes),
                            passes_over_native=_ratio(passes, t["builtin"]),
@@ -91,28 +91,28 @@ def summarize(document):
             ratios.append(row)
             if size in ("256x256/3x3", "1024x1024/5x5"):
                 target(f"fast / native corr2d at {size}", name,
-                       quartiles(by.get((size, "fast")), by.get((size, "builtin"))), 1.0, "x")
+                       quartiles(by.get((size, "fast")), by.get((size, "builtin"))), limit=1.0, unit="x")
             if size == "1024x1024/5x5":
                 target(f"best path ({best}) / floor at {size}", name,
-                       quartiles(alone(size, best), scale=row["floor_s"]) if best else None, 3.0, "x")
+                       quartiles(alone(size, best), scale=row["floor_s"]) if best else None, limit=3.0, unit="x")
             if size == "1024x1024/5x5" and "compiled" in measured:  # where a compiler exists
                 target(f"compiled / floor at {size}", name,
-                       quartiles(alone(size, "compiled"), scale=row["floor_s"]), 2.0, "x")
+                       quartiles(alone(size, "compiled"), scale=row["floor_s"]), limit=2.0, unit="x")
                 peer = peers.get((PEER_TARGET, size))
                 target(f"best path ({best}) / {PEER_TARGET} at {size}", name,
-                       quartiles(alone(size, best), scale=peer["median_s"]) if peer else None, 1.0, "x")
+                       quartiles(alone(size, best), scale=peer["median_s"]) if peer else None, limit=1.0, unit="x")
             if size == "4096x4096/5x5" and "fast_peak_over_in_out" in row:
                 target(f"fast path peak memory / (input + output) at {size}", name,
-                       row["fast_peak_over_in_out"], 3.0, "x")
-        learn = {(r["form"], r["path"]): r for r in doc["learn"] if "median_s" in r}
-        for form in LEARN_CASES:
-            if (form, "compiled") in learn:
-                target(f"10-step learning loop, compiled, {form} form", name,
-                       quartiles(learn[form, "compiled"], scale=1e-3), 1.0, "ms")
-            target(f"10-step learning loop, eager / bare lesson loop, {form} form", name,
-                   quartiles(learn.get((form, "eager")), learn.get((form, "bare"))), 3.0, "x")
+                       row["fast_peak_over_in_out"], limit=3.0, unit="x")
+        learn = {(r["path"], r["run"]): r for r in doc["learn"] if "median_s" in r}
+        for path in LEARN_CASES:
+            if (path, "compiled") in learn:
+                target(f"10-step learning loop, compiled, {path} path", name,
+                       quartiles(learn[path, "compiled"], scale=1e-3), limit=1.0, unit="ms")
+            target(f"10-step learning loop, eager / bare lesson loop, {path} path", name,
+                   quartiles(learn.get((path, "eager")), learn.get((path, "bare"))), limit=3.0, unit="x")
         target("all lesson-sized built-in cases (cold) / framework import", name, cases_over_import(doc),
-               cases_over_import_limit(doc), "x")
+               limit=cases_over_import_limit(doc), unit="x")
     document.update(ratios=ratios, targets=targets)
     return document
 
@@ -165,18 +165,18 @@ def table(document):
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
     lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
     lines.append("best/floor: the best path timed again alone in a loop, as the floor and the peers are")
-    lines.append("taps*pass: kh*kw times the fast form with a 1x1 kernel (one offset's pass over the "
-                 "output); compiled/1-tap: against the compiled form with a 1x1 kernel (call, allocation, "
+    lines.append("taps*pass: kh*kw times the fast path with a 1x1 kernel (one offset's pass over the "
+                 "output); compiled/1-tap: against the compiled path with a 1x1 kernel (call, allocation, "
                  "one pass)")
-    lines.append("learning loop (ms per 10 steps): form eager compiled bare | import s, all cases "
+    lines.append("learning loop (ms per 10 steps): path eager compiled bare | import s, all cases "
                  "cold/warm s (cold per path) | tiny op, tiny compiled call ms | peak RSS MiB")
     for name, doc in document["backends"].items():
         if "error" in doc:
             lines.append(f"{name}: {doc['error']}")
             continue
-        learn = {(r["form"], r["path"]): r.get("median_s") for r in doc["learn"]}
-        parts = [f"{form} {_fmt(learn.get((form, 'eager')))} {_fmt(learn.get((form, 'compiled')))} "
-                 f"{_fmt(learn.get((form, 'bare')))}" for form in LEARN_CASES]
+        learn = {(r["path"], r["run"]): r.get("median_s") for r in doc["learn"]}
+        parts = [f"{path} {_fmt(learn.get((path, 'eager')))} {_fmt(learn.get((path, 'compiled')))} "
+                 f"{_fmt(learn.get((path, 'bare')))}" for path in LEARN_CASES]
         by_path = " ".join(f"{p} {t:.2f}" for p, t in doc["cases"]["cold_by_path_s"].items())
         calls = doc["calls"]
         imports = sorted(run["import_s"] for run in doc.get("starts", []))

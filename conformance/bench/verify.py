@@ -1,6 +1,6 @@
 """The bench checks what it times: every timed result, on every path and at every size, is
 judged against the float64 reference within the derived tolerance (`spec.tolerance`), the
-way `compare` judges a case. A wrong result is a verdict naming the backend, the form and
+way `compare` judges a case. A wrong result is a verdict naming the backend, the path and
 the size; it gets no timing.
 
 The timed inputs are cases like any other: corr2d of generated uniform arrays
@@ -14,7 +14,7 @@ from convsuite.conformance.harness.runner import run_case
 from convsuite.spec import cases, generated, reference, tolerance
 
 
-def corr2d_case(size, x_shape, k_shape, one_tap=False):
+def corr2d_case(size, x_shape, k_shape, *, one_tap=False):
     """The raw corr2d case the bench times at `size` (with a 1x1 kernel of one: one tap)."""
     kernel = [[1.0]] if one_tap else generated.describe("uniform", k_shape, seed=2)
     return {"id": f"bench-{size}" + ("-1x1" if one_tap else ""), "op": "corr2d",
@@ -29,6 +29,6 @@ def problem(backend, raw, outputs):
     got = {field: np.asarray(value if isinstance(value, (list, np.ndarray)) else backend.to_numpy(value))
            for field, value in outputs.items()}
     fields = [field for field in case.outputs if field in got]
-    failures = judge(got, expected, tolerance.versus_reference(case), fields, "the reference",
-                     backend.name, raw["id"])[1]
+    failures = judge(got, expected, tol=tolerance.versus_reference(case), fields=fields, against="the reference",
+                     column=backend.name, case=raw["id"]).failures
     return str(failures[0]) if failures else None

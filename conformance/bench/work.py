@@ -14,21 +14,17 @@ SIZES = {
     "4096x4096/5x5": ((4096, 4096), (5, 5)),
     "32ch-64x64/3x3": ((32, 64, 64), (32, 32, 3, 3)),
 }
-# The loop form runs up to this many (output element, input channel, output channel)
+# The loop path runs up to this many (output element, input channel, output channel)
 # triples, one Python iteration each (64x64/3x3 has 62*62); above, it is estimated.
 LOOP_LIMIT = 64 * 64
-# form -> the learn case timed (its case-file "layer": "builtin", or "custom" for the fast form)
+# path -> the learn case timed (its case-file "layer": "builtin", or "custom" for the fast path)
 LEARN_CASES = {"builtin": "learn-edge-builtin", "fast": "learn-edge-custom"}
-def _geometry(x_shape, k_shape):
-    from convsuite.spec.shapes import conv_geometry
-
-    return conv_geometry(x_shape, k_shape, 0, 1, 1)
-
-
 def work(x_shape, k_shape):
     """Bytes a corr2d must move (float32 input, kernel and output, each once), its flops
     (a multiply and an add per tap) and its loop iterations (output elements times channel pairs)."""
-    g = _geometry(x_shape, k_shape)
+    from convsuite.spec.shapes import conv_geometry  # NumPy: after the worker's timed import
+
+    g = conv_geometry(x_shape, k_shape)  # the lesson's geometry: no padding, stride 1
     outputs = g.out4[0] * g.out4[1] * g.out4[2] * g.out4[3]
     taps = g.k4[1] * g.k4[2] * g.k4[3]
     inputs, kernel = math.prod(x_shape), math.prod(k_shape)

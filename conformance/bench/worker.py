@@ -5,7 +5,7 @@
 
 `conformance.bench` starts it once per backend and reads the JSON it writes: the import,
 every built-in case per path (cold, then warm), corr2d per size and path with the first
-call's peak memory, the learning loop per form (eager, compiled, bare) and the cost
+call's peak memory, the learning loop per path and run (eager, compiled, bare) and the cost
 of a tiny call. Medians of wall-clock seconds, every path timed in turns. Then, with
 `--start-only`, again in fresh processes: the import and the cold cases only, for their spread.
 
@@ -102,12 +102,14 @@ def spread(samples):
     return {"median_s": median, "q1_s": q1, "q3_s": q3, "runs": len(samples), "samples_s": samples}
 
 
-def time_corr2d(backend, name, x_shape, k_shape, budget):
-    """One row per path of corr2d at one size, each result verified before it is timed."""
+def time_corr2d(backend, name, *, shapes, budget):
+    """One row per path of corr2d at one size (`shapes`: X's and K's), each result verified before
+    it is timed."""
     from convsuite.conformance.bench import verify  # NumPy and spec: after the timed import
     from convsuite.spec import cases
 
-    raw, one_tap = verify.corr2d_case(name, x_shape, k_shape), verify.corr2d_case(name, x_shape, k_shape, True)
+    x_shape, k_shape = shapes
+    raw, one_tap = verify.corr2d_case(name, x_shape, k_shape), verify.corr2d_case(name, x_shape, k_shape, one_tap=True)
     inputs = cases.parse(raw).inputs
     X, K = backend.asarray(inputs["X"]), backend.asarray(inputs["K"])
     paths = {"fast": backend.corr2d, "builtin": backend.corr2d_builtin}
@@ -115,15 +117,15 @@ def time_corr2d(backend, name, x_shape, k_shape, budget):
         paths["compiled"] = backend.corr2d_compiled
     if work(x_shape, k_shape)["loop_iterations"] <= LOOP_LIMIT:
         paths["loop"] = backend.corr2d_loop
-    if len(k_shape) == 2:  # one offset's pass over the output: the fast form makes kh*kw of them
+    if len(k_shape) == 2:  # one offset's pass over the output: the fast path makes kh*kw of them
         K1 = backend.asarray(cases.parse(one_tap).inputs["K"])
         for path in ("fast", "compiled"):
             if path in paths:
-                paths[f"{path}-1x1"] = lambda X, K, form=paths[path]: form(X, K1)
+                paths[f"{path}-1x1"] = lambda X, K, corr2d=paths[path]: corr2d(X, K1)
     rows, calls, wait = {}, {}, backend.wait
-    for path, form in paths.items():
+    for path, corr2d in paths.items():
         announce(f"corr2d {name} on path {path}", one_tap if path.endswith("-1x1") else raw)
-        call = lambda form=form: wait(form(X, K))
+        call = lambda corr2d=corr2d: wait(corr2d(X, K))
         try:
             seconds, peak, result = first_call(call)
         except Exception as exc:  # e.g. out of memory: the other paths still run
@@ -151,7 +153,7 @@ ALONE_PATHS = ("loop", "fast", "builtin", "compiled")
 def _timed_alone(rows):
     """The fastest of the timed paths and the compiled one, to be timed again alone in a loop,
     as the floor and the peers are: in turns, the paths slow each other down for several calls
-    (after the NumPy fast form's 7 ms on one core, its compiled form's next five calls at
+    (after the NumPy fast path's 7 ms on one core, its compiled path's next five calls at
     1024x1024 by 5x5 took 0.96, 0.79, 0.80, 0.72, 0.75 ms, against 0.50 alone in a loop, and
     OpenCV's filter2D 0.98, 0.74, 0.71, 0.67, 0.69 against 0.63: one untimed call does not
     restore a call's own steady state). The turns still give the ratios between paths."""
@@ -169,9 +171,9 @@ def time_learning(backend, raw_cases, budget):
     from convsuite.conformance.bench import verify
 
     rows = []
-    for form, case_id in LEARN_CASES.items():
+    for layer_path, case_id in LEARN_CASES.items():
         raw = next(raw for raw in raw_cases if raw["id"] == case_id)
-        announce(f"learning loop {form}", raw)
+        announce(f"learning loop {layer_path}", raw)
         case = cases.parse(raw)
         args = {k: backend.asarray(v) if hasattr(v, "dtype") else v for k, v in case.inputs.items()}
         calls = {"eager": lambda: [float(l) for l in backend.learn(**args)[0]]}
@@ -180,18 +182,18 @@ def time_learning(backend, raw_cases, budget):
         i = case.inputs
         calls["bare"] = backend.bare_loop(i["X"], i["Y"], i["K_init"], i["lr"], i["steps"])
         first, wrong = {}, {}
-        for path, call in list(calls.items()):
-            first[path], _, losses = first_call(call)
-            wrong[path] = verify.problem(backend, raw, {"losses": np.array(losses)})
-            if wrong[path]:  # a wrong result gets no timing
-                del calls[path]
+        for run, call in list(calls.items()):  # how the loop runs: eager, compiled, or the bare lesson loop
+            first[run], _, losses = first_call(call)
+            wrong[run] = verify.problem(backend, raw, {"losses": np.array(losses)})
+            if wrong[run]:  # a wrong result gets no timing
+                del calls[run]
         timed = race(calls, budget)
-        for path in first:
-            row = {"backend": backend.name, "form": form, "path": path, "steps": i["steps"]}
-            if wrong[path]:
-                row.update(error=f"wrong result: {wrong[path]}"[:500], verified=False)
+        for run in first:
+            row = {"backend": backend.name, "path": layer_path, "run": run, "steps": i["steps"]}
+            if wrong[run]:
+                row.update(error=f"wrong result: {wrong[run]}"[:500], verified=False)
             else:
-                row.update(first_s=first[path], **timed[path], verified=True)
+                row.update(first_s=first[run], **timed[run], verified=True)
             rows.append(row)
     return rows
 
@@ -251,7 +253,7 @@ def worker(name, sizes, budget):
     backend, raw_cases, import_s, cases_s = start(name, 2)
     corr2d = []
     for size in sizes:
-        corr2d += time_corr2d(backend, size, *SIZES[size], budget)
+        corr2d += time_corr2d(backend, size, shapes=SIZES[size], budget=budget)
     return {
         "backend": backend.name, "versions": backend.versions(), "import_s": import_s,
         "compiles_every_path": backend.offers("compiles_every_path"),

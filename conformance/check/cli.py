@@ -181,9 +181,9 @@ def _merge(args):
     return _exit_status(records)
 
 
-def _check(args, chosen, raw_cases, grading=None):
+def _check(args, chosen, raw_cases, *, grading=None):
     fixes = backends.declaration(args.backend).check["after_install"]
-    python, notes = overlay.ensure(sys.executable, args.install, fixes, say=print)
+    python, notes = overlay.ensure(sys.executable, args.install, fixes=fixes, say=print)
     for note in notes:
         print(f"check: note: {note}", file=sys.stderr)
     limits = Limits(args.timeout, args.cell_timeout, args.target_timeout, args.memory << 20, args.processes)
@@ -207,8 +207,9 @@ def _check(args, chosen, raw_cases, grading=None):
                **({"files": target.names} if student else {})}
         others = target.others if student else [p for p in paths if p != target.path]
         staged = launch.Staged(target.path, others, args.share)
-        run = supervise(job, launcher, staged, lambda loaded: plan.plan(loaded["subjects"], raw_cases), limits)
-        rec = summary.record(target.label, args.backend, run, launcher.sandboxed, required)
+        run = supervise(job, launcher, staged, planner=lambda loaded: plan.plan(loaded["subjects"], raw_cases),
+                        limits=limits)
+        rec = summary.record(target.label, args.backend, run, sandboxed=launcher.sandboxed, required=required)
         if getattr(args, "forbidden", None):
             files = list(target.files) if student else [target.path]
             summary.add_forbidden(rec, forbid.lint(files, _tabs(args, args.backend), args.forbidden))
@@ -217,7 +218,8 @@ def _check(args, chosen, raw_cases, grading=None):
         with printing:
             print(summary.render(rec) if detailed else summary.verdict_line(rec), flush=True)
         if args.out:
-            results_out.write(args.out, rec, run, raw_cases, args.cases or cases.builtin_files(), len(chosen))
+            results_out.write(args.out, rec, run, raw_cases=raw_cases, case_files=args.cases or cases.builtin_files(),
+                              count=len(chosen))
         return rec
 
     with concurrent.futures.ThreadPoolExecutor(max(1, min(args.jobs, len(chosen)))) as pool:
@@ -269,7 +271,7 @@ def _main(args):
     if not chosen:
         print(f"check: shard {args.shard} holds none of the targets", file=sys.stderr)
     try:
-        records = _check(args, chosen, raw_cases, grading) if chosen else []
+        records = _check(args, chosen, raw_cases, grading=grading) if chosen else []
     except overlay.OverlayError as exc:
         print(f"check: {exc}", file=sys.stderr)
         return 2 if grading is None else 1  # grading: the students could not be graded, not by their doing

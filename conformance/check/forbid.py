@@ -2,7 +2,7 @@
 reading it, never by running it (this is the trusted process).
 
 A forbidden name is dotted, as the module that defines it spells it (``module.sub.function``);
-``builtins`` stands for the backend's declared list (its DECLARATION's check.forbidden: the
+``builtins`` stands for the backend's declared list (its backend.toml's check.forbidden: the
 framework's built-in convolutions and cross-correlations). The target's cells are read as
 `check` runs them (`child.sources`: a notebook's code cells, a d2l chapter's cells of the
 backend's tab), each parsed with `ast`; a cell's IPython lines (magics, shell escapes) become

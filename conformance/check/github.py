@@ -10,7 +10,7 @@
         INPUT_SHARD, INPUT_REQUIRE, INPUT_FAIL_ON_VERDICT), its output fenced off from the
         runner's workflow commands, its summary in a fresh folder under $RUNNER_TEMP
     python -m convsuite.conformance.check.github cache-key ACTION_FOLDER
-        `hash=...` of the action's requirements/*.txt and this Python, for actions/cache
+        `hash=...` of the action's requirements files and this Python, for actions/cache
     python -m convsuite.conformance.check.github sandbox
         bubblewrap installed and user namespaces allowed (Ubuntu 24.04 runners), where sudo can
 
@@ -400,11 +400,13 @@ def run_check(launch=None):
 
 
 def cache_key(folder):
-    """A digest of the action's requirements/*.txt (what the environments hold) and of this
-    Python (the environments link to it): the key of the environments' cache."""
+    """A digest of the action's requirements (requirements/*.txt and each backend's
+    backends/NAME/requirements*.txt: what the environments hold) and of this Python (the
+    environments link to it): the key of the environments' cache."""
     digest = hashlib.sha256(f"{sys.version}\n{sys.base_prefix}\n{platform.machine()}\n".encode())
-    for path in sorted(pathlib.Path(folder, "requirements").glob("*.txt")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    folder = pathlib.Path(folder)
+    for path in sorted([*folder.glob("requirements/*.txt"), *folder.glob("backends/*/requirements*.txt")]):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:20]
 
 

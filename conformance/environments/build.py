@@ -3,6 +3,10 @@
 A build goes into its own folder, named by its spec's key; the marker file is written last,
 so a folder without it (a build that was killed) is cleared and built again. A second
 process that asks for the same environment waits on the lock, then finds it built.
+
+`create` and `install` are the only places a virtual environment is made and packages are
+installed into one: the builds here and check's overlays (`conformance.check.sandbox.overlay`)
+both use them.
 """
 
 import concurrent.futures
@@ -58,45 +62,59 @@ def _stderr(message):
 
 
 def _build(env, folder, say):
-    shutil.rmtree(folder, ignore_errors=True)
     interpreter = find_python(env.python)
-    installer = uv_binary()
+    uv = uv_binary()
     say(f"convsuite: building environment {env.name} (Python {env.python}, "
-        f"{', '.join(env.requirements + env.tools)}) with {'uv' if installer else 'venv and pip'} in {folder}")
+        f"{', '.join(env.requirements + env.tools)}) with {'uv' if uv else 'venv and pip'} in {folder}")
     started = time.monotonic()
-    steps = (_uv_steps(installer, interpreter, env, folder) if installer
-             else _pip_steps(interpreter, env, folder))
-    for command, environ in steps:
-        done = subprocess.run([str(c) for c in command], capture_output=True, text=True, env=environ)
-        if done.returncode:
-            raise BuildError(f"environment {env.name}: `{shlex.join(map(str, command))}` failed "
-                                    f"(exit {done.returncode}): {(done.stderr or done.stdout).strip()[-600:]}")
+    # pip inside (seeded), for check's overlays, which chain to this environment and use its pip
+    _succeeded(env, create(interpreter, folder, seed_pip=True, uv=uv))
+    _succeeded(env, install(python_of(folder), _files("-r", env.requirements), uv=uv))
+    if env.tools:
+        _succeeded(env, install(python_of(folder), ["--no-deps", *_files("-r", env.tools)], uv=uv))
     (folder / MARKER).write_text(json.dumps({"name": env.name, "key": env.key, "python": env.python,
                                              "requirements": list(env.requirements + env.tools),
-                                             "installer": "uv" if installer else "pip",
+                                             "installer": "uv" if uv else "pip",
                                              "seconds": round(time.monotonic() - started, 1)}, indent=1))
     say(f"convsuite: environment {env.name} built in {time.monotonic() - started:.1f} s")
 
 
-def _uv_steps(uv, interpreter, env, folder):
-    # --seed: pip inside, for check's overlays; never a managed Python downloaded at run time.
-    environ = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
-    # pip takes the best version across every index it is given; so must uv.
-    install = [uv, "pip", "install", "--quiet", "--python", python_of(folder),
-               "--index-strategy", "unsafe-best-match", *pip_sources()]
-    steps = [([uv, "venv", "--quiet", "--seed", "--python", interpreter, folder], environ),
-             ([*install, *_files("-r", env.requirements)], environ)]
-    if env.tools:
-        steps.append(([*install, "--no-deps", *_files("-r", env.tools)], environ))
-    return steps
+def _succeeded(env, done):
+    if done.returncode:
+        raise BuildError(f"environment {env.name}: `{shlex.join(done.args)}` failed "
+                         f"(exit {done.returncode}): {(done.stderr or done.stdout).strip()[-600:]}")
 
 
-def _pip_steps(interpreter, env, folder):
-    pip = [python_of(folder), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    steps = [([interpreter, "-m", "venv", folder], None), ([*pip, *_files("-r", env.requirements)], None)]
-    if env.tools:
-        steps.append(([*pip, "--no-deps", *_files("-r", env.tools)], None))
-    return steps
+def _uv_environ():
+    return {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}  # never a managed Python downloaded at run time
+
+
+def create(interpreter, folder, *, seed_pip, uv=None):
+    """Make a fresh virtual environment of `interpreter` in `folder` (whatever was there is
+    removed), with pip in it where `seed_pip`: with `uv` (its executable) where given, else
+    with venv. The finished process; its returncode says whether it worked."""
+    shutil.rmtree(folder, ignore_errors=True)
+    if uv:
+        command = [uv, "venv", "--quiet", *(["--seed"] if seed_pip else []), "--python", interpreter, folder]
+    else:
+        command = [interpreter, "-m", "venv", *([] if seed_pip else ["--without-pip"]), folder]
+    return _run(command, _uv_environ() if uv else None)
+
+
+def install(python, arguments, *, uv=None):
+    """`pip install ARGUMENTS` into the environment of `python`: with `uv pip` where `uv` is
+    given (offered this machine's pip package sources), else with the pip that `python`
+    finds. The finished process; its returncode says whether it worked."""
+    if uv:  # pip takes the best version across every index it is given; so must uv
+        command = [uv, "pip", "install", "--quiet", "--python", python, "--index-strategy", "unsafe-best-match",
+                   *pip_sources(), *arguments]
+    else:
+        command = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *arguments]
+    return _run(command, _uv_environ() if uv else None)
+
+
+def _run(command, environ):
+    return subprocess.run([str(c) for c in command], capture_output=True, text=True, env=environ)
 
 
 def _files(flag, paths):

@@ -10,7 +10,7 @@ from convsuite.conformance.environments import build
 from convsuite.conformance.environments.specs import cache_root
 
 
-def code_path():
+def code_path() -> pathlib.Path:
     """The folder that goes on a built environment's PYTHONPATH so that it imports this copy of
     convsuite and nothing else of the caller's: a checkout's root, or, for an installed
     convsuite, a folder in the cache holding only a link to the package (its site-packages

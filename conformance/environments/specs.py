@@ -13,7 +13,7 @@ from convsuite import backends
 CHECK_TOOLS = "requirements/check.txt"
 # Environments of the suite's own tools, beside the backends' (name: requirements files).
 TOOL_ENVIRONMENTS = {
-    "report": ("requirements/report.txt",),  # numpy.txt's pins plus matplotlib
+    "report": ("requirements/report.txt",),  # the NumPy backend's pins plus matplotlib
     "bench": ("requirements/report.txt", "requirements/peers.txt"),  # + OpenCV and SciPy, the peers timed
     "project": ("requirements/project.txt",),  # the repository's own checks (actionlint, the wheel)
     "mutants": ("requirements/mutants.txt",),  # cosmic-ray, for nox -s mutants (conformance/mutants)

@@ -7,6 +7,8 @@ contract holds: products and sums within the dtype's range (no overflow), learni
 that keep the loop from diverging.
 """
 
+import dataclasses
+
 import numpy as np
 from hypothesis import strategies as st
 
@@ -14,7 +16,7 @@ OPS = ("corr2d", "conv2d", "layer", "grad", "learn")
 VALUE_KINDS = ("normal", "integers", "mixed", "tiny", "huge", "subnormal", "special")
 
 
-def _values(rng, shape, kind, dtype, role):
+def _values(rng, shape, *, kind, dtype, role):
     """An array for `role` ("X" or "K") of the given kind of values."""
     if kind == "integers":
         return rng.integers(-20, 21, shape).astype(float)
@@ -63,7 +65,7 @@ def _padding_mode(draw, x_shape, k_shape, geometry):
     """A padding mode the drawn padding allows (zeros half of the time)."""
     from convsuite.spec import shapes
 
-    g = shapes.conv_geometry(x_shape, k_shape, **geometry)
+    g = shapes.conv_geometry(x_shape, k_shape, geometry)
     allowed = []
     for mode in shapes.PADDING_MODES[1:]:
         try:
@@ -76,6 +78,8 @@ def _padding_mode(draw, x_shape, k_shape, geometry):
 @st.composite
 def _shapes(draw):
     """X and K shapes of one of the four rank pairings, with their geometry."""
+    from convsuite.spec import shapes
+
     (h, kh, pad_h, sh, dh), (w, kw, pad_w, sw, dw) = draw(_axis()), draw(_axis())
     n = draw(st.integers(1, 4))
     pairing = draw(st.sampled_from([(2, 2), (3, 3), (3, 4), (4, 4)]))
@@ -84,12 +88,12 @@ def _shapes(draw):
     k_shape = {2: (kh, kw), 3: (c_in, kh, kw), 4: (c_out, c_in // groups, kh, kw)}[pairing[1]]
     fits = all(size >= d * (k - 1) + 1 for size, k, d in ((h, kh, dh), (w, kw, dw)))  # a window without padding
     padding = draw(st.sampled_from([[list(pad_h), list(pad_w)]] * 6 + ["same"] + ["valid"] * fits))
-    geometry = {"padding": padding, "stride": [sh, sw], "dilation": [dh, dw], "groups": groups}
-    geometry["padding_mode"] = draw(_padding_mode(x_shape, k_shape, geometry))
+    geometry = shapes.Geometry(padding=padding, stride=[sh, sw], dilation=[dh, dw], groups=groups)
+    geometry = dataclasses.replace(geometry, padding_mode=draw(_padding_mode(x_shape, k_shape, geometry)))
     return x_shape, k_shape, geometry
 
 
-def _stable_learning_rate(X, k_shape, out_size, rng):
+def _stable_learning_rate(X, k_shape, *, out_size, rng):
     """A learning rate below 1 / (2 * lambda_max(A^T A)), bounded by ||A||_1 * ||A||_inf."""
     largest = float(np.max(np.abs(X))) or 1.0
     row_sum = largest * np.prod(k_shape[-3:] if len(k_shape) > 2 else k_shape) + 1.0
@@ -107,10 +111,10 @@ def cases(draw, op=None):
     kind = "normal" if op == "learn" else draw(st.sampled_from(VALUE_KINDS))
     x_shape, k_shape, geometry = draw(_shapes())
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    X, K = _values(rng, x_shape, kind, dtype, "X"), _values(rng, k_shape, kind, dtype, "K")
-    g = shapes.conv_geometry(x_shape, k_shape, **geometry)
+    X, K = (_values(rng, shape, kind=kind, dtype=dtype, role=role) for shape, role in ((x_shape, "X"), (k_shape, "K")))
+    g = shapes.conv_geometry(x_shape, k_shape, geometry)
     bias = np.round(rng.uniform(-2, 2, g.k4[0]), 3)
-    case = {"id": "fuzz", "op": op, "dtype": dtype, "X": X.tolist(), **geometry}
+    case = {"id": "fuzz", "op": op, "dtype": dtype, "X": X.tolist(), **dataclasses.asdict(geometry)}
     if op in ("corr2d", "conv2d"):
         case["K"] = K.tolist()
     elif op == "layer":
@@ -118,11 +122,11 @@ def cases(draw, op=None):
     elif op == "grad":
         case.update(K=K.tolist(), bias=bias.tolist(), G=rng.standard_normal(g.out_shape).tolist())
     else:
-        target = reference.layer_forward(X, rng.standard_normal(k_shape), bias, **g.arguments)
+        target = reference.layer_forward(X, rng.standard_normal(k_shape), bias, geometry=g.settings)
         case.update(
             Y=target.tolist(), K_init=(rng.standard_normal(k_shape) * 0.5).tolist(),
             bias=draw(st.sampled_from([0.0, bias.tolist()])), learn_bias=draw(st.booleans()),
-            lr=_stable_learning_rate(X, k_shape, int(np.prod(g.out4[0:1] + g.out4[2:])), rng),
+            lr=_stable_learning_rate(X, k_shape, out_size=int(np.prod(g.out4[0:1] + g.out4[2:])), rng=rng),
             steps=draw(st.integers(1, 8)), layer=draw(st.sampled_from(["builtin", "custom"])),
         )
     return case

@@ -103,7 +103,7 @@ def threshold_cases():
     return [raw for raw in cases.load() if cases.is_large(raw)]
 
 
-def fuzz_backends(workers, examples, seed_value, out, compiling_every=1, explicit=()):
+def fuzz_backends(workers, *, examples, seed_value, out, compiling_every=1, explicit=()):
     """Run the `explicit` cases, then `examples` generated cases; on failure write the shrunk
     case to `out`. The compiling paths run on every explicit case and on one generated case
     in `compiling_every` (1: on every case)."""
@@ -151,7 +151,7 @@ def fuzz_backends(workers, examples, seed_value, out, compiling_every=1, explici
     return 0
 
 
-def _perturbed(result, fields, bounds, factor, rng):
+def _perturbed(result, fields, bounds, *, factor, rng):
     """The result with every finite element of finite bound moved by factor * bound, in random
     directions (an infinite bound allows no infinite error: harness.judge.worst)."""
     moved = dict(result)
@@ -179,8 +179,9 @@ def check_tolerance_policy(examples, seed_value):
         case = cases.parse(raw)
         exact = run_case(reference, raw)
         bounds, allowed = tolerance.bounds(case, case.dtype), tolerance.versus_reference(case)
-        near = _perturbed(exact, case.outputs, bounds, 0.99, rng)
-        assert not judge(near, exact, allowed, case.outputs, "the reference", "perturbed", raw["id"])[1], "a false alarm"
+        near = _perturbed(exact, case.outputs, bounds, factor=0.99, rng=rng)
+        assert not judge(near, exact, tol=allowed, fields=case.outputs, against="the reference", column="perturbed",
+                         case=raw["id"]).failures, "a false alarm"
         counts["near"] += 1
         finite = {f: np.where(np.isfinite(decode(exact[f])), bounds[f], 0)
                   for f in case.outputs}
@@ -190,7 +191,8 @@ def check_tolerance_policy(examples, seed_value):
             return  # every element is NaN or infinite: nothing finite to move
         far = decode(exact[name]).copy()
         far[index] += 10 * finite[name][index]
-        assert judge({**exact, name: far.tolist()}, exact, allowed, case.outputs, "the reference", "perturbed", raw["id"])[1], \
+        assert judge({**exact, name: far.tolist()}, exact, tol=allowed, fields=case.outputs, against="the reference",
+                     column="perturbed", case=raw["id"]).failures, \
             "a 10x error passed"
         counts["caught"] += 1
 
@@ -209,8 +211,8 @@ def main(args):
         for spec in args.python:
             workers.append(Worker(*spec.split("=", 1)))
             print(f"[fuzz] worker {workers[-1].name}: {workers[-1].versions['framework']}", file=sys.stderr)
-        status = fuzz_backends(workers, args.examples, args.seed, args.out, args.compiling_every,
-                               explicit=threshold_cases())
+        status = fuzz_backends(workers, examples=args.examples, seed_value=args.seed, out=args.out,
+                               compiling_every=args.compiling_every, explicit=threshold_cases())
     except Death as death:  # it died starting, before any case
         print(f"WORKER DIED: {death}")
     except Unavailable as exc:  # a --python whose environment lacks the framework

@@ -16,7 +16,7 @@ class Worker:
 
     def __init__(self, name, python, deadline=workers.CASE_DEADLINE_S):
         # one thread per pool: the workers run side by side
-        self.worker = workers.Worker(name, python, worker_environment(name, one_thread=True), deadline)
+        self.worker = workers.Worker(name, python, worker_environment(name, one_thread=True), deadline=deadline)
         self.name, self.versions = name, self.worker.versions
         self.compiles_every_path = self.worker.compiles_every_path
 
@@ -26,7 +26,7 @@ class Worker:
 
     def receive(self):
         raw_cases, paths, repeat = self.batch
-        return workers.documents(self.worker.paths, raw_cases, self.worker.receive(), paths, repeat)
+        return workers.documents(self.worker.paths, raw_cases, self.worker.receive(), paths=paths, repeat=repeat)
 
     def close(self):
         return self.worker.close()

@@ -8,58 +8,88 @@ Three judgements, one case at a time:
    one that accounts for every problem turns the cell "known", never a pass;
 3. every pair of columns that each passed 1, within twice bound(dtype) of each other.
 
-A case that expects an error must raise exactly that exception type. A backend that fails
-against the reference is reported once, not again against every other backend.
+Each case is parsed once and its reference result computed once; then each column's result
+is decoded once and judged once against it (its error and its share of the tolerance from
+the same numbers). A case that expects an error must raise exactly that exception type. A
+backend that fails against the reference is reported once, not again against every other
+backend.
 """
 
-import functools
-import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from convsuite.conformance.harness import results as results_file
-from convsuite.conformance.harness.judge import judge, ratio
+from convsuite.conformance.harness.judge import Judgement, ResultLike, Tolerances, judge
 from convsuite.conformance.harness.outcome import Cell, Failure, Known, Outcome
-from convsuite.conformance.harness.results import decode
-from convsuite.conformance.harness.runner import applies, run_case
+from convsuite.conformance.harness.results import Document, Result, decode, error_of, error_result, raised
+from convsuite.conformance.harness.runner import applies, as_numpy, compute
+from convsuite.conformance.harness.status import Status
 from convsuite.spec import cases, differences, reference, tolerance
+from convsuite.spec.cases import RawCase
 
 REFERENCE = "reference"
 EXPECT = "the case's expect"
 
+# A result with its array fields decoded (`results.decode`): float64 arrays.
+Decoded = dict[str, object]
 
+
+@dataclass(frozen=True)
 class Judged:
-    """One case as compare sees it: the reference's result, the case's target, tolerances."""
+    """One case as compare sees it: parsed once (None where parsing raised: the reference
+    raised, and it is judged by error type only), the reference's result (its fields
+    float64 arrays), the case's target and the tolerances."""
 
-    def __init__(self, raw):
-        self.id = raw["id"]
-        self.raw = raw
-        reference_result = _reference_result(json.dumps(raw, sort_keys=True))
-        try:
-            self.case = cases.parse(raw)
-        except Exception:  # the reference raised it too; judge by error type only
-            self.case = None
-        case = self.case
-        self.fields = case.outputs if case else ()
-        # Decoded once per case: a large field is judged against the reference, the expect and
-        # every other column, and its deflated bytes would be inflated each time.
-        self.expected = _decoded(reference_result, self.fields)
-        self.ref_tol = tolerance.versus_reference(case) if case else {}
-        self.pair_tol = tolerance.between_backends(case) if case else {}
-        self.target, self.target_tol = _expectation(case) if case else (_raw_expectation(raw), {})
+    id: str
+    raw: RawCase
+    case: cases.Case | None
+    expected: Decoded
+    ref_tol: Tolerances
+    pair_tol: Tolerances
+    target: ResultLike | None  # the case's expect (None where it has none)
+    target_tol: Tolerances
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return self.case.outputs if self.case else ()
 
 
-@functools.lru_cache(maxsize=512)
-def _reference_result(raw_json):
-    """The reference's result of a case (given as its JSON, so that a case compared again,
-    a large one above all, is computed once per process)."""
-    return run_case(reference, json.loads(raw_json))
+@dataclass(frozen=True)
+class Column:
+    """One column of the matrix: a backend's path and its results by case id."""
+
+    name: str  # "torch" for the fast path, "torch:builtin" for another
+    path: str
+    results: dict[str, Result]
 
 
-def _expectation(case):
+def judged(raw: RawCase) -> Judged:
+    """The case, parsed and computed by the reference, once."""
+    try:
+        case = cases.parse(raw)
+    except Exception as exc:  # the reference raises it too; judge by error type only
+        return Judged(raw["id"], raw, None, dict(error_result(raw["id"], exc)), {}, {}, _raw_expectation(raw), {})
+    target, target_tol = _expectation(case)
+    return Judged(raw["id"], raw, case, _reference_result(case), tolerance.versus_reference(case),
+                  tolerance.between_backends(case), target, target_tol)
+
+
+def _reference_result(case: cases.Case) -> Decoded:
+    """The reference's result of the case, its fields as float64 arrays (the numbers `run`
+    would write of it: the reference computes in float64)."""
+    try:
+        outputs = compute(reference, case)
+        return {"id": case.id, **{f: decode(as_numpy(reference, outputs[f])) for f in case.outputs}}
+    except Exception as exc:  # one bad case never stops the others
+        return dict(error_result(case.id, exc))
+
+
+def _expectation(case: cases.Case) -> tuple[ResultLike | None, Tolerances]:
     """The case's `expect` as a target and its tolerance (its atol, else the derived one)."""
     if case.expect is None:
-        return None, None
+        return None, {}
     if "error" in case.expect:
         return {"error": case.expect["error"]}, {}
     target = {k: v for k, v in case.expect.items() if k != "atol"}
@@ -68,67 +98,77 @@ def _expectation(case):
     return target, tolerance.versus_reference(case)
 
 
-def _raw_expectation(raw):
+def _raw_expectation(raw: RawCase) -> ResultLike | None:
     expect = raw.get("expect")
     if isinstance(expect, dict) and isinstance(expect.get("error"), str):
         return {"error": expect["error"]}
     return None
 
 
-def _cell(max_error, failures, result, measured):
-    kind = "fail" if failures else ("raises" if "error" in result else "agree")
-    return Cell(kind, error=max_error, ratio=measured, raised=result.get("error", {}).get("type"))
+def _cell(judgement: Judgement, result: ResultLike) -> Cell:
+    kind = Status.FAIL if judgement.failures else (Status.RAISES if "error" in result else Status.AGREE)
+    return Cell(kind, error=judgement.error, ratio=judgement.ratio, raised=raised(result))
 
 
-def judge_reference(j):
+def judge_reference(j: Judged) -> tuple[Cell, list[Failure]]:
     """The reference against the case's expect (unchecked where there is none). A case the
     reference raises on must expect that error: without `expect: {"error": ...}` it is a
     broken case (a misspelt field, a wrong shape), never one that every backend passes by
     raising the same."""
     if j.target is None:
-        raised = j.expected.get("error")
-        broken = [Failure("broken-case", REFERENCE, j.id, error=raised)] if raised else []
-        return Cell("fail" if raised else "unchecked", raised=raised and raised["type"]), broken
-    error, failures = judge(j.expected, j.target, j.target_tol, j.fields, EXPECT, REFERENCE, j.id, "expect")
-    return _cell(error, failures, j.expected, ratio(j.expected, j.target, j.target_tol, j.fields)), failures
+        error = error_of(j.expected)
+        if error is None:
+            return Cell(Status.UNCHECKED), []
+        return Cell(Status.FAIL, raised=error["type"]), [Failure("broken-case", REFERENCE, j.id, error=error)]
+    judgement = judge(j.expected, j.target, tol=j.target_tol, fields=j.fields, against=EXPECT, column=REFERENCE,
+                      case=j.id, kind="expect")
+    return _cell(judgement, j.expected), judgement.failures
 
 
-def judge_column(j, name, result):
+def judge_column(j: Judged, name: str, result: Decoded) -> tuple[Cell, list[Failure]]:
     """Judgement 1: one column's result against the reference and the case's expect."""
-    error, failures = judge(result, j.expected, j.ref_tol, j.fields, "the reference", name, j.id)
+    judgement = judge(result, j.expected, tol=j.ref_tol, fields=j.fields, against="the reference", column=name,
+                      case=j.id)
+    failures = list(judgement.failures)
     if j.target is not None and "error" not in j.target:
-        failures += judge(result, j.target, j.target_tol, j.fields, EXPECT, name, j.id, "expect")[1]
-    return _cell(error, failures, result, ratio(result, j.expected, j.ref_tol, j.fields)), failures
+        failures += judge(result, j.target, tol=j.target_tol, fields=j.fields, against=EXPECT, column=name,
+                          case=j.id, kind="expect").failures
+    return _cell(Judgement(judgement.error, judgement.ratio, failures), result), failures
 
 
-def documented_difference(j, name, result):
+def documented_difference(j: Judged, name: str, result: Decoded) -> Known | None:
     """Judgement 2: the documented difference that accounts for every problem of a failing
     column, or None."""
     for known in differences.matching(name, j.case) if j.case else ():
         excused = known.excused(result, j.expected)
-        if not judge(excused, j.expected, j.ref_tol, j.fields, "", name, j.id)[1]:
+        if not judge(excused, j.expected, tol=j.ref_tol, fields=j.fields, against="", column=name,
+                     case=j.id).failures:
             return Known(name, j.id, known.name, known.why)
     return None
 
 
-def _decoded(result, fields):
+def _decoded(result: Result, fields: Iterable[str]) -> Decoded:
     """The result with its array fields as float64 arrays (`results.decode`), once."""
-    return {**result, **{f: decode(result[f]) for f in fields if f in result}}
+    found: Mapping[str, object] = result
+    return {**found, **{f: decode(found[f]) for f in fields if f in found}}
 
 
-def judge_pairs(j, passed):
+def judge_pairs(j: Judged, passed: Mapping[str, Decoded]) -> list[Failure]:
     """Judgement 3: backends that each passed the reference must also agree with each other,
     within twice bound(dtype): tighter than the reference allows each (bound(float64) more)."""
-    failures, names = [], list(passed)
+    failures: list[Failure] = []
+    names = list(passed)
     for i, first in enumerate(names):
         for second in names[i + 1 :]:
-            failures += judge(passed[second], passed[first], j.pair_tol, j.fields, first, second, j.id, "pair")[1]
+            failures += judge(passed[second], passed[first], tol=j.pair_tol, fields=j.fields, against=first,
+                              column=second, case=j.id, kind="pair").failures
     return failures
 
 
-def _columns(documents, outcome):
-    """column name -> (path, {case id: result}), None for a skipped backend."""
-    columns, backends = {}, set()
+def _columns(documents: Sequence[Document], outcome: Outcome) -> dict[str, Column | None]:
+    """column name -> its Column, None for a skipped backend."""
+    columns: dict[str, Column | None] = {}
+    backends: set[str] = set()
     for doc in documents:
         if doc["backend"] in backends:  # the second would silently replace the first's columns
             raise ValueError(f"two documents of backend {doc['backend']!r} (results.read_all names their files)")
@@ -137,41 +177,39 @@ def _columns(documents, outcome):
             outcome.skipped[doc["backend"]] = doc["skipped"]
             columns[doc["backend"]] = None
             continue
-        for column, path, results in results_file.columns(doc):
-            columns[column] = (path, {result["id"]: result for result in results})
-            for case_id in sorted(set(columns[column][1]) - set(outcome.case_ids)):
-                outcome.failures.append(Failure("unknown-case", column, case_id))
+        for name, path, found in results_file.columns(doc):
+            column = columns[name] = Column(name, path, {result["id"]: result for result in found})
+            for case_id in sorted(set(column.results) - set(outcome.case_ids)):
+                outcome.failures.append(Failure("unknown-case", name, case_id))
     outcome.backends += list(columns)
     return columns
 
 
-def _judge_case(j, columns, outcome):
+def _judge_case(j: Judged, columns: Mapping[str, Column | None], outcome: Outcome) -> None:
     outcome.cells[j.id, REFERENCE], failures = judge_reference(j)
     outcome.failures += failures
-    passed = {}
+    passed: dict[str, Decoded] = {}
     for name, column in columns.items():
         if column is None:
-            outcome.cells[j.id, name] = Cell("skipped")
+            outcome.cells[j.id, name] = Cell(Status.SKIPPED)
             continue
-        path, results = column
-        if not applies(j.raw, path):
-            outcome.cells[j.id, name] = Cell("not-applicable")
+        if not applies(j.raw, column.path):
+            outcome.cells[j.id, name] = Cell(Status.NOT_APPLICABLE)
             continue
-        result = results.get(j.id)
-        if result is not None and "not_applicable" in result:  # `check`: the target takes no such case
-            outcome.cells[j.id, name] = Cell("not-applicable")
+        found = column.results.get(j.id)
+        if found is not None and "not_applicable" in found:  # `check`: the target takes no such case
+            outcome.cells[j.id, name] = Cell(Status.NOT_APPLICABLE)
             continue
-        if result is not None:  # one case of every column at a time, decoded once
-            result = _decoded(result, j.fields)
-        if result is None:
-            outcome.cells[j.id, name] = Cell("missing")
+        if found is None:
+            outcome.cells[j.id, name] = Cell(Status.MISSING)
             outcome.failures.append(Failure("missing", name, j.id))
             continue
+        result = _decoded(found, j.fields)  # one case of every column at a time, decoded once
         cell, failures = judge_column(j, name, result)
         known = documented_difference(j, name, result) if failures else None
         if known:
             outcome.known.append(known)
-            outcome.cells[j.id, name] = Cell("known")
+            outcome.cells[j.id, name] = Cell(Status.KNOWN)
             continue
         outcome.cells[j.id, name] = cell
         outcome.failures += failures
@@ -180,11 +218,11 @@ def _judge_case(j, columns, outcome):
     outcome.failures += judge_pairs(j, passed)
 
 
-@np.errstate(all="ignore")  # NaN and inf in cases are part of the contract
-def compare(documents, raw_cases):
+def compare(documents: Sequence[Document], raw_cases: Sequence[RawCase]) -> Outcome:
     """Compare results documents (see `conformance.harness.results`) on `raw_cases`."""
     outcome = Outcome([REFERENCE], [raw["id"] for raw in raw_cases])
     columns = _columns(documents, outcome)
-    for raw in raw_cases:
-        _judge_case(Judged(raw), columns, outcome)
+    with np.errstate(all="ignore"):  # NaN and inf in cases are part of the contract
+        for raw in raw_cases:
+            _judge_case(judged(raw), columns, outcome)
     return outcome

@@ -7,10 +7,11 @@ Where a backend's framework cannot take a feature on a path, its declaration say
 ("cannot", `backends.contract`), and the cell names it instead of asking for a case.
 
 Paths are the runner's (`harness.runner.PATHS`). A learn case's "layer" field picks the
-form the loop trains, so a learn case reaches two of the four learning paths: "fast" (the
-lesson's Conv2D, "layer": "custom") or "builtin" (the framework's layer, "layer":
-"builtin"), both through `learn`; and "compiled" or "compiled builtin", the same two forms
-through `learn_compiled`, which compiles a different program for each form.
+path the loop trains (`spec.cases.PATH_OF_LAYER`), so a learn case reaches two of the four
+learning paths: "fast" (the lesson's Conv2D, "layer": "custom") or "builtin" (the
+framework's layer, "layer": "builtin"), both through `learn`; and "compiled" or "compiled
+builtin", the same two layers through `learn_compiled`, which compiles a different program
+for each.
 
 Declared thresholds are the other dimension: every op a threshold names must have cases on
 both of its sides, in both dtypes, with one channel and with several (`threshold_gaps`).
@@ -18,39 +19,50 @@ both of its sides, in both dtypes, with one channel and with several (`threshold
 Reads cases and declarations only: no framework is imported.
 """
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeAlias
 
 from convsuite import backends
+from convsuite.backends.contract import ContractError, Declaration, Threshold
 from convsuite.conformance.harness.runner import PATHS
 from convsuite.spec import cases
+from convsuite.spec.cases import Case, RawCase
+from convsuite.spec.shapes import ResolvedGeometry
 
 OPS = tuple(cases.INPUTS)
 DTYPES = ("float32", "float64")
 TAKES_BIAS = ("layer", "grad", "learn")
-LEARN_PATHS = {"custom": ("fast", "compiled"), "builtin": ("builtin", "compiled builtin")}
+# The learning paths a learn case reaches, by the path its "layer" picks.
+LEARN_PATHS = {"fast": ("fast", "compiled"), "builtin": ("builtin", "compiled builtin")}
 # The learning paths a backend has where it has the runner's path of that name.
 RUNNER_PATH = {"compiled builtin": "compiled"}
 
+HasFeature: TypeAlias = Callable[[Case], bool]
+IsKind: TypeAlias = Callable[[ResolvedGeometry], bool]  # whether a case's geometry is of a channel kind
+# The cases that parse, with their raw form (`parsed_cases`).
+ParsedCases: TypeAlias = Sequence[tuple[RawCase, Case]]
 
-def _padded(g):
+
+def _padded(g: ResolvedGeometry) -> bool:
     return sum(map(sum, g.padding)) > 0
 
 
-def _side(axis, end):
+def _side(axis: int, end: int) -> HasFeature:
     return lambda case: case.geometry.padding[axis][end] > 0
 
 
-def _mode(mode):
+def _mode(mode: str) -> HasFeature:
     # A padding mode fills the padding: without any, every mode computes the same thing.
     return lambda case: case.geometry.padding_mode == mode and _padded(case.geometry)
 
 
-def _bias(case):
+def _bias(case: Case) -> bool:
     return bool(case.inputs["bias"].any())
 
 
 # feature -> (the ops that take it, whether a parsed case has a non-default value of it)
-FEATURES = {
+FEATURES: dict[str, tuple[tuple[str, ...], HasFeature]] = {
     "batch over one": (OPS, lambda c: c.geometry.x4[0] > 1),
     "input channels over one": (OPS, lambda c: c.geometry.x4[1] > 1),
     "output channels over one": (OPS, lambda c: c.geometry.k4[0] > 1),
@@ -69,7 +81,7 @@ FEATURES = {
     "padding mode circular": (OPS, _mode("circular")),
     '"same"': (OPS, lambda c: c.geometry.padding_name == "same"),
     "bias": (TAKES_BIAS, _bias),
-    "learned bias": (("learn",), lambda c: c.inputs["learn_bias"]),
+    "learned bias": (("learn",), lambda c: bool(c.inputs["learn_bias"])),
     "float32": (OPS, lambda c: c.dtype == "float32"),
     "float64": (OPS, lambda c: c.dtype == "float64"),
     "non-square input": (OPS, lambda c: c.geometry.x4[2] != c.geometry.x4[3]),
@@ -77,22 +89,22 @@ FEATURES = {
 }
 
 
-def paths_of(op):
+def paths_of(op: str) -> tuple[str, ...]:
     """The paths an op runs on, as the table's columns name them."""
     if op == "learn":
-        return tuple(path for form in LEARN_PATHS.values() for path in form)
+        return tuple(path for reached in LEARN_PATHS.values() for path in reached)
     return tuple(path for path, ops in PATHS.items() if op in ops)
 
 
-def reached_paths(case, raw):
+def reached_paths(case: Case) -> tuple[str, ...]:
     """The paths a parsed case reaches."""
     if case.op == "learn":
-        return LEARN_PATHS[raw["layer"]]
+        return LEARN_PATHS[case.inputs["path"]]
     return paths_of(case.op)
 
 
-def parsed_cases(raw_cases=None):
-    """(raw, parsed) of every case that parses (one that raises reaches no form)."""
+def parsed_cases(raw_cases: Sequence[RawCase] | None = None) -> list[tuple[RawCase, Case]]:
+    """(raw, parsed) of every case that parses (one that raises reaches no path)."""
     found = []
     for raw in cases.load() if raw_cases is None else raw_cases:
         try:
@@ -102,44 +114,45 @@ def parsed_cases(raw_cases=None):
     return found
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Cell:
     op: str
     path: str
     feature: str
-    cases: tuple  # ids of the built-in cases that cover it
-    cannot: tuple  # (backend, why) of each backend whose path cannot take the feature
-    offered_by: tuple  # the backends that have this path
+    cases: tuple[str, ...]  # ids of the built-in cases that cover it
+    cannot: tuple[tuple[str, str], ...]  # (backend, why) of each backend whose path cannot take the feature
+    offered_by: tuple[str, ...]  # the backends that have this path
 
     @property
-    def covered(self):
+    def covered(self) -> bool:
         return bool(self.cases)
 
     @property
-    def required(self):
+    def required(self) -> bool:
         """Whether some backend's path accepts the feature, so that a case must reach it."""
         return bool(set(self.offered_by) - {name for name, _ in self.cannot})
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"op {self.op}, path {self.path}, feature {self.feature}"
 
 
-def _offered_by(path, declarations):
+def _offered_by(path: str, declarations: Sequence[Declaration]) -> tuple[str, ...]:
     runner_path = RUNNER_PATH.get(path, path)
     return tuple(d.name for d in declarations if runner_path != "compiled" or d.offers("compiled"))
 
 
-def _check_cannot(declarations):
+def _check_cannot(declarations: Sequence[Declaration]) -> None:
     """A declared "cannot" names a cell of the table (`backends.contract` checks its fields)."""
     for d in declarations:
         for item in d.cannot:
             if item["feature"] not in FEATURES or item["path"] not in paths_of(item["op"]) \
                     or item["op"] not in FEATURES[item["feature"]][0]:
-                raise backends.ContractError(f"{d.path}: DECLARATION's cannot names no cell of the coverage "
-                                             f"table: {item!r}; features: {sorted(FEATURES)}")
+                raise ContractError(f"{d.folder / 'backend.toml'}: cannot names no cell of the coverage "
+                                    f"table: {item!r}; features: {sorted(FEATURES)}")
 
 
-def table(raw_cases=None, declarations=None, parsed=None):
+def table(raw_cases: Sequence[RawCase] | None = None, declarations: Sequence[Declaration] | None = None,
+          parsed: ParsedCases | None = None) -> list[Cell]:
     """Every cell, op by op, path by path, feature by feature (of `parsed`, the
     `parsed_cases` of `raw_cases`, when given)."""
     declarations = backends.declarations() if declarations is None else declarations
@@ -152,31 +165,33 @@ def table(raw_cases=None, declarations=None, parsed=None):
                 if op not in ops:
                     continue
                 ids = tuple(raw["id"] for raw, case in parsed
-                            if case.op == op and path in reached_paths(case, raw) and has(case))
+                            if case.op == op and path in reached_paths(case) and has(case))
                 cannot = tuple((d.name, item["why"]) for d in declarations for item in d.cannot
                                if (item["op"], item["path"], item["feature"]) == (op, path, feature))
-                cells.append(Cell(op, path, feature, ids, cannot, _offered_by(path, declarations)))
+                cells.append(Cell(op=op, path=path, feature=feature, cases=ids, cannot=cannot,
+                                  offered_by=_offered_by(path, declarations)))
     return cells
 
 
-def gaps(raw_cases=None, declarations=None, parsed=None):
+def gaps(raw_cases: Sequence[RawCase] | None = None, declarations: Sequence[Declaration] | None = None,
+         parsed: ParsedCases | None = None) -> list[Cell]:
     """The cells some backend's path accepts that no built-in case covers."""
     return [cell for cell in table(raw_cases, declarations, parsed) if cell.required and not cell.covered]
 
 
-def _channel_kinds(threshold):
+def _channel_kinds(threshold: Threshold) -> list[tuple[str, IsKind]]:
     """The channel kinds a threshold must be crossed with: both, unless its `when` fixes one
     (or it is the switch between them)."""
     if threshold.measure == "channel_pairs":
         return [("", lambda g: True)]
     low, high = threshold.when.get("channel_pairs", (None, None))
-    kinds = [("one channel", lambda g: g.measure("channel_pairs") == 1),
-             ("channels", lambda g: g.measure("channel_pairs") > 1)]
+    kinds: list[tuple[str, IsKind]] = [("one channel", lambda g: g.measure("channel_pairs") == 1),
+                                       ("channels", lambda g: g.measure("channel_pairs") > 1)]
     return [(name, test) for name, test in kinds
             if (name == "one channel" and (low is None or low <= 1)) or (name == "channels" and (high is None or high > 1))]
 
 
-def threshold_gaps(declaration, threshold, parsed=None):
+def threshold_gaps(declaration: Declaration, threshold: Threshold, parsed: ParsedCases | None = None) -> list[str]:
     """The sides of a declared threshold no built-in case reaches, per op, dtype and channel
     kind, in words ([] when every side is reached)."""
     parsed = parsed_cases() if parsed is None else parsed
@@ -195,14 +210,15 @@ def threshold_gaps(declaration, threshold, parsed=None):
     return missing
 
 
-def _mark(cell):
+def _mark(cell: Cell) -> str:
     if cell.cannot:
         note = "; ".join(f"{name} cannot: {why}" for name, why in cell.cannot)
         return f"{'✓' if cell.covered else '✗'} ({note})"
     return "✓" if cell.covered else "**✗**"
 
 
-def markdown(raw_cases=None, declarations=None, parsed=None):
+def markdown(raw_cases: Sequence[RawCase] | None = None, declarations: Sequence[Declaration] | None = None,
+             parsed: ParsedCases | None = None) -> str:
     """The coverage table as Markdown: features by op and path, then the thresholds."""
     declarations = backends.declarations() if declarations is None else declarations
     parsed = parsed_cases(raw_cases) if parsed is None else parsed

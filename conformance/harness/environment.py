@@ -8,6 +8,7 @@ down many times over.
 """
 
 import os
+from collections.abc import Mapping
 
 from convsuite import backends
 from convsuite.conformance.environments.run import code_path
@@ -17,7 +18,7 @@ from convsuite.conformance.environments.run import code_path
 COMMON_THREADS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
-def worker_environment(name, one_thread=False, extra=None):
+def worker_environment(name: str, one_thread: bool = False, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     declaration = backends.declaration(name)
     env = {**declaration.environment, **(extra or {}), **os.environ, "PYTHONPATH": str(code_path())}
     if one_thread:

@@ -4,39 +4,48 @@ fields; each renders them in its own words (`str()` gives the sentence the table
 """
 
 from dataclasses import dataclass, field
+from typing import Literal
+
+from convsuite.conformance.harness.results import ErrorInfo
+from convsuite.conformance.harness.status import Status
+
+# What a failure was judged against, or how it failed (see `Failure`).
+FailureKind = Literal["reference", "expect", "pair", "raised", "no-field", "missing", "unknown-case", "broken-case"]
+# The statuses of a cell whose error was measured.
+JUDGED = (Status.AGREE, Status.FAIL, Status.RAISES)
 
 
 @dataclass(frozen=True)
 class Cell:
     """One case in one column of the matrix.
 
-    kind: "agree" (within the tolerance), "fail", "raises" (the expected exception, the
-    same as the reference's), "known" (a documented difference), "not-applicable" (the
-    path does not compute the op), "skipped" (the backend could not run), "missing" (no
-    result: a failure), "unchecked" (the reference where the case has no expect)."""
+    kind: AGREE (within the tolerance), FAIL, RAISES (the expected exception, the same as
+    the reference's), KNOWN (a documented difference), NOT_APPLICABLE (the path does not
+    compute the op), SKIPPED (the backend could not run), MISSING (no result: a failure),
+    UNCHECKED (the reference where the case has no expect)."""
 
-    kind: str
+    kind: Status
     error: float | None = None  # max |error| against the reference (or the expect)
     ratio: float | None = None  # max |error| / tolerance; inf where shapes or NaNs differ
     raised: str | None = None  # the exception type, where the result is an error
 
     @property
-    def ok(self):
+    def ok(self) -> bool | None:
         """True where it agrees, False where it fails, None where nothing was judged."""
-        if self.kind in ("fail", "missing"):
+        if self.kind in (Status.FAIL, Status.MISSING):
             return False
-        return True if self.kind in ("agree", "raises") else None
+        return True if self.kind in (Status.AGREE, Status.RAISES) else None
 
     @property
-    def text(self):
-        if self.kind == "missing":
+    def text(self) -> str:
+        if self.kind == Status.MISSING:
             return "missing FAIL"
-        if self.kind in ("known", "skipped"):
-            return self.kind
-        if self.kind == "not-applicable":
+        if self.kind in (Status.KNOWN, Status.SKIPPED):
+            return str(self.kind)
+        if self.kind == Status.NOT_APPLICABLE:
             return "-"
         value = self.raised or ("0" if not self.error else f"{self.error:.1e}")
-        return f"{value} FAIL" if self.kind == "fail" else value
+        return f"{value} FAIL" if self.kind == Status.FAIL else value
 
 
 @dataclass(frozen=True)
@@ -44,17 +53,17 @@ class Mismatch:
     """Where one field of a result departs from its target: the worst element, or a shape."""
 
     field: str
-    element: tuple | None = None  # index of the worst element; None for a shape mismatch
+    element: tuple[int, ...] | None = None  # index of the worst element; None for a shape mismatch
     got: float | None = None
     want: float | None = None
     error: float | None = None  # |got - want|; None where NaN differs
     tolerance: float | None = None
-    shape: tuple | None = None  # (got, want) shapes when they differ
+    shape: tuple[tuple[int, ...], tuple[int, ...]] | None = None  # (got, want) shapes when they differ
 
-    def __str__(self):
+    def __str__(self) -> str:
         if self.shape:
             return f"{self.field} shape {self.shape[0]}, expected {self.shape[1]}"
-        where = f"{self.field} element {list(self.element)} is {self.got!r}, expected {self.want!r}"
+        where = f"{self.field} element {list(self.element or ())} is {self.got!r}, expected {self.want!r}"
         return where if self.error is None else f"{where}: |diff| {self.error:.3g} > tolerance {self.tolerance:.3g}"
 
 
@@ -66,16 +75,16 @@ class Failure:
     (no result), "unknown-case" (a result for a case that is not there), "broken-case"
     (the reference raises on a case that does not expect an error)."""
 
-    kind: str
+    kind: FailureKind
     backend: str  # the column; "reference" where the reference misses the case's expect
     case: str
     against: str = ""  # "the reference", "the case's expect", or the other backend's column
     mismatch: Mismatch | None = None
-    error: dict | None = None  # {"type", "message"} of a result that raised
+    error: ErrorInfo | None = None  # {"type", "message"} of a result that raised
     detail: str = ""  # the exception types, for "raised"
 
     @property
-    def problem(self):
+    def problem(self) -> str:
         if self.kind == "missing":
             return "no result"
         if self.kind == "no-field":
@@ -86,8 +95,8 @@ class Failure:
             return f"raised {self.detail}"
         return f"{self.mismatch} (against {self.against})"
 
-    def __str__(self):
-        if self.kind == "broken-case":
+    def __str__(self) -> str:
+        if self.kind == "broken-case" and self.error is not None:
             return (f"case {self.case} is broken: the reference raises {self.error['type']}: "
                     f"{self.error['message']}; a case that means it declares "
                     f'"expect": {{"error": "{self.error["type"]}"}}')
@@ -108,27 +117,27 @@ class Known:
     name: str
     why: str
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"backend {self.backend}, case {self.case}: {self.name}: {self.why}"
 
 
 @dataclass
 class Outcome:
-    backends: list  # the matrix's columns: the reference, then each backend's paths
-    case_ids: list
-    cells: dict = field(default_factory=dict)  # (case_id, column) -> Cell
-    failures: list = field(default_factory=list)  # Failure
-    skipped: dict = field(default_factory=dict)  # backend -> reason
-    known: list = field(default_factory=list)  # Known
+    backends: list[str]  # the matrix's columns: the reference, then each backend's paths
+    case_ids: list[str]
+    cells: dict[tuple[str, str], Cell] = field(default_factory=dict)  # (case_id, column) -> Cell
+    failures: list[Failure] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # backend -> reason
+    known: list[Known] = field(default_factory=list)
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
         return not self.failures
 
     @property
-    def ratios(self):
+    def ratios(self) -> dict[tuple[str, str], float | None]:
         """(case_id, column) -> max |error| / tolerance of the cells judged (None where both raise)."""
-        return {key: cell.ratio for key, cell in self.cells.items() if cell.kind in ("agree", "fail", "raises")}
+        return {key: cell.ratio for key, cell in self.cells.items() if cell.kind in JUDGED}
 
-    def failing_cases(self):
+    def failing_cases(self) -> set[str]:
         return {failure.case for failure in self.failures}

@@ -23,11 +23,15 @@ import binascii
 import json
 import math
 import numbers
+import os
 import pathlib
 import platform
 import zlib
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, NotRequired, Required, TypeAlias, TypedDict
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from convsuite.spec import caps, cases
 
@@ -40,22 +44,99 @@ OUTPUT_FIELDS = frozenset(field for fields in cases.OUTPUTS.values() for field i
 MAX_RANK = 4
 
 
+class ErrorInfo(TypedDict):
+    """The exception a case raised: its type's name and its message."""
+
+    type: str
+    message: str
+
+
+class CompactArray(TypedDict):
+    """An array past COMPACT_ELEMENTS: its little-endian bytes, deflated."""
+
+    dtype: str
+    shape: list[int]
+    zlib_base64: str
+
+
+# An output as the file holds it: a nested list (a number at rank 0), or a CompactArray.
+Encoded: TypeAlias = list[Any] | float | CompactArray
+
+
+class Result(TypedDict, total=False):
+    """One case's entry in a results file: {"id", its op's outputs (OUTPUT_FIELDS)}, or
+    {"id", "error"}, or (written by `check`) {"id", "not_applicable": why}."""
+
+    id: Required[str]
+    error: ErrorInfo
+    not_applicable: str
+    Y: Encoded
+    dX: Encoded
+    dK: Encoded
+    db: Encoded
+    losses: Encoded
+    K: Encoded
+    bias: Encoded
+
+
+class Runs(TypedDict):
+    """A backend's results, path by path: the fast path's, then {path: results} of the others
+    (`check` writes one path, the fast one)."""
+
+    results: list[Result]
+    paths: NotRequired[dict[str, list[Result]]]
+
+
+class Document(TypedDict, total=False):
+    """A results file: a backend's Runs, or the reason it was skipped."""
+
+    backend: Required[str]
+    versions: dict[str, str]
+    case_files: list[str]
+    results: list[Result]
+    paths: dict[str, list[Result]]
+    skipped: str
+
+
+def error_result(case_id: str, exc: BaseException) -> Result:
+    """The result of a case that raised `exc`."""
+    return {"id": case_id, "error": {"type": type(exc).__name__, "message": str(exc)}}
+
+
+def error_of(result: Mapping[str, object]) -> ErrorInfo | None:
+    """The error a result records (`read` has checked its form), else None."""
+    error = result.get("error")
+    if isinstance(error, dict) and isinstance(error.get("type"), str) and isinstance(error.get("message"), str):
+        return ErrorInfo(type=error["type"], message=error["message"])
+    return None
+
+
+def raised(result: Mapping[str, object]) -> str | None:
+    """The exception type a result (or a result-like target) records, else None."""
+    error = result.get("error")
+    if isinstance(error, Mapping):
+        kind = error.get("type")
+        return kind if isinstance(kind, str) else None
+    return error if isinstance(error, str) else None
+
+
 class ResultsFileError(ValueError):
     """A results file that cannot be read: the message names the file and the problem."""
 
 
-def encode(array):
+def encode(array: ArrayLike) -> Encoded:
     """A result array as the file holds it: a nested list, or its bytes past COMPACT_ELEMENTS."""
     array = np.asarray(array)
     if array.size <= COMPACT_ELEMENTS:
-        return array.tolist()
+        listed: list[Any] | float = array.tolist()
+        return listed
     little = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
     deflated = zlib.compress(little.tobytes(), 1)  # level 1: most of the gain, little of the time
     return {"dtype": little.dtype.str, "shape": list(array.shape),
             "zlib_base64": base64.b64encode(deflated).decode("ascii")}
 
 
-def _compact_layout(value):
+def _compact_layout(value: Mapping[str, Any]) -> tuple[np.dtype[Any], tuple[int, ...], int]:
     """(dtype, shape, bytes) of a compact array, every field checked, its inflated size
     within spec.caps.INFLATED_BYTES; ValueError naming the problem."""
     if set(value) != COMPACT_FIELDS:
@@ -75,7 +156,7 @@ def _compact_layout(value):
     return dtype, tuple(shape), nbytes
 
 
-def _inflate(text, nbytes):
+def _inflate(text: str, nbytes: int) -> bytes:
     """The bytes of a compact array, inflated no further than one byte past `nbytes`: a zlib
     bomb stops there, at most spec.caps.INFLATED_BYTES (checked by the caller)."""
     try:
@@ -88,39 +169,47 @@ def _inflate(text, nbytes):
     return data
 
 
-def decode(value):
-    """A result field as a float64 array, from either form."""
+def decode(value: object) -> NDArray[np.float64]:
+    """A result field as a float64 array, from either form (an array as it is, when it
+    already is one: the results `compare` decoded once)."""
     if isinstance(value, dict):
         dtype, shape, nbytes = _compact_layout(value)
         return np.frombuffer(_inflate(value["zlib_base64"], nbytes), dtype=dtype).reshape(shape).astype(np.float64)
     return np.asarray(value, np.float64)
 
 
-def versions(backend_versions):
-    return {**backend_versions, "numpy": np.__version__, "python": platform.python_version()}
+def _with_platform(versions: Mapping[str, str]) -> dict[str, str]:
+    """A backend's versions, and those of NumPy and Python that wrote its results."""
+    return {**versions, "numpy": np.__version__, "python": platform.python_version()}
 
 
-def write(path, backend_name, backend_versions, case_files, runs=None, skipped=None):
-    document = {
-        "backend": backend_name,
-        "versions": versions(backend_versions),
+def write(path: str | os.PathLike[str], backend: str, *, versions: Mapping[str, str],
+          case_files: Iterable[str | os.PathLike[str]], runs: Runs | None = None, skipped: str | None = None) -> None:
+    """Write a backend's `runs` (or the reason it was `skipped`) as its results file."""
+    document: Document = {
+        "backend": backend,
+        "versions": _with_platform(versions),
         "case_files": [str(p) for p in case_files],
     }
     if skipped is not None:
         document["skipped"] = skipped
+    elif runs is not None:
+        document["results"] = runs["results"]
+        if "paths" in runs:
+            document["paths"] = runs["paths"]
     else:
-        document.update(runs)
+        raise ValueError("a results file holds runs or the reason the backend was skipped")
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # NaN and Infinity stay readable (Python's json writes and reads them).
     path.write_text(json.dumps(document, indent=1) + "\n")
 
 
-def _is_integer(value):
+def _is_integer(value: object) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def _is_number(value):
+def _is_number(value: object) -> bool:
     """A JSON number that is a float64 (true and false are not; nor an integer past it)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
@@ -131,23 +220,23 @@ def _is_number(value):
     return True
 
 
-def _check_nested(value):
+def _check_nested(value: object) -> None:
     """A number, or a rectangular nested list of numbers of rank MAX_RANK at most, checked
     level by level (no recursion: a hostile file may nest deeply); ValueError otherwise."""
     level, rank = [value], 0
     while any(isinstance(v, list) for v in level):
-        if not all(isinstance(v, list) for v in level) or len({len(v) for v in level}) > 1:
+        if not all(isinstance(v, list) for v in level) or len({len(v) for v in level if isinstance(v, list)}) > 1:
             raise ValueError("a ragged nested list (rows of different shapes)")
         rank += 1
         if rank > MAX_RANK:
             raise ValueError(f"nested deeper than rank {MAX_RANK}")
-        level = [item for v in level for item in v]
+        level = [item for v in level if isinstance(v, list) for item in v]
     strange = next((v for v in level if not _is_number(v)), None)
     if strange is not None:
         raise ValueError(f"holds {strange!r} where a number belongs")
 
 
-def _check_result(result, column):
+def _check_result(result: object, column: str) -> None:
     """One result of a column: {"id"} and one of its outputs, an error or not_applicable."""
     if not isinstance(result, dict) or not isinstance(result.get("id"), str) or not result["id"]:
         raise ValueError(f'{column}: a result is {{"id": str, ...}}, got {str(result)[:80]}')
@@ -176,7 +265,7 @@ def _check_result(result, column):
             raise ValueError(f"{where}, {field}: {exc}") from None
 
 
-def _check_document(document):
+def _check_document(document: dict[str, Any]) -> None:
     """Every field of a results document, before any is used; ValueError naming it."""
     backend = document["backend"]
     if not isinstance(backend, str) or not backend or not backend.isprintable() or ":" in backend:
@@ -198,7 +287,7 @@ def _check_document(document):
     paths = document.get("paths", {})
     if not isinstance(paths, dict) or not set(paths) <= set(PATHS) - {"fast"}:
         raise ValueError(f"paths must map {sorted(set(PATHS) - {'fast'})} to lists of results, got {str(paths)[:80]}")
-    for column, _, results in columns(document):
+    for column, _, results in columns(document):  # type: ignore[arg-type]  # checked field by field here
         if not isinstance(results, list):
             raise ValueError(f"the results of {column} are not a list of {{\"id\", ...}}")
         ids = set()
@@ -212,7 +301,7 @@ def _check_document(document):
                                  "file (its versions name no target)")
 
 
-def read(path):
+def read(path: str | os.PathLike[str]) -> Document:
     try:
         document = json.loads(pathlib.Path(path).read_bytes().decode("utf-8"))
     except FileNotFoundError:
@@ -223,7 +312,7 @@ def read(path):
         raise ResultsFileError(f"{path}: not JSON, or cut short (nested too deeply)") from None
     except ValueError as exc:  # not UTF-8, not JSON, an integer past Python's digit limit
         raise ResultsFileError(f"{path}: not JSON, or cut short ({exc})") from None
-    if not isinstance(document, dict) or "backend" not in document:
+    if not isinstance(document, dict) or "backend" not in document:  # JSON: an object is a dict
         raise ResultsFileError(f"{path}: not a convsuite results file (no 'backend')")
     if "results" not in document and "skipped" not in document:
         raise ResultsFileError(f"{path}: has neither 'results' nor 'skipped'")
@@ -231,13 +320,15 @@ def read(path):
         _check_document(document)
     except ValueError as exc:
         raise ResultsFileError(f"{path}: {exc}") from None
-    return document
+    checked: Document = document  # type: ignore[assignment]  # every field checked above
+    return checked
 
 
-def read_all(paths):
+def read_all(paths: Iterable[str | os.PathLike[str]]) -> list[Document]:
     """The documents of several results files, one backend each: a second file of a backend
     would silently replace the first's columns."""
-    documents, files = [], {}
+    documents: list[Document] = []
+    files: dict[str, str | os.PathLike[str]] = {}
     for path in paths:
         document = read(path)
         name = document["backend"]
@@ -248,7 +339,7 @@ def read_all(paths):
     return documents
 
 
-def columns(document):
+def columns(document: Document) -> Iterator[tuple[str, str, list[Result]]]:
     """(column name, path, results) per path of a results document: the fast path is
     named after the backend ("torch"), the others after both ("torch:builtin")."""
     name = document["backend"]

@@ -16,17 +16,18 @@ that the parent knows which case was in flight when the framework killed the pro
 import json
 import os
 import sys
+from typing import Any
 
 from convsuite import backends
 from convsuite.conformance.harness import runner
 
 
-def serve(name):
+def serve(name: str) -> int:
     # Frameworks print to stdout at times; keep the protocol's stream for answers alone.
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "w")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
 
-    def say(message):
+    def say(message: dict[str, Any]) -> None:
         answers.write(json.dumps(message) + "\n")
         answers.flush()
 
@@ -42,13 +43,13 @@ def serve(name):
         request = json.loads(line)
         raw_cases, paths = request["cases"], request.get("paths")
         for run in range(request.get("repeat", 1)):
-            parsed = {}  # each case is parsed (validated) once, for every path
+            parsed: runner.Parsed = {}  # each case is parsed (validated) once, for every path
             for path in (p for p in offered if paths is None or p in paths):
                 for index, raw in enumerate(raw_cases):
                     if not runner.applies(raw, path):
                         continue
                     item = {"run": run, "path": path, "index": index}
                     say({"running": True, **item})
-                    say({"result": runner.run_case(backend, raw, path, parsed), **item})
+                    say({"result": runner.run_case(backend, raw, path, parsed=parsed), **item})
         say({"done": True})
     return 0

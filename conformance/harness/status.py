@@ -17,3 +17,8 @@ class Status(StrEnum):
     UNCHECKED = "unchecked"  # the reference, where the case has no expect
     ERROR = "error"  # the code under judgement raised where the reference did not
     NOT_RUN = "not-run"  # never reached (an earlier failure, a deadline)
+    # check's verdicts on a call whose child the supervisor stopped (sandbox.supervise's events)
+    HANG = "hang"  # past its time limit
+    CRASH = "crash"  # the child died (a signal, os._exit, a fatal error)
+    MEMORY = "memory"  # past the memory limit
+    PROCESSES = "processes"  # past the process-count limit

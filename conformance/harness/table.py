@@ -17,8 +17,11 @@ The last line is always the verdict that scripts read, never colored:
 
 import math
 import textwrap
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal, TypedDict
 
-from convsuite.conformance.harness.outcome import Failure
+from convsuite.conformance.harness.outcome import Cell, Failure, Known, Mismatch, Outcome
+from convsuite.conformance.harness.status import Status
 
 WIDTH = 120
 DEFAULT_SHOWN = 50  # disagreements listed without --verbose (the worst; --json lists all)
@@ -39,23 +42,37 @@ KEY = (
 )
 COLOR_KEY = [("green", "agree", "agrees"), ("red", "fail", "FAIL"), ("yellow", "known", "known"),
              ("dim", "none", "- and skipped")]
-COUNTS = ("agree", "documented", "fail", "skipped", "not_applicable")
+CountName = Literal["agree", "documented", "fail", "skipped", "not_applicable"]
+COUNTS: tuple[CountName, ...] = ("agree", "documented", "fail", "skipped", "not_applicable")
 PATH_ORDER = ("fast", "builtin", "compiled")
 # A failure without a number to weigh: what the error/tolerance column says instead.
 CATEGORICAL = {"raised": "raised", "missing": "missing", "no-field": "no field",
                "unknown-case": "unknown", "broken-case": "broken"}
 
 
-def _paint(text, style, color):
+class Counts(TypedDict):
+    """A column's cases by verdict (`counts`; `compare --json` writes them)."""
+
+    backend: str
+    path: str | None  # None for a skipped backend
+    column: str
+    agree: int
+    documented: int
+    fail: int
+    skipped: int
+    not_applicable: int
+
+
+def _paint(text: str, style: str | None, color: bool) -> str:
     return f"{STYLES[style]}{text}{RESET}" if color and style else text
 
 
-def _fit(line, width=WIDTH):
+def _fit(line: str, width: int = WIDTH) -> str:
     """The line cut to `width` characters, "..." marking the cut."""
     return line if len(line) <= width else line[: width - 3].rstrip() + "..."
 
 
-def split_column(column):
+def split_column(column: str) -> tuple[str, str | None]:
     """(backend, path) of a matrix column: "torch" is the fast path, "torch:builtin" the
     builtin one; the reference has no path."""
     if column == "reference":
@@ -64,14 +81,14 @@ def split_column(column):
     return backend, path or "fast"
 
 
-def _where(column):
+def _where(column: str) -> str:
     backend, path = split_column(column)
     return backend if path is None else f"{backend}:{path}"
 
 
 # -- the disagreements, worst first -------------------------------------------------------
 
-def share_of_tolerance(failure: Failure):
+def share_of_tolerance(failure: Failure) -> tuple[float, str]:
     """(ratio, label): |error| / tolerance of the failure's worst element, and how the table
     shows it. A failure with no number (an exception, NaN against a number, another shape,
     no result, an infinite error) weighs infinity."""
@@ -88,25 +105,25 @@ def share_of_tolerance(failure: Failure):
     return ratio, (f"{ratio:.3g}x" if ratio < 1000 else f"{ratio:.1e}x")
 
 
-def worst_first(failures):
+def worst_first(failures: Iterable[Failure]) -> list[Failure]:
     """The failures, the worst first (stable among equals: the order compare found them)."""
     return sorted(failures, key=lambda failure: -share_of_tolerance(failure)[0])
 
 
-def _mismatch(m):
+def _mismatch(m: Mismatch) -> str:
     """`outcome.Mismatch` in few words (its error/tolerance is the line's first column)."""
     if m.shape:
         return f"{m.field} shape {m.shape[0]}, expected {m.shape[1]}"
-    where = f"{m.field}[{', '.join(map(str, m.element))}] is {m.got:.7g}, expected {m.want:.7g}"
+    where = f"{m.field}[{', '.join(map(str, m.element or ()))}] is {m.got:.7g}, expected {m.want:.7g}"
     return where if m.error is None else f"{where}, |diff| {m.error:.3g} > {m.tolerance:.3g}"
 
 
-def _against(failure):
+def _against(failure: Failure) -> str:
     short = {"the reference": "reference", "the case's expect": "expect"}
     return short.get(failure.against) or _where(failure.against)
 
 
-def _problem(failure):
+def _problem(failure: Failure) -> str:
     """What went wrong, what it was judged against first (a long line loses its end)."""
     if failure.kind in ("broken-case", "unknown-case") or not failure.against:
         return str(failure) if failure.kind in ("broken-case", "unknown-case") else failure.problem
@@ -117,7 +134,7 @@ def _problem(failure):
     return f"vs {_against(failure)}: {failure.problem}"
 
 
-def _disagreement_lines(outcome, verbose, color):
+def _disagreement_lines(outcome: Outcome, verbose: bool, color: bool) -> list[str]:
     failures = worst_first(outcome.failures)
     shown = failures if verbose else failures[:DEFAULT_SHOWN]
     rows = [(share_of_tolerance(f)[1], _where(f.backend), f.case, _problem(f)) for f in shown]
@@ -142,26 +159,26 @@ def _disagreement_lines(outcome, verbose, color):
 
 # -- the counts per backend and path ------------------------------------------------------
 
-def counts(outcome):
+def counts(outcome: Outcome) -> list[Counts]:
     """One dict per matrix column but the reference, in the matrix's order: backend, path
     (None for a skipped backend) and its cases that agree (an expected exception included),
     are documented differences, fail (a disagreement with the reference, the expect or
     another backend; no result), were skipped, or do not apply to the path."""
     failed = {(failure.case, failure.backend) for failure in outcome.failures}
-    rows = []
+    rows: list[Counts] = []
     for column in outcome.backends[1:]:
         backend, path = split_column(column)
-        row = {"backend": backend, "path": None if backend in outcome.skipped else path, "column": column,
-               **dict.fromkeys(COUNTS, 0)}
+        row = Counts(backend=backend, path=None if backend in outcome.skipped else path, column=column,
+                     agree=0, documented=0, fail=0, skipped=0, not_applicable=0)
         for case_id in outcome.case_ids:
             cell = outcome.cells.get((case_id, column))
             if cell is None:
                 continue
-            if cell.kind == "known":
+            if cell.kind == Status.KNOWN:
                 row["documented"] += 1
-            elif cell.kind == "skipped":
+            elif cell.kind == Status.SKIPPED:
                 row["skipped"] += 1
-            elif cell.kind == "not-applicable":
+            elif cell.kind == Status.NOT_APPLICABLE:
                 row["not_applicable"] += 1
             elif cell.ok is False or (case_id, column) in failed:
                 row["fail"] += 1
@@ -171,11 +188,11 @@ def counts(outcome):
     return rows
 
 
-def _summary_lines(outcome, color):
+def _summary_lines(outcome: Outcome, color: bool) -> list[str]:
     rows = counts(outcome)
     paths = sorted({row["path"] for row in rows if row["path"]},
                    key=lambda p: (PATH_ORDER.index(p) if p in PATH_ORDER else len(PATH_ORDER), p))
-    by_backend = {}
+    by_backend: dict[str, dict[str | None, Counts]] = {}
     for row in rows:
         by_backend.setdefault(row["backend"], {})[row["path"]] = row
     cell = {backend: {path: "/".join(str(row[k]) for k in COUNTS) for path, row in got.items() if path}
@@ -199,10 +216,11 @@ def _summary_lines(outcome, color):
 
 # -- the documented differences -----------------------------------------------------------
 
-def _known_lines(outcome, verbose, color):
+def _known_lines(outcome: Outcome, verbose: bool, color: bool) -> list[str]:
     """Each documented difference's id (with its why under `verbose`), then one line per
     cell it accounts for: backend:path and case."""
-    by_name, why = {}, {}
+    by_name: dict[str, list[Known]] = {}
+    why: dict[str, str] = {}
     for known in outcome.known:
         by_name.setdefault(known.name, []).append(known)
         why.setdefault(known.name, known.why)
@@ -219,16 +237,16 @@ def _known_lines(outcome, verbose, color):
 
 # -- the matrix (--matrix) ----------------------------------------------------------------
 
-def _style(cell):
+def _style(cell: Cell) -> str:
     """The style of a matrix cell (`conformance.harness.outcome.Cell`)."""
     if cell.ok is True:
         return "agree"
     if cell.ok is False:
         return "fail"
-    return "known" if cell.kind == "known" else "none"  # "-", "skipped", unchecked
+    return "known" if cell.kind == Status.KNOWN else "none"  # "-", "skipped", unchecked
 
 
-def _row(cells, widths, styles, color):
+def _row(cells: Sequence[str], widths: Sequence[int], styles: Sequence[str | None], color: bool) -> str:
     """Cells padded to their column's width, the padding outside any escape codes."""
     last = len(cells) - 1
     return "  ".join(
@@ -237,7 +255,7 @@ def _row(cells, widths, styles, color):
     ).rstrip()
 
 
-def format_matrix(outcome, color=False):
+def format_matrix(outcome: Outcome, color: bool = False) -> str:
     """The case x column matrix of max abs errors, its title and its key (as wide as it is)."""
     header = ["case"] + outcome.backends
     rows = [[outcome.cells[case_id, name] for name in outcome.backends] for case_id in outcome.case_ids]
@@ -260,7 +278,7 @@ def format_matrix(outcome, color=False):
 
 # -- the whole view, and the verdict ------------------------------------------------------
 
-def verdict(outcome):
+def verdict(outcome: Outcome) -> str:
     ran = {name.split(":")[0] for name in outcome.backends[1:]} - set(outcome.skipped)
     word = "DISAGREE" if outcome.failures else "agree"
     return (f"{len(ran)} backend(s) ran {len(outcome.case_ids)} cases and {word}"
@@ -268,7 +286,7 @@ def verdict(outcome):
             + (f"; {len(outcome.skipped)} skipped, not passed" if outcome.skipped else ""))
 
 
-def format_outcome(outcome, color=False, verbose=False, matrix=False):
+def format_outcome(outcome: Outcome, *, color: bool = False, verbose: bool = False, matrix: bool = False) -> str:
     """The comparison for a terminal (see the module's docstring): at most 120 columns but
     for the matrix, which `matrix` adds at the top."""
     lines = [format_matrix(outcome, color), ""] if matrix else []
@@ -287,12 +305,12 @@ def format_outcome(outcome, color=False, verbose=False, matrix=False):
     return "\n".join(lines)
 
 
-def _number(value):
+def _number(value: float | None) -> float | None:
     """A float for JSON: None for NaN and infinity (which JSON has not)."""
     return None if value is None or math.isnan(value) or math.isinf(value) else value
 
 
-def as_json(outcome):
+def as_json(outcome: Outcome) -> dict[str, Any]:
     """The outcome as data (`compare --json`): counts per backend and path, every
     disagreement the worst first, the documented differences met, the skipped backends."""
     disagreements = []

@@ -20,9 +20,13 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeAlias, TypedDict
 
 from convsuite.conformance.environments.run import code_path
+from convsuite.conformance.harness.results import ErrorInfo, Result, Runs
 from convsuite.conformance.harness.runner import applies
+from convsuite.spec.cases import RawCase
 
 # How long a child may take over one case before it is declared hung and killed. Generous:
 # a compiled path compiles for seconds, a large case on a loaded machine takes a minute.
@@ -33,23 +37,38 @@ START_DEADLINE_S = 600.0
 TAIL_LINES = 20
 _EOF = object()
 
+# (run, path, index into the batch's cases) of one item of a batch.
+Item: TypeAlias = tuple[int, str, int]
+Answers: TypeAlias = dict[Item, Result]
+# Told each result as it comes: (its path, its case id).
+Progress: TypeAlias = Callable[[str, str], object]
+
+
+class Request(TypedDict):
+    """A batch sent to a worker (`conformance.harness.serve`): every case on each of `paths`
+    (None: every path offered), `repeat` times."""
+
+    cases: list[RawCase]
+    paths: list[str] | None
+    repeat: int
+
 
 class Death(Exception):
     """A child that died or hung: `backend`, the `case` (id) and `path` in flight (None
     between cases), `how` ("killed by SIGABRT", "exited with code 1", "passed its deadline
     of 600 s"), `tail`: the last lines of its stderr."""
 
-    def __init__(self, backend, case, path, how, tail):
+    def __init__(self, backend: str, case: str | None, path: str | None, *, how: str, tail: str) -> None:
         self.backend, self.case, self.path, self.how, self.tail = backend, case, path, how, tail
         where = f"case {case}" + (f" on path {path}" if path else "") if case is not None else "between cases"
         super().__init__(f"the {backend} worker {how} ({where}); last output: {tail or '(nothing)'}")
 
-    def error(self):
+    def error(self) -> ErrorInfo:
         """The result-file error of the case it killed."""
         return {"type": "WorkerDied", "message": str(self)}
 
 
-def _how(returncode):
+def _how(returncode: int | None) -> str:
     if returncode is None:
         return "stopped answering"
     if returncode < 0:
@@ -63,30 +82,35 @@ def _how(returncode):
 class Child:
     """A child process answering in JSON lines on stdout, its stderr echoed and its tail kept."""
 
-    def __init__(self, name, command, env, deadline=CASE_DEADLINE_S, echo=True):
+    def __init__(self, name: str, command: Sequence[str], env: Mapping[str, str], *,
+                 deadline: float = CASE_DEADLINE_S, echo: bool = True) -> None:
         self.name, self.deadline, self.echo = name, deadline, echo
         self.process = subprocess.Popen(command, cwd=code_path(), env=env, stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.lines, self.tail = queue.Queue(), collections.deque(maxlen=TAIL_LINES)
+        self.lines: queue.Queue[str | object] = queue.Queue()
+        self.tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
         threading.Thread(target=self._read_stdout, daemon=True).start()
         self._stderr_done = threading.Thread(target=self._read_stderr, daemon=True)
         self._stderr_done.start()
 
-    def _read_stdout(self):
+    def _read_stdout(self) -> None:
+        assert self.process.stdout is not None  # opened with PIPE
         for line in self.process.stdout:
             self.lines.put(line)
         self.lines.put(_EOF)
 
-    def _read_stderr(self):
+    def _read_stderr(self) -> None:
+        assert self.process.stderr is not None  # opened with PIPE
         for line in self.process.stderr:
             self.tail.append(line.rstrip("\n")[:240])  # a framework prints lines of kilobytes at times
             if self.echo:
                 sys.stderr.write(line)
 
-    def write(self, message):
+    def write(self, message: Mapping[str, Any]) -> None:
         """Send one JSON line without ever blocking the parent (a child that does not read
         its stdin fills the pipe; its deadline then reports it)."""
-        def send():
+        def send() -> None:
+            assert self.process.stdin is not None  # opened with PIPE
             try:
                 self.process.stdin.write(json.dumps(message) + "\n")
                 self.process.stdin.flush()
@@ -95,7 +119,7 @@ class Child:
 
         threading.Thread(target=send, daemon=True).start()
 
-    def read(self, case=None, path=None, deadline=None):
+    def read(self, case: str | None = None, path: str | None = None, deadline: float | None = None) -> Any:
         """The next JSON line; `Death` when the child exits or passes the deadline first."""
         try:
             line = self.lines.get(timeout=deadline or self.deadline)
@@ -103,19 +127,20 @@ class Child:
             self.process.kill()
             self.process.wait()
             raise self.death(case, path, f"passed its deadline of {deadline or self.deadline:.0f} s and was killed")
-        if line is _EOF:
+        if not isinstance(line, str):  # _EOF
             raise self.death(case, path)
         return json.loads(line)
 
-    def death(self, case, path, how=None):
+    def death(self, case: str | None, path: str | None, how: str | None = None) -> "Death":
         returncode = self.process.wait()
         self._stderr_done.join(timeout=5)
-        return Death(self.name, case, path, how or _how(returncode), " | ".join(self.tail)[-2000:])
+        return Death(self.name, case, path, how=how or _how(returncode), tail=" | ".join(self.tail)[-2000:])
 
-    def close(self):
+    def close(self) -> "Death | None":
         """Let it finish; kill it if it does not within seconds. Its `Death` if it died."""
         try:
-            self.process.stdin.close()
+            if self.process.stdin:
+                self.process.stdin.close()
         except (BrokenPipeError, OSError):
             pass
         try:
@@ -124,10 +149,12 @@ class Child:
             self.process.kill()
             returncode = self.process.wait()
         self._stderr_done.join(timeout=5)
-        return None if returncode == 0 else Death(self.name, None, None, _how(returncode), " | ".join(self.tail)[-2000:])
+        if returncode == 0:
+            return None
+        return Death(self.name, None, None, how=_how(returncode), tail=" | ".join(self.tail)[-2000:])
 
 
-def serve_command(python, name):
+def serve_command(python: str, name: str) -> list[str]:
     return [python, "-m", "convsuite.conformance", "serve", "--backend", name]
 
 
@@ -135,36 +162,40 @@ class Worker:
     """A `python -m conformance serve` child in one backend's environment, restarted when it
     dies: `run` and the fuzzer send it (path, case) items (`conformance.harness.serve`)."""
 
-    def __init__(self, name, python, env, deadline=CASE_DEADLINE_S, start_deadline=START_DEADLINE_S):
+    def __init__(self, name: str, python: str, env: Mapping[str, str], *, deadline: float = CASE_DEADLINE_S,
+                 start_deadline: float = START_DEADLINE_S) -> None:
         self.name, self.python, self.env = name, python, env
         self.deadline, self.start_deadline = deadline, start_deadline
-        self.deaths, self.fruitless = [], 0  # deaths since the last answer
+        self.deaths: list[Death] = []
+        self.fruitless = 0  # deaths since the last answer
         self._start()
 
-    def _start(self):
-        self.child = Child(self.name, serve_command(self.python, self.name), self.env, self.deadline)
+    def _start(self) -> None:
+        self.child = Child(self.name, serve_command(self.python, self.name), self.env, deadline=self.deadline)
         hello = self.child.read(deadline=self.start_deadline)
         if "unavailable" in hello:
             self.child.close()
             raise Unavailable(hello["unavailable"])
-        self.versions, self.paths = hello["versions"], hello["paths"]
-        self.compiles_every_path = hello["compiles_every_path"]
+        self.versions: dict[str, str] = hello["versions"]
+        self.paths: list[str] = hello["paths"]
+        self.compiles_every_path: bool = hello["compiles_every_path"]
 
-    def send(self, raw_cases, paths=None, repeat=1):
+    def send(self, raw_cases: list[RawCase], paths: list[str] | None = None, repeat: int = 1) -> None:
         """Start a batch: each case on each of `paths` (None: every path the backend offers,
         the fast path first), `repeat` times; `receive` collects it."""
-        self.batch = (raw_cases, paths, repeat)
-        self.child.write({"cases": raw_cases, "paths": paths, "repeat": repeat})
+        self.batch = Request(cases=raw_cases, paths=paths, repeat=repeat)
+        self.child.write(self.batch)
 
-    def receive(self, restart=False, progress=None):
+    def receive(self, restart: bool = False, progress: Progress | None = None) -> Answers:
         """{(run, path, index): result} of the batch sent. When the worker dies: with
         `restart`, the case in flight gets a WorkerDied error and a fresh worker runs the rest
         of the batch; without, the `Death` is raised."""
-        raw_cases, paths, repeat = self.batch
-        answers, running = {}, None
+        raw_cases, paths, repeat = self.batch["cases"], self.batch["paths"], self.batch["repeat"]
+        answers: Answers = {}
+        running: tuple[Item, str, str] | None = None  # the item in flight, its case id and path
         while True:
             try:
-                reply = self.child.read(*running[1:] if running else ())
+                reply = self.child.read(running[1], running[2]) if running else self.child.read()
             except Death as death:
                 self.deaths.append(death)
                 self.fruitless += 1
@@ -181,7 +212,7 @@ class Worker:
                 return answers
             if "done" in reply:
                 return answers
-            key = (reply["run"], reply["path"], reply["index"])
+            key: Item = (reply["run"], reply["path"], reply["index"])
             if "running" in reply:
                 running = (key, raw_cases[reply["index"]]["id"], reply["path"])
             else:
@@ -189,7 +220,8 @@ class Worker:
                 if progress:
                     progress(reply["path"], reply["result"]["id"])
 
-    def _resend(self, raw_cases, left, answers, progress):
+    def _resend(self, raw_cases: list[RawCase], left: list[tuple[str, int]], answers: Answers,
+                progress: Progress | None) -> None:
         """The rest of a batch after a death, path by path, in a fresh worker (restarted again
         as often as it dies)."""
         for path in dict.fromkeys(path for path, _ in left):
@@ -198,7 +230,7 @@ class Worker:
             for (_, _, sub), result in self.receive(restart=True, progress=progress).items():
                 answers[0, path, indexes[sub]] = result
 
-    def close(self):
+    def close(self) -> Death | None:
         death = self.child.close()
         if death:
             self.deaths.append(death)
@@ -209,15 +241,16 @@ class Unavailable(RuntimeError):
     """The worker's framework cannot load in its environment (its message says how to install it)."""
 
 
-def chosen(offered, paths):
+def chosen(offered: Sequence[str], paths: Sequence[str] | None) -> list[str]:
     """The paths a request runs: those of `paths` the backend offers (None: all), in its order."""
     return [path for path in offered if paths is None or path in paths]
 
 
-def documents(offered, raw_cases, answers, paths=None, repeat=1):
+def documents(offered: Sequence[str], raw_cases: Sequence[RawCase], answers: Answers, *,
+              paths: Sequence[str] | None = None, repeat: int = 1) -> list[Runs]:
     """The answers of a batch as `runner.run_paths` gives them, once per run:
     {"results": fast-path results, "paths": {path: [...]}}; `offered`: the backend's paths."""
-    runs = []
+    runs: list[Runs] = []
     for run in range(repeat):
         by_path = {path: [answers[run, path, index] for index, raw in enumerate(raw_cases)
                           if applies(raw, path) and (run, path, index) in answers]

@@ -145,7 +145,7 @@ def _execute(name, command, display):
     return argv, child.wait(), stdout, "".join(rest), time.monotonic() - started
 
 
-def run_side_by_side(commands, say=print, names=None, display=None, workers=None):
+def run_side_by_side(commands, *, say=print, names=None, display=None, workers=None):
     """Run commands `workers` at a time (default: as many as there are cores; each a process
     of its own, most of whose time is Python and compiling, not arithmetic), showing each
     one's progress as it comes and its output when it ends; return the commands that failed.
@@ -179,7 +179,7 @@ def matrix(results="results", report="report", say=print):
             return lambda: ([str(pythons[env.name].result()), "-m", "convsuite.conformance", "run", "--backend",
                              env.name, "--out", out], run.environ(env))
 
-        failed = run_side_by_side([command(env, out) for env, out in zip(envs, files)], say,
+        failed = run_side_by_side([command(env, out) for env, out in zip(envs, files)], say=say,
                                   names=[env.name for env in envs])
         pythons[report_env.name].result()
     if failed:

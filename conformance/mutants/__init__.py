@@ -5,7 +5,7 @@ not mutmut 3, because cosmic-ray writes each mutant into the source file on disk
 killer as a plain command. mutmut 3 instead routes every mutated function through a Python
 trampoline chosen at run time, which Numba cannot compile inside an @njit kernel, and it only
 runs pytest; the NumPy backend's compiled path is exactly such kernels
-(backends/numba_kernels.py), and the main job's killer is `run` + `compare`, not pytest.
+(backends/numpy/kernels.py), and the main job's killer is `run` + `compare`, not pytest.
 Numba keys its cache on the source file's time stamp, so each mutated kernel is compiled
 afresh, into a cache folder inside the session's copy.
 

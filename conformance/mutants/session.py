@@ -13,10 +13,8 @@ import os
 import pathlib
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
-import tomllib
 
 from convsuite.conformance.mutants import equivalents, scope
 
@@ -99,9 +97,9 @@ def run(backend, files, tool_python, backend_python, variables, say=print, timeo
     with tempfile.TemporaryDirectory(prefix="convsuite-mutants-") as folder:
         copy, cosmic_ray = pathlib.Path(folder, "checkout"), str(pathlib.Path(tool_python).parent / "cosmic-ray")
         copy_checkout(copy)
-        # The copy's convsuite, and Numba's cache inside the folder: a mutated kernel never
-        # reaches the user's cache.
-        env = {**variables, **os.environ, "PYTHONPATH": str(copy), "NUMBA_CACHE_DIR": str(pathlib.Path(folder, "numba"))}
+        # The copy's convsuite, and every backend's compile cache (`backends.common.cache_folder`)
+        # inside the folder: a mutated kernel never reaches the user's cache.
+        env = {**variables, **os.environ, "PYTHONPATH": str(copy), "XDG_CACHE_HOME": str(pathlib.Path(folder, "cache"))}
         killer = f"{backend_python} -m convsuite.conformance.mutants.killer {backend}"
         baseline = subprocess.run(killer.split(), cwd=copy, env=env, capture_output=True, text=True)
         if baseline.returncode:

@@ -4,7 +4,7 @@
     python -m conformance port --list                            the topics, backends and idioms
     python -m conformance port --write docs/porting-guide.md     every topic in every backend
 
-Each backend file is read with `ast`, never imported, so the guide builds in any environment,
+Each backend's files are read with `ast`, never imported, so the guide builds in any environment,
 whichever frameworks it lacks, and shows the code exactly as it runs. The idioms that differ
 between frameworks are data (idiom -> backend -> snippets), and every snippet is checked to
 occur verbatim in the code the guide shows next to it: when a backend changes, the generator

@@ -1,13 +1,14 @@
 """The idioms that differ between the frameworks: their names, in the guide's order, and the
-topics whose code shows them. Each backend states its own way of doing each one in its
-``DECLARATION["idioms"]`` (snippets of its code and what to know about them), and
+topics whose code shows them. Each backend states its own way of doing each one in the
+``idioms`` of its ``backend.toml`` (snippets of its code and what to know about them), and
 `conformance.porting.sources` checks that every snippet occurs verbatim in the code of the
-idiom's topics in that backend's file, so the guide cannot drift from the backends.
+idiom's topics in that backend's files, so the guide cannot drift from the backends.
 """
 
 from dataclasses import dataclass
 
 from convsuite import backends
+from convsuite.backends.contract import FACTS
 
 # idiom -> the topics whose code must hold its snippets
 TOPICS_OF = {
@@ -26,7 +27,7 @@ TOPICS_OF = {
     "\"same\" padding": ("builtin",),
     "padding modes": ("builtin",),
     "stride with dilation": ("builtin",),
-    "float64": ("builtin", "learn"),
+    "float64": ("builtin", "learn", "Conv2D"),  # Conv2D: the layer each path sets up
     "record gradients": ("learn", "grad"),
     "zero gradients": ("learn",),
     "backward on a non-scalar loss": ("learn", "grad"),
@@ -60,17 +61,17 @@ class Idiom:
 def _way(declaration, idiom):
     raw = declaration.idioms[idiom]
     if not isinstance(raw, dict) or not set(raw) <= WAY_FIELDS:
-        raise ValueError(f"{declaration.path}: idiom {idiom!r} takes only {sorted(WAY_FIELDS)}")
+        raise ValueError(f"{declaration.folder / FACTS}: idiom {idiom!r} takes only {sorted(WAY_FIELDS)}")
     return Way(tuple(raw.get("snippets", ())), raw.get("note", ""))
 
 
 def collect(declarations):
     """Every idiom with each declaring backend's way; an idiom name that TOPICS_OF does not
-    know is an error naming the backend's file."""
+    know is an error naming the backend's backend.toml."""
     for declaration in declarations:
         unknown = sorted(set(declaration.idioms) - set(TOPICS_OF))
         if unknown:
-            raise ValueError(f"{declaration.path}: unknown idioms {unknown}; idioms: {list(TOPICS_OF)}")
+            raise ValueError(f"{declaration.folder / FACTS}: unknown idioms {unknown}; idioms: {list(TOPICS_OF)}")
     return tuple(
         Idiom(name, topics, {d.name: _way(d, name) for d in declarations if name in d.idioms})
         for name, topics in TOPICS_OF.items()

@@ -57,8 +57,8 @@ def format_guide(sources, path):
         f"<!-- Generated from the backends' source by `python -m conformance port --write {GUIDE}`; "
         "do not edit: run `nox -s porting`. -->",
         "",
-        "Each topic as every backend writes it, read from the backend's file (so it is the code "
-        "the conformance cases run), then the idioms that change between frameworks. Every "
+        "Each topic as every backend writes it, read from the files of the backend's folder (so it "
+        "is the code the conformance cases run), then the idioms that change between frameworks. Every "
         "snippet in the idiom tables is checked to occur verbatim in that backend's code of "
         "the idiom's topics; the generator fails when a backend changes under it.",
         "",
@@ -80,7 +80,8 @@ def format_guide(sources, path):
             also = ", ".join(f"`{helper}` ([{key}](#{slugs[key]}))"
                              for helper, key in section.elsewhere.items())
             also = f"; also uses {also}" if also else ""
-            lines += ["", f"**{name}**: [`{source.path}`]({link(source.path)}){also}", ""]
+            files = ", ".join(f"[`{file}`]({link(file)})" for file in section.files or [source.path])
+            lines += ["", f"**{name}**: {files}{also}", ""]
             lines += ["```python", section.code, "```"] if section.definitions else [NONE.format(name=name)]
         if idioms_of(topic.key):
             lines += ["", f"### Idioms of {topic.key}", "", *_idiom_table(sources, topic.key)]

@@ -25,11 +25,22 @@ def _clip(text, width):
 
 
 def _header(source, section, width):
-    lines = [_clip(f"{source.backend}: {source.path}", width)]
+    lines = [_clip(f"{source.backend}: {', '.join(section.files) or source.path}", width)]
     if section.elsewhere:
         also = ", ".join(f"{helper} (topic {key})" for helper, key in section.elsewhere.items())
         lines += textwrap.wrap(f"also uses {also}", width)
     return lines
+
+
+def _blocks(section):
+    """{name: code} of a section's definitions, a name that two of its files define kept twice."""
+    blocks = {}
+    for definition in section.definitions:
+        key = definition.name
+        while key in blocks:
+            key += "'"
+        blocks[key] = definition.code
+    return blocks
 
 
 def _side_by_side(left, right, topic_key, width):
@@ -39,7 +50,7 @@ def _side_by_side(left, right, topic_key, width):
     headers = [_header(source, section, column) for source, section in zip((left, right), sections)]
     rows = list(zip_longest(*headers, fillvalue=""))
     rows.append(("-" * column, "-" * column))
-    blocks = [{d.name: d.code for d in section.definitions} or {"": NONE.format(name=source.backend)}
+    blocks = [_blocks(section) or {"": NONE.format(name=source.backend)}
               for source, section in zip((left, right), sections)]
     names = list(blocks[0]) + [name for name in blocks[1] if name not in blocks[0]]
     for i, name in enumerate(names):

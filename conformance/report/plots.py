@@ -132,12 +132,12 @@ def _corr2d_axes(axes, document, backends, size, floor_s):
     axes.set_ylabel("median ms (log)", fontsize=8)
 
 
-def _learn_axes(axes, document, backends, form):
-    groups = {name: {r["path"]: r["median_s"] * 1e3 for r in document["backends"][name]["learn"]
-                     if r["form"] == form} for name in backends}
+def _learn_axes(axes, document, backends, path):
+    groups = {name: {r["run"]: r["median_s"] * 1e3 for r in document["backends"][name]["learn"]
+                     if r["path"] == path} for name in backends}
     _bars(axes, groups, list(LEARN_STYLE), LEARN_STYLE)
     axes.axhline(1.0, color="red", linestyle="--", linewidth=1, label="1 ms target")
-    axes.set_title(f"10-step learning loop, {form} form", fontsize=10)
+    axes.set_title(f"10-step learning loop, {path} path", fontsize=10)
     axes.set_ylabel("median ms (log)", fontsize=8)
     axes.legend(fontsize=7)
 
@@ -155,8 +155,8 @@ def bench_chart(document, path):
                                             wspace=0.3, hspace=0.45)).ravel()
     for axes, size in zip(grid, sizes):
         _corr2d_axes(axes, document, backends, size, floors.get(size))
-    for axes, form in zip(grid[len(sizes):], LEARN_CASES):
-        _learn_axes(axes, document, backends, form)
+    for axes, layer_path in zip(grid[len(sizes):], LEARN_CASES):
+        _learn_axes(axes, document, backends, layer_path)
     for axes in grid[len(sizes) + len(LEARN_CASES):]:
         axes.set_visible(False)
     figure.legend(*grid[0].get_legend_handles_labels(), loc="upper center", ncol=6, fontsize=8,

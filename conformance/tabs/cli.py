@@ -76,14 +76,15 @@ def _tabs(args):
     limits = Limits(case_s=args.cell_timeout, cell_s=args.cell_timeout, target_s=args.tab_timeout,
                     memory_bytes=args.memory << 20)
     try:
-        results = runner.run_tabs(chapter, chosen, limits, args.install, not args.no_sandbox, args.jobs)
+        results = runner.run_tabs(chapter, chosen, limits=limits, install=args.install, sandboxed=not args.no_sandbox,
+                                  jobs=args.jobs)
     except launch.SandboxUnavailable as exc:
         print(f"tabs: {exc}", file=sys.stderr)
         return 1, None
     for tab, result in results.items():
         if result.problem:
             states[tab] = (summary.FAILED, result.backend, result.problem)
-    doc = summary.document(chapter, states, results, time.monotonic() - start)
+    doc = summary.document(chapter, states, results=results, seconds=time.monotonic() - start)
     for step in doc["steps"]:
         print(summary.step_line(step))
     print(summary.verdict_line(doc))

@@ -151,7 +151,7 @@ def _consensus(values, shapes_only):
     return reference, reasons
 
 
-def step(number, line, having, missing, seen):
+def step(number, line, *, having, missing, seen):
     """One step's verdict. `seen`: {tab: [observation of run 1, of run 2]}."""
     cells = {tab: {"shown": "", "error": None, "printed": runs[0]["printed"], "random": False,
                    "disagrees": False, "reason": None} for tab, runs in seen.items()}

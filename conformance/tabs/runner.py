@@ -1,6 +1,6 @@
 """Run each tab of a chapter in its backend's pinned environment, sandboxed, twice.
 
-A book tab maps to the backend whose DECLARATION["check"]["book_tab"] names it. Each tab runs
+A book tab maps to the backend whose backend.toml's check.book_tab names it. Each tab runs
 as `check` runs a target (`check.sandbox`: bubblewrap, its limits, a fresh child after a
 crash or hang, which skips the cell that caused it), in its backend's environment (built on
 first use, `conformance.environments`; `--install` adds packages in check's throwaway
@@ -86,11 +86,11 @@ def _python(backend, install, say):
     env = specs.spec(backends.declaration(backend).main.session)
     python = build.ensure(env, say)
     fixes = backends.declaration(backend).check["after_install"]
-    python, notes = overlay.ensure(python, install, fixes, say=say)
+    python, notes = overlay.ensure(python, install, fixes=fixes, say=say)
     return python, notes
 
 
-def run_tabs(chapter, tabs, limits, install=(), sandboxed=True, jobs=None, say=print):
+def run_tabs(chapter, tabs, *, limits, install=(), sandboxed=True, jobs=None, say=print):
     """{tab: TabRun} for each tab in `tabs` (each has a backend), both seeds."""
     mapping = backend_of_tab()
     results = {tab: TabRun(tab, mapping[tab]) for tab in tabs}

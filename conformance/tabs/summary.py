@@ -16,7 +16,7 @@ AGREE, DISAGREE, ERROR = "AGREE", "DISAGREE", "ERROR"
 RAN, NO_BACKEND, NOT_CHOSEN, FAILED = "ran", "no backend", "not chosen", "could not run"
 
 
-def document(chapter, tab_states, results, seconds):
+def document(chapter, tab_states, *, results, seconds):
     """`tab_states`: {tab: (state, backend or None, why)}; `results`: {tab: TabRun} of the run tabs."""
     ran = [t for t in chapter.tabs if t in results and not results[t].problem]
     steps = []
@@ -26,7 +26,7 @@ def document(chapter, tab_states, results, seconds):
             continue
         seen = {t: [run[step.number] for run in results[t].runs] for t in having}
         missing = [t for t in ran if t not in having]
-        steps.append(judge.step(step.number, step.line, having, missing, seen))
+        steps.append(judge.step(step.number, step.line, having=having, missing=missing, seen=seen))
     counts = {status: sum(s["status"] == status for s in steps)
               for status in (judge.AGREE, judge.DISAGREE, judge.ERROR, judge.SINGLE)}
     failed = [t for t, (state, _, _) in tab_states.items() if state == FAILED]

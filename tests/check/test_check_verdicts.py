@@ -86,8 +86,8 @@ def test_a_case_the_reference_cannot_compute_is_planned_for_no_one(monkeypatch):
 
 def test_a_hint_that_cannot_be_computed_is_no_hint():
     case = plan.parsed(next(raw for raw in cases.load() if raw["id"] == "corr2d-groups-2-4-in-6-out"))
-    assert hints.for_values(case, "corr2d_multi_in_out", np.zeros((7, 7, 7)), np.ones(3)) is None
-    assert hints.for_values(None, "corr2d", [1.0], [2.0]) is None
+    assert hints.for_values(case, np.zeros((7, 7, 7)), np.ones(3)) is None
+    assert hints.for_values(None, [1.0], [2.0]) is None
     assert hints.for_layer(None, None) is None
 
 
@@ -101,24 +101,24 @@ def _special_run(values):
     calls, _ = plan.plan_of(subjects, chosen)
     result = {"outputs": {"Y": {"form": "tensor", "type": "numpy.ndarray", "dtype": "float64",
                                 "shape": [1, 2], "values": [values]}}}
-    return SimpleNamespace(calls=calls, results={call["i"]: {"i": call["i"], **result} for call in calls})
+    return SimpleNamespace(calls=calls, results={call.i: {"i": call.i, **result} for call in calls})
 
 
 def test_a_documented_framework_difference_is_known_never_a_failure(monkeypatch):
     """The book's MXNet corr2d in numpy mode sums [1, -inf, 2] to NaN; a difference documented
     for a backend's learners' column turns exactly that result "known", as compare does."""
     nan_sum = [float("nan"), float("nan")]  # the reference: [nan, -inf]
-    assert {v["kind"] for v in judge.judge_run(_special_run(nan_sum), "numpy")} == {"NaN where the reference has a number"}
+    assert {v.kind for v in judge.judge_run(_special_run(nan_sum), "numpy")} == {"NaN where the reference has a number"}
     documented = differences.Difference(
         name="a-sum-with-infinities-is-nan", columns=(judge.LEARNER_COLUMN.format(backend="numpy"),),
         ops=("corr2d",), fields=("Y",), when=lambda case: case.id.startswith("special-inf-minus-inf"),
         gives="nan", why="a sum of infinities of both signs and a number is NaN there")
     monkeypatch.setattr(differences, "DIFFERENCES", [*differences.DIFFERENCES, documented])
     verdicts = judge.judge_run(_special_run(nan_sum), "numpy")
-    assert {v["status"] for v in verdicts} == {"known"}
-    assert all(documented.name in v["kind"] and documented.why in v["detail"] for v in verdicts)
+    assert {v.status for v in verdicts} == {"known"}
+    assert all(documented.name in v.kind and documented.why in v.detail for v in verdicts)
     wrong = judge.judge_run(_special_run([5.0, float("-inf")]), "numpy")  # a number for NaN: not what it excuses
-    assert {v["status"] for v in wrong} == {"fail"}
+    assert {v.status for v in wrong} == {"fail"}
 
 
 def test_a_float32_only_port_is_told_so(tmp_path):

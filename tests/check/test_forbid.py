@@ -5,6 +5,7 @@ parameter, a comment, a string) are not, a notebook's or chapter's findings name
 lint never imports the frameworks it names, so it runs in the NumPy session alone."""
 
 import json
+import re
 
 import nbformat
 import pytest
@@ -192,10 +193,13 @@ def test_the_declared_lists_hold_each_frameworks_convolutions():
 
 
 def test_a_declared_name_that_is_not_dotted_is_a_contract_error(tmp_path, monkeypatch):
-    module = throwaway_backend(tmp_path, monkeypatch, "badforbid")
-    module.write_text(module.read_text().replace('"forbidden": ["numpy.convolve"', '"forbidden": ["convolve"', 1))
-    with pytest.raises(contract.ContractError, match=r"badforbid_backend.py: DECLARATION's check.forbidden holds "
-                                                     r"dotted names .*'convolve'"):
+    planted = throwaway_backend(tmp_path, monkeypatch, "badforbid")
+    facts = (planted if planted.is_dir() else planted.parent) / contract.FACTS
+    assert '\n    "numpy.convolve",\n' in facts.read_text()  # the first of its forbidden names
+    facts.write_text(facts.read_text().replace('\n    "numpy.convolve",\n', '\n    "convolve",\n', 1))
+    backends._cached_declaration.cache_clear()  # read its facts again, as a fresh process would
+    with pytest.raises(contract.ContractError, match=re.escape(f"{facts}: check.forbidden holds dotted names")
+                       + r" .*'convolve'"):
         backends.declaration("badforbid")
 
 

@@ -324,10 +324,16 @@ def test_fail_on_verdict_false_passes_a_failing_check_but_not_a_usage_error(work
 
 def test_the_cache_key_follows_the_requirements(tmp_path):
     shutil.copytree(ROOT / "requirements", tmp_path / "requirements")
+    for pins in ROOT.glob("backends/*/requirements*.txt"):  # each backend's, in its folder
+        (tmp_path / pins.relative_to(ROOT)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(pins, tmp_path / pins.relative_to(ROOT))
     key = github.cache_key(tmp_path)
     assert key == github.cache_key(ROOT) and re.fullmatch(r"[0-9a-f]{20}", key)
-    (tmp_path / "requirements" / "numpy.txt").write_text("numpy==1.0\n")
+    (tmp_path / "backends" / "numpy" / "requirements.txt").write_text("numpy==1.0\n")
     assert github.cache_key(tmp_path) != key
+    changed = github.cache_key(tmp_path)
+    (tmp_path / "requirements" / "check.txt").write_text("nbformat==1.0\n")
+    assert github.cache_key(tmp_path) != changed
     done, _, outputs = _step(["cache-key", str(ROOT)], tmp_path)
     assert done.returncode == 0 and outputs == f"hash={key}\n"
 

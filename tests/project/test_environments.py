@@ -42,7 +42,7 @@ def test_the_key_follows_the_pins_and_the_python(tmp_path):
 def test_every_backend_environment_carries_checks_tools_and_its_variables():
     found = specs.all_specs()
     assert {"numpy", "torch", "report", "bench", "project"} <= set(found)
-    assert found["torch"].tools == (specs.CHECK_TOOLS,) and found["torch"].requirements == ("requirements/torch.txt",)
+    assert found["torch"].tools == (specs.CHECK_TOOLS,) and found["torch"].requirements == ("backends/torch/requirements.txt",)
     assert dict(found["tensorflow"].variables)  # its declared variables (log level, ...) go with it
 
 

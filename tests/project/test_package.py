@@ -75,8 +75,11 @@ def test_the_wheel_claims_no_top_level_name_but_convsuite(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     top = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
     assert top == {"convsuite"}, top
-    for data in ["convsuite/spec/cases/corr2d.json", "convsuite/requirements/torch.txt",
-                 "convsuite/requirements/check.txt", "convsuite/backends/tensors/torchvision_cpu.sh",
+    # every file of every backend's folder: the installed tool reads its facts, requirements and scripts
+    backend_files = [f"convsuite/{path.relative_to(ROOT).as_posix()}" for path in (ROOT / "backends").glob("*/*")
+                     if path.is_file() and path.suffix not in (".py", ".pyc")]
+    assert any(path.endswith("/backend.toml") for path in backend_files)
+    for data in ["convsuite/spec/cases/corr2d.json", *backend_files, "convsuite/requirements/check.txt",
                  "convsuite/conformance/check/child/book.ini"]:
         assert data in names, f"{data} is not in the wheel (pyproject's package-data)"
 
@@ -84,7 +87,8 @@ def test_the_wheel_claims_no_top_level_name_but_convsuite(wheel):
 def test_every_package_of_the_checkout_is_listed():
     setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     folders = {f"convsuite.{('/'.join(p.parent.relative_to(ROOT).parts)).replace('/', '.')}".rstrip(".")
-               for top in CLAIMED_ELSEWHERE for p in (ROOT / top).rglob("*.py") if "__pycache__" not in p.parts}
+               for top in CLAIMED_ELSEWHERE for p in (ROOT / top).rglob("*.py")
+               if "__pycache__" not in p.parts and "tests" not in p.parts}  # a backend's tests stay in the checkout
     missing = folders - set(setuptools["packages"])
     assert not missing, f"pyproject.toml's packages lack {sorted(missing)}: their modules would not be installed"
 

@@ -185,20 +185,24 @@ def test_every_action_is_pinned(workflow):
 
 def test_a_new_backend_gets_its_session_and_its_job_from_the_registry(tmp_path):
     """The dry run's other half: in a copy of the checkout, add a backend the way a
-    contributor would (a module, a requirements file, one registry line) and nox has its
-    session and the workflow's matrix its job, no other file edited."""
+    contributor would (a folder, one registry line) and nox has its session and the
+    workflow's matrix its job, no other file edited."""
     copy = tmp_path / "checkout"
-    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True)
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            capture_output=True, text=True, check=True)
     for name in listed.stdout.split():
         if (ROOT / name).is_file():
             (copy / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, copy / name)
-    source = (copy / "backends" / "numpy_backend.py").read_text()
-    (copy / "backends" / "newcomer_backend.py").write_text(
-        source.replace('name = "numpy"', 'name = "newcomer"').replace("requirements/numpy.txt", "requirements/newcomer.txt"))
-    shutil.copy2(copy / "requirements" / "numpy.txt", copy / "requirements" / "newcomer.txt")
+    folder = copy / "backends" / "newcomer"
+    shutil.copytree(copy / "backends" / "numpy", folder)
+    package = folder / "__init__.py"
+    assert 'name = "numpy"' in package.read_text()
+    package.write_text(package.read_text().replace('name = "numpy"', 'name = "newcomer"'))
     registry = copy / "backends" / "registry.py"
-    registry.write_text(registry.read_text().replace("BACKENDS = {\n", 'BACKENDS = {\n    "newcomer": "backends.newcomer_backend",\n'))
+    assert "BACKENDS = {\n" in registry.read_text()
+    registry.write_text(registry.read_text().replace(
+        "BACKENDS = {\n", 'BACKENDS = {\n    "newcomer": "convsuite.backends.newcomer",\n'))
     done = subprocess.run([sys.executable, ".github/scripts/session_matrix.py"], cwd=copy, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     jobs = json.loads(done.stdout.split("=", 1)[1])["include"]

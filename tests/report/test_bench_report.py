@@ -28,7 +28,7 @@ def page(tmp_path_factory):
          "--out", str(measured)], cwd=code_path(), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     document = json.loads(measured.read_text())
-    slow = copy.deepcopy(document["backends"]["numpy"])  # planted: its fast form 100x slower
+    slow = copy.deepcopy(document["backends"]["numpy"])  # planted: its fast path 100x slower
     slow["backend"] = "planted"
     for row in slow["corr2d"]:
         if row["path"] == "fast":

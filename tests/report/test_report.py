@@ -195,12 +195,12 @@ def built(tmp_path_factory, request):
             result["dK"] = np.full(np.shape(result["dK"]), np.nan).tolist()
 
     paths = {name: folder / f"{name}.json" for name in ("numpy", "tensorflow", "mxnet", "planted")}
-    results.write(paths["numpy"], "numpy", backend.versions(), case_files, runs)
-    results.write(paths["tensorflow"], "tensorflow", {"framework": "planted: numpy's results"},
-                  case_files, documented)
-    results.write(paths["mxnet"], "mxnet", {}, case_files, skipped="planted: no mxnet here")
-    results.write(paths["planted"], "planted", {"framework": "planted: numpy, off by 0.5"},
-                  case_files, planted)
+    results.write(paths["numpy"], "numpy", versions=backend.versions(), case_files=case_files, runs=runs)
+    results.write(paths["tensorflow"], "tensorflow", versions={"framework": "planted: numpy's results"},
+                  case_files=case_files, runs=documented)
+    results.write(paths["mxnet"], "mxnet", versions={}, case_files=case_files, skipped="planted: no mxnet here")
+    results.write(paths["planted"], "planted", versions={"framework": "planted: numpy, off by 0.5"},
+                  case_files=case_files, runs=planted)
     out = folder / "report"
     code = report.main(argparse.Namespace(results=[str(p) for p in paths.values()], cases=None,
                                           bench=None, out=str(out)))

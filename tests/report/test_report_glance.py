@@ -144,7 +144,7 @@ def sources(request, folder, case_files, raw_cases):
     backend = backends.load("numpy")
     runs = numpy_runs(request, backend, case_files, raw_cases)
     paths = [folder / "numpy.json"]
-    results.write(paths[0], "numpy", backend.versions(), case_files, runs)
+    results.write(paths[0], "numpy", versions=backend.versions(), case_files=case_files, runs=runs)
     text = paths[0].read_text()
     for i in range(1, TWINS + 1):  # the same file under another name: no second encoding
         paths.append(folder / f"numpy-twin-{i}.json")
@@ -292,8 +292,8 @@ def learning(tmp_path_factory, request):
         if result["id"] == learn[-1]["id"]:
             result["K"] = (np.asarray(result["K"]) + 0.5).tolist()
     paths = [folder / "numpy.json", folder / "numpy-twin.json"]
-    results.write(paths[0], "numpy", backend.versions(), [case_file], runs)
-    results.write(paths[1], "numpy-twin", backend.versions(), [case_file], wrong)
+    results.write(paths[0], "numpy", versions=backend.versions(), case_files=[case_file], runs=runs)
+    results.write(paths[1], "numpy-twin", versions=backend.versions(), case_files=[case_file], runs=wrong)
     out = folder / "report"
     code = report.main(argparse.Namespace(results=[str(p) for p in paths], cases=[str(case_file)],
                                           bench=None, out=str(out)))

@@ -64,25 +64,25 @@ def test_shapes_tuples_and_text():
 
 def test_the_odd_tab_out_is_named_and_the_others_agree():
     seen = {"mxnet": _seen(_array([1.0])), "pytorch": _seen(_array([1.0])), "jax": _seen(_array([2.0]))}
-    step = judge.step(1, 10, list(seen), [], seen)
+    step = judge.step(1, 10, having=list(seen), missing=[], seen=seen)
     assert step["status"] == judge.DISAGREE
     assert [t for t, c in step["cells"].items() if c["disagrees"]] == ["jax"]
 
 
 def test_two_tabs_that_differ_are_both_named():
     seen = {"mxnet": _seen(_array([1.0])), "pytorch": _seen(_array([2.0]))}
-    step = judge.step(1, 10, list(seen), [], seen)
+    step = judge.step(1, 10, having=list(seen), missing=[], seen=seen)
     assert sorted(t for t, c in step["cells"].items() if c["disagrees"]) == ["mxnet", "pytorch"]
 
 
 def test_a_value_that_changes_between_runs_is_random_and_only_its_shape_is_compared():
     seen = {"numpy": _seen(_array([[0.1, 0.2]]), _array([[0.3, 0.4]])),
             "pytorch": _seen(_array([[0.5, 0.6]]), _array([[0.7, 0.8]]))}
-    step = judge.step(2, 20, list(seen), [], seen)
+    step = judge.step(2, 20, having=list(seen), missing=[], seen=seen)
     assert step["status"] == judge.AGREE and step["random"] == ["numpy", "pytorch"]
     assert "only shapes compared" in step["line_text"]
     seen["pytorch"] = _seen(_array([0.5, 0.6]), _array([0.7, 0.8]))
-    planted = judge.step(2, 20, list(seen), [], seen)  # a random value of another shape still disagrees
+    planted = judge.step(2, 20, having=list(seen), missing=[], seen=seen)  # a random value of another shape still disagrees
     assert planted["status"] == judge.DISAGREE
 
 
@@ -90,17 +90,17 @@ def test_a_step_that_raises_in_one_tab_disagrees_and_in_every_tab_is_an_error():
     error = {"type": "ValueError", "message": "no", "where": "line 3 of c.md"}
     seen = {"mxnet": _seen(_array([1.0])), "pytorch": _seen(None, error=error)}
     seen["pytorch"][0]["value"] = seen["pytorch"][1]["value"] = {"kind": "none", "type": "None"}
-    step = judge.step(3, 30, list(seen), [], seen)
+    step = judge.step(3, 30, having=list(seen), missing=[], seen=seen)
     assert step["status"] == judge.DISAGREE and step["cells"]["pytorch"]["disagrees"]
     assert "pytorch raises, mxnet does not: pytorch: ValueError: no at line 3 of c.md" in step["line_text"]
     seen["mxnet"] = seen["pytorch"]
-    assert judge.step(3, 30, list(seen), [], seen)["status"] == judge.ERROR
+    assert judge.step(3, 30, having=list(seen), missing=[], seen=seen)["status"] == judge.ERROR
 
 
 def test_a_tab_that_shows_nothing_is_listed_not_compared():
     none = {"kind": "none", "type": "builtins.NoneType"}
     seen = {"mxnet": _seen(_array([1.0])), "pytorch": _seen(_array([1.0])), "tensorflow": _seen(none)}
-    step = judge.step(4, 40, list(seen), ["jax"], seen)
+    step = judge.step(4, 40, having=list(seen), missing=["jax"], seen=seen)
     assert step["status"] == judge.AGREE and step["no_value"] == ["tensorflow"]
     assert step["line_text"] == ("float32 (1,) [1.]; no value shown in tensorflow; only in mxnet, pytorch, "
                                  "tensorflow (not in jax)")

@@ -87,7 +87,7 @@ def _learn_outputs(returned, steps):
     return {"K": returned}
 
 
-def run(call, namespace, backend, to_tensor):
+def run(call, namespace, *, backend, to_tensor):
     """({field: description}, extra) of one call; exceptions propagate to the caller."""
     inputs = {name: decode_array(value) if isinstance(value, dict) else value
               for name, value in call["inputs"].items()}
@@ -100,7 +100,7 @@ def run(call, namespace, backend, to_tensor):
         if case.op in ("corr2d", "conv2d"):
             outputs = {"Y": subject(to_tensor(case.inputs["X"]), to_tensor(case.inputs["K"]), **geometry)}
         elif case.op == "layer":
-            outputs, extra = run_layer(subject, case, geometry, to_tensor, backend)
+            outputs, extra = run_layer(subject, case, geometry, to_tensor=to_tensor, framework=backend)
         else:
             names = call["arguments"]
             values = {"X": to_tensor(case.inputs["X"]), "Y": to_tensor(case.inputs["Y"]),

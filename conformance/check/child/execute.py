@@ -27,7 +27,7 @@ NO_MATPLOTLIB = ("matplotlib is not installed here: the %matplotlib lines were s
                  "cells ran (add it with --install matplotlib to draw)")
 
 
-def shell_for(channel, tab, path, cells, prefix):
+def shell_for(channel, tab, path, *, cells, prefix):
     """Announce the target's cells to the parent, then an IPython shell that runs them as the
     target's own: from its folder, importable beside it, `__file__` and `__main__` set."""
     channel.send("cells", tab=tab, cells=[{"label": c.label, "filename": c.filename, "first_line": c.first_line}
@@ -127,7 +127,7 @@ def describe(exc, cells):
     return described
 
 
-def run_cells(shell, cells, skip=(), started=None, notes=None):
+def run_cells(shell, cells, *, skip=(), started=None, notes=None):
     """Run every cell but those in `skip` (indices that crashed or hung before); a list of
     (index, described exception) for the cells that raised; `notes` gets what was adapted."""
     notes = [] if notes is None else notes

@@ -2,7 +2,7 @@
 case's kernel size, set its weight and bias the framework's way, run its forward pass.
 
 Nothing here names a framework: the framework's ways come from its adapter
-(`backends/tensors/NAME_tensors.py`, the backend's declared knowledge), each optional:
+(`backends/NAME/tensors.py`, the backend's declared knowledge), each optional:
 - `bring_to_life(layer, X)`: parameters that come to life when first used (a block's
   `initialize()`, a layer built from its first input); a functional module returns its
   variables, whose parameters then travel with `apply`;
@@ -64,7 +64,7 @@ def _registered(layer, value, framework):
     return None if found is None else any(p is value for p in found)
 
 
-def _set(holder, value, to_tensor, framework):
+def _set(holder, value, *, to_tensor, framework):
     """Set one parameter the framework's way, else in place; False where nothing fits."""
     dtype = _dtype_name(holder)
     tensor = to_tensor(value.astype(dtype) if dtype else value)
@@ -92,7 +92,7 @@ def _params_of(variables):
     return params if isinstance(params, dict) else dict(params)
 
 
-def run(cls, case, geometry, to_tensor, framework):
+def run(cls, case, geometry, *, to_tensor, framework):
     """({"Y": output or None}, info): info says how the layer was made, its weight's and bias's
     shapes, whether they are registered parameters, and what stopped the forward pass."""
     weight, bias = case.inputs["weight"], case.inputs["bias"]
@@ -128,8 +128,8 @@ def run(cls, case, geometry, to_tensor, framework):
         if b is not None:
             params[b_name] = to_tensor(bias.reshape(_shape(b)).astype(_dtype_name(b) or bias.dtype))
         return {"Y": layer.apply({**variables, "params": params}, X)}, info
-    if not _set(w, weight, to_tensor, framework) or (
-            b is not None and not _set(b, bias.reshape(_shape(b)), to_tensor, framework)):
+    if not _set(w, weight, to_tensor=to_tensor, framework=framework) or (
+            b is not None and not _set(b, bias.reshape(_shape(b)), to_tensor=to_tensor, framework=framework)):
         info["problem"] = "cannot-set"
         return {"Y": None}, info
     if b is None:

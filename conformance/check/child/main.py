@@ -1,6 +1,6 @@
 """The child: the only process that runs the user's code, inside the sandbox.
 
-It sees only this package and its framework's adapter (`backends.tensors`), mounted read-only
+It sees only this package and its framework's adapter (`backends/NAME/tensors.py`), mounted read-only
 (`conformance.check.sandbox.launch`): never the suite's reference, cases, tolerances or
 judge. It reads its job on the control pipe, reads the target's cells (`sources`; a student's
 files, `check --students`, one after the other in the order given, as one program), runs them
@@ -79,7 +79,7 @@ def _load(job, channel, framework):
         channel.send("input-error", message=str(exc))
         return None, None
     cells = [cell for _, group in groups for cell in group]
-    shell = execute.shell_for(channel, tab, path, cells, "check-ipython-")
+    shell = execute.shell_for(channel, tab, path, cells=cells, prefix="check-ipython-")
     folder = os.path.dirname(path)
     if tab:
         _chapter_tab(shell.user_ns, tab)
@@ -92,7 +92,7 @@ def _load(job, channel, framework):
         offset = starts[name]
         shell.user_ns["__file__"] = os.path.join(folder, name)
         errors.extend((offset + index, error) for index, error in execute.run_cells(
-            shell, group, {index - offset for index in skip},
+            shell, group, skip={index - offset for index in skip},
             started=lambda index: channel.send("cell", index=offset + index), notes=adapted))
 
     twice = _defined_twice(shell, groups, ran)
@@ -100,7 +100,7 @@ def _load(job, channel, framework):
         channel.send("cell-error", index=index, error=error)
     filenames = {cell.filename for cell in cells}
     mapping = job.get("mapping", {})
-    subjects, notes = roles.discover(shell.user_ns, filenames, mapping, job.get("function"))
+    subjects, notes = roles.discover(shell.user_ns, filenames, mapping=mapping, only=job.get("function"))
     notes += [f"{s['name']} is defined in {' and '.join(twice[s['name']])}: the last one's is checked (a student's "
               "files run in the order of their names, as one program)" for s in subjects if s["name"] in twice]
     wanted = [job.get("function"), *mapping, *job.get("require", ())]
@@ -140,7 +140,7 @@ def work(channel):
     for call in plan["calls"]:
         channel.send("start", i=call["i"])
         try:
-            outputs, extra = calls.run(call, shell.user_ns, framework, to_tensor)
+            outputs, extra = calls.run(call, shell.user_ns, backend=framework, to_tensor=to_tensor)
             channel.send("result", i=call["i"], outputs=outputs, extra=extra)
         except BaseException as exc:  # the user's exception, SystemExit included, is the result
             channel.send("result", i=call["i"], error=execute.describe(exc, cells))

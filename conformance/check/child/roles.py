@@ -110,7 +110,7 @@ def _origin(obj):
     return code.co_filename if code else getattr(obj, "__module__", "?")
 
 
-def discover(namespace, filenames, mapping, only=None):
+def discover(namespace, filenames, *, mapping, only=None):
     """(subjects, notes): the target's objects that play a role, as plain dicts, and what was
     left alone and why."""
     subjects, notes = [], []

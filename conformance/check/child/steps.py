@@ -62,7 +62,7 @@ def work(job, channel, framework):
     path = os.path.abspath(job["target"])
     name = os.path.basename(path)
     cells = [Cell(c["source"], name, f"{path}#line{c['line']}", first_line=c["line"]) for c in job["cells"]]
-    shell = execute.shell_for(channel, job["tab"], path, cells, "tabs-ipython-")
+    shell = execute.shell_for(channel, job["tab"], path, cells=cells, prefix="tabs-ipython-")
     from d2lbook import tab as tab_module  # the cells' tab.selected(...) sees this tab
 
     tab_module._TAB = job["tab"]  # noqa: SLF001 - d2lbook's own switch

@@ -23,13 +23,20 @@ import csv
 import io
 import json
 import pathlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from convsuite.conformance.check.child.roles import ROLES
 from convsuite.conformance.check.judging import plan
-from convsuite.conformance.check.judging.summary import SCRIPT_LOOP
-from convsuite.conformance.check.sandbox.supervise import INTERNAL
+from convsuite.conformance.check.judging.summary import SCRIPT_LOOP, TargetRecord
+from convsuite.conformance.check.judging.verdict import Shown, ShownRow, SubjectRecord, VerdictRecord
+from convsuite.conformance.check.sandbox.messages import ResultMessage
+from convsuite.conformance.check.sandbox.supervise import INTERNAL, Call, CallEvent, Run
+from convsuite.conformance.check.students import Student
+from convsuite.spec import cases
 
 ALIASES = {"Conv2D": "layer"}  # the lesson's name of a role, as --points may write it
 LESSON_NAMES = {"corr2d": ("corr2d", "conv2d"), "layer": ("Conv2D",)}  # preferred where several play a role
@@ -38,15 +45,40 @@ RULE = "a function earns its points when every case that applies to it passes"
 PARTIAL_RULE = "a function earns its points times the share of the cases that apply to it that pass"
 NOT_THEIRS = "not graded: {why} (not the student's doing: fix it and grade again)"
 
+# --points as grading reads it: [(name, role, weight)] (config keeps [[name, weight]] in JSON)
+Points = list[tuple[str, str, float]]
+# What grading needs to know (`config`), kept in summary.json for --merge
+Config = dict[str, Any]
 
-def role_of(name):
+
+@dataclass(frozen=True)
+class FunctionGrade:
+    """What one function of --points earned: `subject` is the student's function or class
+    graded for it (None: they define none)."""
+    name: str
+    role: str
+    weight: float
+    earned: float
+    subject: SubjectRecord | None
+
+
+@dataclass(frozen=True)
+class Graded:
+    """A student's grade; `score` None: not graded (not their doing)."""
+    score: float | None
+    maximum: float
+    functions: list[FunctionGrade]
+
+
+def role_of(name: str) -> str | None:
     return ALIASES.get(name, name if name in ROLES else None)
 
 
-def parse_points(text):
+def parse_points(text: str) -> list[list[Any]]:
     """"corr2d=2,Conv2D=2,learn=1" -> [[name, weight]]; ValueError naming the bad item."""
     known = ", ".join([*ROLES, *ALIASES])
-    points, given = [], {}  # role -> the name it was given points under
+    points: list[list[Any]] = []
+    given: dict[str, str] = {}  # role -> the name it was given points under
     for item in text.split(","):
         name, sep, weight = item.strip().partition("=")
         if not sep or not name:
@@ -68,35 +100,35 @@ def parse_points(text):
     return points
 
 
-def config(points_text, partial, required):
+def config(points_text: str | None, partial: bool, required: Iterable[str]) -> Config:
     """What grading needs to know, kept in summary.json for --merge."""
     return {"points": parse_points(points_text) if points_text else None, "partial": bool(partial),
             "require": [name for name in required if role_of(name)]}
 
 
-def points_of(conf, records):
+def points_of(conf: Config, records: Sequence[TargetRecord]) -> Points:
     """[(name, role, weight)]: --points, else 1 for each --require'd role and each role a
     student's code plays, in ROLES order."""
     if conf["points"] is not None:
-        return [(name, role_of(name), weight) for name, weight in conf["points"]]
+        return [(name, ALIASES.get(name, name), weight) for name, weight in conf["points"]]  # role_of, of a valid name
     played = {role_of(name) for name in conf["require"]}
     played |= {s["role"] for rec in records for s in rec.get("subjects", [])}
     return [("Conv2D" if role == "layer" else role, role, 1) for role in ROLES if role in played]
 
 
-def required(conf):
+def required(conf: Config) -> list[str]:
     """The names grading --require's: the functions given points."""
     return [name for name, _ in conf["points"]] if conf["points"] else []
 
 
-def _number(value):
+def _number(value: float) -> str:
     value = round(float(value), 2)
     return str(int(value)) if value == int(value) else f"{value:.2f}".rstrip("0")
 
 
 # --- what a student's record gains (in the process that ran them) -------------------------
 
-def _format(value):
+def _format(value: Any) -> str:
     array = np.asarray(value, dtype=np.float64)
     if array.ndim == 0:
         number = float(array)
@@ -104,11 +136,11 @@ def _format(value):
     return "[" + ", ".join(_format(item) for item in array) + "]"
 
 
-def _shape(array):
+def _shape(array: Any) -> str:
     return "x".join(map(str, np.shape(array))) or "scalar"
 
 
-def _array(array):
+def _array(array: Any) -> str:
     """"(3x3) [[0, 1, 2], ...]", or its shape alone where it is too large to show."""
     array = np.asarray(array)
     if array.size <= SHOWN:
@@ -116,7 +148,7 @@ def _array(array):
     return f"({_shape(array)}) too large to show"
 
 
-def _inputs(case):
+def _inputs(case: cases.Case) -> dict[str, str]:
     shown = {}
     for name, value in case.inputs.items():
         if isinstance(value, np.ndarray):
@@ -126,18 +158,18 @@ def _inputs(case):
     return shown
 
 
-def _outputs(case, raw, result):
+def _outputs(case: cases.Case, raw: plan.RawCase, result: ResultMessage | CallEvent | None) -> list[ShownRow]:
     """[{"field", "expected", "actual", "largest_error"}] for the case's output fields."""
     want = plan.expected(raw)
-    outputs = (result or {}).get("outputs") or {}
-    shown = []
+    outputs = (result.get("outputs") if result is not None and "event" not in result else None) or {}
+    shown: list[ShownRow] = []
     for field in case.outputs:
         if field not in want:
             continue
-        expected, description = np.asarray(want[field], np.float64), outputs.get(field) or {}
+        expected, description = np.asarray(want[field], np.float64), outputs.get(field)
         got = (np.asarray(description["values"], np.float64).reshape(description["shape"])
-               if "values" in description else None)
-        row = {"field": field, "expected": _array(expected), "actual": None, "largest_error": None}
+               if description and "values" in description else None)
+        row: ShownRow = {"field": field, "expected": _array(expected), "actual": None, "largest_error": None}
         if got is not None:
             row["actual"] = _array(got)
             if got.shape == expected.shape and got.size:
@@ -147,26 +179,27 @@ def _outputs(case, raw, result):
                 error = np.where(np.isnan(error), np.inf, error)
                 index = np.unravel_index(int(np.argmax(error)), error.shape)
                 row["largest_error"] = f"{_format(error[index])} at {list(map(int, index))}"
-        elif description.get("form") == "none":
+        elif description and description["form"] == "none":
             row["actual"] = "None"
-        elif "unreadable" in description:
+        elif description and "unreadable" in description:
             row["actual"] = f"not numbers ({description.get('type', '?')})"
         shown.append(row)
     return shown
 
 
-def _shown(call, result):
+def _shown(call: Call, result: ResultMessage | CallEvent | None) -> Shown:
     """The first failing case of a function, for a person: its inputs and outputs."""
-    raw = call["case"]
+    raw = call.case
     case = plan.parsed(raw)
     return {"inputs": _inputs(case), "outputs": _outputs(case, raw, result)}
 
 
-def _not_theirs(rec, run):
+def _not_theirs(rec: TargetRecord, run: Run) -> str | None:
     if run.environment_error:
-        return rec["error"]
-    results = run.results.values()
-    events = [run.target_event, *run.cell_events.values(), *(r.get("event") for r in results)]
+        error: str = rec["error"]
+        return error
+    events = [run.target_event, *run.cell_events.values(),
+              *(r["event"] for r in run.results.values() if "event" in r)]
     if any(event and event.get("status") == INTERNAL for event in events):
         return "check's own child failed (a bug in check, please report it)"
     if any(v.get("kind") == "could not be judged" for s in rec.get("subjects", []) for v in s["failures"]):
@@ -174,25 +207,26 @@ def _not_theirs(rec, run):
     return None
 
 
-def annotate(rec, run, student):
+def annotate(rec: TargetRecord, run: Run, student: Student) -> TargetRecord:
     """The student's record gains their files, what was ignored (also as notes), whether
     they could be graded, and each function's first failing case in full."""
     rec.update(student=True, files=student.names, ignored=list(student.ignored), ungraded=_not_theirs(rec, run))
     if "notes" in rec:
         rec["notes"] = [f"ignored {why}" for why in student.ignored] + rec["notes"]
-    by_case = {(call["subject"], call["case"]["id"]): call for call in run.calls}
-    for subject in rec.get("subjects", []):
+    by_case = {(call.subject, call.case["id"]): call for call in run.calls}
+    subjects: list[SubjectRecord] = rec.get("subjects", [])
+    for subject in subjects:
         first = subject["first_failure"]
-        call = first and by_case.get((first["subject"], first["case"]))
-        if call:
+        call = by_case.get((first["subject"], first["case"])) if first else None
+        if first and call:
             try:
-                first["shown"] = _shown(call, run.results.get(call["i"]))
+                first["shown"] = _shown(call, run.results.get(call.i))
             except Exception as exc:  # a courtesy: never an error of the run
                 first["shown"] = {"inputs": {}, "outputs": [], "error": f"{type(exc).__name__}: {exc}"}
     return rec
 
 
-def empty_record(student, backend, required_names):
+def empty_record(student: Student, backend: str, required_names: Sequence[str]) -> TargetRecord:
     """The record of a student with no code file: nothing ran, nothing passes."""
     problems = ["no .py or .ipynb file in the student's folder"]
     if required_names:
@@ -207,20 +241,19 @@ def empty_record(student, backend, required_names):
 
 # --- grades -----------------------------------------------------------------------------
 
-def _pick(rec, name, role):
-    playing = [s for s in rec.get("subjects", []) if s["role"] == role]
+def _pick(rec: TargetRecord, name: str, role: str) -> SubjectRecord | None:
+    playing: list[SubjectRecord] = [s for s in rec.get("subjects", []) if s["role"] == role]
     preferred = [name, *LESSON_NAMES.get(role, ())]
     return min(playing, key=lambda s: preferred.index(s["name"]) if s["name"] in preferred else len(preferred),
                default=None)
 
 
-def _first_hint(subject):
-    return next((v["hint"] for v in subject["failures"] if v.get("hint")), "") if subject else ""
+def _first_hint(subject: SubjectRecord | None) -> str:
+    return next((hint for v in subject["failures"] if (hint := v.get("hint"))), "") if subject else ""
 
 
-def grade(rec, points, partial):
-    """{"score", "maximum", "functions": [{"name", "role", "weight", "earned", "subject"}]};
-    score None: not graded."""
+def grade(rec: TargetRecord, points: Points, partial: bool) -> Graded:
+    """The student's grade under `points`."""
     functions, score = [], 0.0
     for name, role, weight in points:
         subject = _pick(rec, name, role)
@@ -229,37 +262,37 @@ def grade(rec, points, partial):
             share = subject["passed"] / subject["applicable"]
             earned = weight * share if partial else weight * (subject["passed"] == subject["applicable"])
         score += earned
-        functions.append({"name": name, "role": role, "weight": weight, "earned": earned, "subject": subject})
+        functions.append(FunctionGrade(name=name, role=role, weight=weight, earned=earned, subject=subject))
     maximum = sum(weight for _, _, weight in points)
-    return {"score": None if rec.get("ungraded") else score, "maximum": maximum, "functions": functions}
+    return Graded(score=None if rec.get("ungraded") else score, maximum=maximum, functions=functions)
 
 
-def _passed(subject):
+def _passed(subject: SubjectRecord | None) -> str:
     return f"{subject['passed']}/{subject['applicable']}" if subject else "missing"
 
 
-def grades_csv(records, points, partial):
+def grades_csv(records: Sequence[TargetRecord], points: Points, partial: bool) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["student", "score", "maximum", *[f"{n}_{c}" for n, _, _ in points for c in ("passed", "hint")]])
     for rec in sorted(records, key=lambda r: r["target"]):
         graded = grade(rec, points, partial)
-        row = [rec["target"], "" if graded["score"] is None else _number(graded["score"]), _number(graded["maximum"])]
-        for fn in graded["functions"]:
-            row += ["", ""] if graded["score"] is None else [_passed(fn["subject"]), _first_hint(fn["subject"])]
+        row = [rec["target"], "" if graded.score is None else _number(graded.score), _number(graded.maximum)]
+        for fn in graded.functions:
+            row += ["", ""] if graded.score is None else [_passed(fn.subject), _first_hint(fn.subject)]
         writer.writerow(row)
     return out.getvalue()
 
 
 # --- feedback ---------------------------------------------------------------------------
 
-def _plural(n, word):
+def _plural(n: float, word: str) -> str:
     return f"{_number(n)} {word}{'' if n == 1 else 's'}"
 
 
-def _case_lines(verdict):
+def _case_lines(verdict: VerdictRecord) -> list[str]:
     lines = [f"First failing case: `{verdict['case']}` ({verdict['inputs']})", ""]
-    shown = verdict.get("shown") or {}
+    shown: Shown | dict[str, Any] = verdict.get("shown") or {}  # a merged summary's record may lack any part of it
     lines += [f"- input {name} {value}" if value.startswith("(") else f"- input {name}: {value}"
               for name, value in shown.get("inputs", {}).items()]
     for row in shown.get("outputs", []):
@@ -274,13 +307,13 @@ def _case_lines(verdict):
     return lines
 
 
-def _function_lines(fn):
-    subject, head = fn["subject"], f"## {fn['name']}: {_number(fn['earned'])} of {_plural(fn['weight'], 'point')}"
+def _function_lines(fn: FunctionGrade) -> list[str]:
+    subject, head = fn.subject, f"## {fn.name}: {_number(fn.earned)} of {_plural(fn.weight, 'point')}"
     if subject is None:
-        what = ROLES[fn["role"]].what
-        return [head, "", f"Missing: none of your functions or classes was found as {fn['name']} ({what}).", ""]
+        what = ROLES[fn.role].what
+        return [head, "", f"Missing: none of your functions or classes was found as {fn.name} ({what}).", ""]
     lines = [head, ""]
-    if subject["name"] != fn["name"]:
+    if subject["name"] != fn.name:
         lines += [f"Graded: your {subject['name']} (found by {subject['found']}).", ""]
     if not subject["applicable"]:
         return lines + ["No case applies to it: not checked, so it earns nothing.", ""]
@@ -296,32 +329,32 @@ def _function_lines(fn):
     return lines
 
 
-def _only_missing(problem, pointed):
+def _only_missing(problem: str, pointed: set[str]) -> bool:
     """Whether a problem only says that functions given points are missing."""
     head, tail = "no ", " in the target (--require)"
     return (problem.startswith(head) and problem.endswith(tail)
             and set(problem[len(head):-len(tail)].split(", ")) <= pointed)
 
 
-def feedback(rec, points, partial):
+def feedback(rec: TargetRecord, points: Points, partial: bool) -> str:
     """The student's feedback in Markdown."""
     graded = grade(rec, points, partial)
     lines = [f"# {rec['target']}: {rec['status']}", ""]
-    if graded["score"] is None:
+    if graded.score is None:
         lines += [NOT_THEIRS.format(why=rec["ungraded"]), ""]
     else:
         rule = PARTIAL_RULE if partial else RULE
-        lines += [f"Score: {_number(graded['score'])} of {_number(graded['maximum'])} ({rule}).", ""]
+        lines += [f"Score: {_number(graded.score)} of {_number(graded.maximum)} ({rule}).", ""]
     if rec.get("files"):
         lines += [f"Your files, run in this order as one program: {', '.join(rec['files'])}.", ""]
     if rec.get("ignored"):
         lines += ["Ignored (not run):", ""] + [f"- {why}" for why in rec["ignored"]] + [""]
-    if rec["status"] == "ERROR" and graded["score"] is not None:
+    if rec["status"] == "ERROR" and graded.score is not None:
         lines += [f"Could not be checked: {rec['error']}", ""]
-    if graded["score"] is not None:
-        for fn in graded["functions"]:
+    if graded.score is not None:
+        for fn in graded.functions:
             lines += _function_lines(fn)
-    graded_names = {fn["subject"]["name"] for fn in graded["functions"] if fn["subject"]}
+    graded_names = {fn.subject["name"] for fn in graded.functions if fn.subject}
     others = [s for s in rec.get("subjects", []) if s["name"] not in graded_names]
     if others:
         lines += ["## Also checked (no points)", ""]
@@ -330,7 +363,7 @@ def feedback(rec, points, partial):
     if rec.get("loops"):
         lines += ["## Learning scripts", ""]
         lines += [f"- {loop['where']} ({loop['code']}): {SCRIPT_LOOP}" for loop in rec["loops"]] + [""]
-    pointed = {fn["name"] for fn in graded["functions"]} | {fn["role"] for fn in graded["functions"]}
+    pointed = {fn.name for fn in graded.functions} | {fn.role for fn in graded.functions}
     problems = [p for p in rec.get("problems", []) if not _only_missing(p, pointed)]  # said above, per function
     if problems:
         lines += ["## Problems running your code", ""] + [f"- {p}" for p in problems] + [""]
@@ -342,7 +375,7 @@ def feedback(rec, points, partial):
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def write(folder, records, conf):
+def write(folder: str | pathlib.Path, records: Sequence[TargetRecord], conf: Config) -> pathlib.Path:
     """grades.csv and feedback/STUDENT.md in `folder`; the path of grades.csv."""
     folder = pathlib.Path(folder)
     points = points_of(conf, records)
@@ -353,7 +386,7 @@ def write(folder, records, conf):
     return folder / "grades.csv"
 
 
-def exit_status(records, strict):
+def exit_status(records: Sequence[TargetRecord], strict: bool) -> int:
     """0: every student graded; 1: one could not be graded (not their doing), or with
     --strict one does not pass."""
     if any(rec.get("ungraded") for rec in records):
@@ -361,7 +394,7 @@ def exit_status(records, strict):
     return 1 if strict and any(rec["status"] != "PASS" for rec in records) else 0
 
 
-def _written_config(grading):
+def _written_config(grading: Any) -> Config | None:
     """The grading settings `config` writes for the same --points, --partial and --require
     (None where they are not even of the right kinds): a summary's must be these."""
     try:
@@ -375,10 +408,10 @@ def _written_config(grading):
     return written if kinds and set(grading) == set(written) else None
 
 
-def read_config(paths):
+def read_config(paths: Sequence[str]) -> Config | None:
     """The grading settings of shards' summary.json files (None: not a grading run);
     ValueError where they differ."""
-    found = set()
+    found: set[str] = set()
     for path in paths:
         try:
             grading = json.loads(pathlib.Path(path).read_bytes().decode("utf-8")).get("grading")

@@ -23,9 +23,15 @@ The alternatives are computed in the case's whole geometry (groups and padding m
 hint is a courtesy: one that cannot be computed is no hint, never an error of the run.
 """
 
+import dataclasses
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
 import numpy as np
 
-from convsuite.spec import reference
+from convsuite.conformance.check.judging.plan import kernel_of
+from convsuite.conformance.check.sandbox.messages import LayerInfo
+from convsuite.spec import cases, reference
 
 HINTS = {
     "flipped": "the kernel is flipped: this computes a convolution, not a cross-correlation "
@@ -53,7 +59,7 @@ FLOAT32_ONLY = ("this port computes in float32 only: float64 inputs make it rais
                 "cases pass; make its output (the zeros it fills) in the input's dtype to take float64 too")
 
 
-def _close(got, alternative):
+def _close(got: np.ndarray, alternative: Any) -> bool:
     """Whether `got` is `alternative` within rounding (of a float32 computation too), on the
     alternative's scale: one rule for the result and for the expected output alike."""
     alternative = np.asarray(alternative, np.float64)
@@ -63,33 +69,30 @@ def _close(got, alternative):
     return bool(np.allclose(got, alternative, rtol=1e-4, atol=1e-5 * scale, equal_nan=True))
 
 
-def _integers(values, then=0.0):
+def _integers(values: np.ndarray, then: Any = 0.0) -> np.ndarray | None:
     """`values` cut toward zero as an integer array stores them (`then` added after), or None
     where no whole number is left (all zeros: an output left unfilled looks the same)."""
     cut = np.trunc(values)
     return cut + then if np.any(cut[np.isfinite(cut)] != 0) else None
 
 
-def _geometry(case, **changed):
-    g = case.geometry
-    return {"padding": g.padding, "stride": g.stride, "dilation": g.dilation, "groups": g.groups,
-            "padding_mode": g.padding_mode, **changed}
+Alternative = tuple[str, Callable[[], Any]]
 
 
-def _alternatives(case, role, expected):
+def _alternatives(case: cases.Case, expected: np.ndarray) -> Iterator[Alternative]:
     """(name, a function computing the wrong result): each computed alone, so that one that
     cannot be computed leaves the others."""
     X = case.inputs["X"].astype(np.float64)
-    kernel = case.inputs.get("K", case.inputs.get("weight"))
-    K = kernel.astype(np.float64)
+    K = kernel_of(case).astype(np.float64)
     flip = reference.corr2d if case.op == "conv2d" else reference.conv2d
-    yield ("unflipped" if case.op == "conv2d" else "flipped"), lambda: flip(X, K, **_geometry(case))
+    geometry = case.geometry.settings
+    yield ("unflipped" if case.op == "conv2d" else "flipped"), lambda: flip(X, K, geometry)
     if expected.ndim >= 2 and expected.shape[-1] != 1:
         yield "transposed", lambda: np.swapaxes(expected, -1, -2)
     (top, bottom), (left, right) = case.geometry.padding
     if (top, bottom) != (left, right):
         swapped = ((left, right), (top, bottom))
-        yield "padding-axis", lambda: reference.corr2d(X, K, **_geometry(case, padding=swapped))
+        yield "padding-axis", lambda: reference.corr2d(X, K, dataclasses.replace(geometry, padding=swapped))
     yield "integer", lambda: _integers(expected)
     if case.op == "layer":
         bias = case.inputs["bias"].astype(np.float64).reshape(case.geometry.bias_shape)
@@ -98,31 +101,34 @@ def _alternatives(case, role, expected):
         yield "double-bias", lambda: expected + bias
 
 
-def _computed(alternative):
+def _computed(alternative: Callable[[], Any]) -> Any:
     try:
         return alternative()
     except Exception:  # a mistake that cannot be made on this case (a swapped padding too large)
         return None
 
 
-def _never_raises(find):
+Finder = TypeVar("Finder", bound=Callable[..., str | None])
+
+
+def _never_raises(find: Finder) -> Finder:
     """A hint finder whose own failure is no hint (None), never an error of the check."""
-    def safely(*args):
+    def safely(*args: Any) -> str | None:
         try:
             return find(*args)
         except Exception:
             return None
     safely.__name__, safely.__doc__ = find.__name__, find.__doc__
-    return safely
+    return safely  # type: ignore[return-value]  # the same arguments, and None where it raised
 
 
 @_never_raises
-def for_values(case, role, got, expected):
+def for_values(case: cases.Case, got: Any, expected: Any) -> str | None:
     """A hint for a forward result `got` that fails against `expected`, or None."""
     got, expected = np.asarray(got, np.float64), np.asarray(expected, np.float64)
     if case.op not in ("corr2d", "conv2d", "layer"):
         return None
-    for name, alternative in _alternatives(case, role, expected):
+    for name, alternative in _alternatives(case, expected):
         wrong = _computed(alternative)
         if wrong is not None and _close(got, wrong) and not _close(expected, wrong):
             return HINTS[name]
@@ -137,7 +143,7 @@ def for_values(case, role, got, expected):
 
 
 @_never_raises
-def for_layer(info, X_shape):
+def for_layer(info: LayerInfo, X_shape: tuple[int, ...]) -> str | None:
     """A hint from the layer's structure (weight shape, registration), or None."""
     kernel = tuple(info.get("kernel_size") or ())
     shape = tuple(info.get("weight_shape") or ())

@@ -14,21 +14,29 @@ target. Every case of the op that does not run is listed with its reason, and ne
 nothing about one case stops the plan.
 """
 
+import dataclasses
 import functools
 import json
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from convsuite.conformance.check.child.protocol import encode_array
 from convsuite.conformance.check.child.roles import ROLES, learn_arguments
+from convsuite.conformance.check.sandbox.messages import Parameter, Subject
+from convsuite.conformance.check.sandbox.supervise import Call, CallInstruction, NotApplicable
 from convsuite.conformance.harness.results import decode
 from convsuite.conformance.harness.runner import run_case
-from convsuite.spec import cases, reference
+from convsuite.spec import cases, reference, shapes
 
-_PARSED = {}  # id(raw case) -> (raw, parsed case or the exception): every target plans the same cases
+RawCase = dict[str, Any]  # a case as its cases file holds it
+
+# id(raw case) -> (raw, parsed case or the exception): every target plans the same cases
+_PARSED: dict[int, tuple[RawCase, cases.Case | Exception]] = {}
 
 
-def parsed(raw):
+def parsed(raw: RawCase) -> cases.Case:
     """spec.cases.parse(raw), once per case object (raises what it raised)."""
     if id(raw) not in _PARSED:
         try:
@@ -45,30 +53,32 @@ def parsed(raw):
 # each step a forward pass and the kernel's gradient), and no array above the suite's own
 # lesson size (`spec.cases.is_large`): the lesson's loops cost a Python step per output.
 LESSON_SIZE = 200_000
-# The geometry a signature may take, in the order the spec's functions take it: the child's
-# `roles.GEOMETRY` passes through whatever the parent plans, groups and padding mode included.
-GEOMETRY = ("padding", "stride", "dilation", "groups", "padding_mode")
+# The geometry keywords a learner's signature may take (the lesson's API spells out what the
+# suite's passes as one Geometry), in its order: the child's `roles.GEOMETRY` passes through
+# whatever the parent plans, groups and padding mode included. DEFAULTS: each as a case's
+# resolved geometry holds it where the case gives none.
+GEOMETRY = tuple(f.name for f in dataclasses.fields(shapes.Geometry))
 DEFAULTS = {"padding": ((0, 0), (0, 0)), "stride": (1, 1), "dilation": (1, 1), "groups": 1,
             "padding_mode": "zeros"}
 
 
 @functools.lru_cache(maxsize=None)
-def _reference_result(raw_json):
-    return run_case(reference, json.loads(raw_json))
+def _reference_result(raw_json: str) -> dict[str, Any]:
+    return dict(run_case(reference, json.loads(raw_json)))
 
 
-def expected(raw):
+def expected(raw: RawCase) -> dict[str, Any]:
     """The float64 reference's result of a raw case, its array fields as float64 arrays, or
     {"error": {...}} where the reference raises (computed once per case, for every target)."""
     result = _reference_result(json.dumps(raw, sort_keys=True))
     return {name: value if name in ("id", "error") else decode(value) for name, value in result.items()}
 
 
-def _pair_form(pair):
+def _pair_form(pair: Sequence[int]) -> int | list[int]:
     return int(pair[0]) if pair[0] == pair[1] else [int(pair[0]), int(pair[1])]
 
 
-def lesson_form(name, value):
+def lesson_form(name: str, value: Any) -> Any:
     """A normalized geometry value as the lesson writes it; None where it cannot (asymmetric)."""
     if name in ("groups", "padding_mode"):
         return value
@@ -78,17 +88,22 @@ def lesson_form(name, value):
     return _pair_form(value)
 
 
-def _signature(subject):
+def _signature(subject: Subject) -> str:
     return f"{subject['name']}({', '.join(p['name'] for p in subject['params'])})"
 
 
-def _shape(shape):
+def _shape(shape: Sequence[int]) -> str:
     return "x".join(map(str, shape))
 
 
-def describe_inputs(case):
+def kernel_of(case: cases.Case) -> np.ndarray:
+    """The case's kernel: K, a layer's weight, or a learning loop's K_init."""
+    return next(case.inputs[name] for name in ("K", "weight", "K_init") if name in case.inputs)
+
+
+def describe_inputs(case: cases.Case) -> str:
     """A case's inputs in words: shapes and the geometry it has."""
-    kernel = case.inputs.get("K", case.inputs.get("weight", case.inputs.get("K_init")))
+    kernel = kernel_of(case)
     words = [f"X {_shape(case.inputs['X'].shape)}", f"K {_shape(kernel.shape)}"]
     for name in GEOMETRY:
         value = getattr(case.geometry, name)
@@ -103,7 +118,7 @@ def describe_inputs(case):
     return ", ".join(words + ([case.dtype] if case.dtype != "float32" else []))
 
 
-def _work(case):
+def _work(case: cases.Case) -> int:
     """Multiply-adds: a learning step computes the forward pass and the kernel's gradient,
     each as many as the forward pass alone."""
     g = case.geometry
@@ -115,7 +130,7 @@ LARGE = f"are large (an array over {cases.LESSON_ELEMENTS:,} elements, or over {
         "they exist for the suite's fast paths"
 
 
-def _size(raw, case):
+def _size(raw: RawCase, case: cases.Case) -> str | None:
     """Why a case is too large for the lesson's forms, or None."""
     if cases.is_large(raw):
         biggest = max((case.inputs[f] for f in cases.ARRAY_FIELDS if isinstance(case.inputs.get(f), np.ndarray)),
@@ -126,7 +141,7 @@ def _size(raw, case):
     return None
 
 
-def why_not(raw, subject, parameters):
+def why_not(raw: RawCase, subject: Subject, parameters: set[str]) -> tuple[str, str] | None:
     """(group, reason) for a case of the subject's op that it does not take, or None: the
     group says it for every case alike (the summary counts them), the reason for this one."""
     role, name, signature = ROLES[subject["role"]], subject["name"], _signature(subject)
@@ -138,7 +153,7 @@ def why_not(raw, subject, parameters):
         case = parsed(raw)
     except Exception as exc:
         return "are not valid cases", f"{type(exc).__name__}: {exc}"
-    kernel = case.inputs.get("K", case.inputs.get("weight", case.inputs.get("K_init")))
+    kernel = kernel_of(case)
     pairing = (case.inputs["X"].ndim, kernel.ndim)
     if pairing != role.pairing:
         what = "are batches (X of rank 4)" if pairing[0] == 4 else f"pair X of rank {pairing[0]} with K of rank {pairing[1]}"
@@ -172,7 +187,7 @@ def why_not(raw, subject, parameters):
     return None
 
 
-def _why_not_safely(raw, subject, parameters):
+def _why_not_safely(raw: RawCase, subject: Subject, parameters: set[str]) -> tuple[str, str] | None:
     """`why_not`, where anything unforeseen about one case leaves that case out, named."""
     try:
         return why_not(raw, subject, parameters)
@@ -180,10 +195,11 @@ def _why_not_safely(raw, subject, parameters):
         return "could not be planned", f"{type(exc).__name__}: {exc}"
 
 
-_PLANS = {}
+Plan = tuple[list[Call], list[NotApplicable]]
+_PLANS: dict[tuple[str, int], Plan] = {}
 
 
-def plan(subjects, raw_cases):
+def plan(subjects: list[Subject], raw_cases: Sequence[RawCase]) -> Plan:
     """`plan_of`, once per set of subjects (a class's submissions define the same ones)."""
     key = (json.dumps(subjects, sort_keys=True), id(raw_cases))
     if key not in _PLANS:
@@ -191,10 +207,11 @@ def plan(subjects, raw_cases):
     return _PLANS[key]
 
 
-def plan_of(subjects, raw_cases):
+def plan_of(subjects: list[Subject], raw_cases: Sequence[RawCase]) -> Plan:
     """(calls, not_applicable): one call per (subject, case) that applies, in order; one
     {"subject", "case", "group", "reason"} per case of the subject's op that does not."""
-    calls, not_applicable = [], []
+    calls: list[Call] = []
+    not_applicable: list[NotApplicable] = []
     for subject in subjects:
         role = ROLES[subject["role"]]
         names = [p["name"] for p in subject["params"]]
@@ -209,15 +226,16 @@ def plan_of(subjects, raw_cases):
                                        "reason": reason[1]})
                 continue
             case = parsed(raw)
-            geometry = passed_geometry(case, subject["params"])
-            message = {"i": len(calls), "subject": subject["name"], "op": case.op, "inputs": child_inputs(case),
-                       "geometry": geometry, **({"arguments": arguments} if arguments else {})}
-            calls.append({"i": len(calls), "subject": subject["name"], "role": role.name, "case": raw,
-                          "message": message})
+            message: CallInstruction = {"i": len(calls), "subject": subject["name"], "op": case.op,
+                                        "inputs": child_inputs(case),
+                                        "geometry": passed_geometry(case, subject["params"])}
+            if arguments:
+                message["arguments"] = arguments
+            calls.append(Call(i=len(calls), subject=subject["name"], role=role.name, case=raw, message=message))
     return calls, not_applicable
 
 
-def passed_geometry(case, params):
+def passed_geometry(case: cases.Case, params: list[Parameter]) -> dict[str, Any]:
     """The geometry arguments a call passes: every one the signature has, in the lesson's
     form, except a default padding mode to a parameter with a default of its own."""
     given = {p["name"]: p for p in params}
@@ -227,9 +245,11 @@ def passed_geometry(case, params):
             if name in given and not (name == "padding_mode" and left_to_default)}
 
 
-def child_inputs(case):
+def child_inputs(case: cases.Case) -> dict[str, Any]:
     """The case's inputs as the child receives them: arrays as bytes, numbers as numbers; no
-    expected value, tolerance or case id."""
+    expected value, tolerance or case id, and no Geometry value (its settings go in the
+    lesson's form, `passed_geometry`)."""
     return {name: encode_array(value) if isinstance(value, np.ndarray) else
-            value.item() if isinstance(value, np.generic) else value for name, value in case.inputs.items()}
+            value.item() if isinstance(value, np.generic) else value for name, value in case.inputs.items()
+            if name != "geometry"}
 

@@ -14,16 +14,23 @@ not checked".
 import collections
 import json
 import pathlib
+from collections.abc import Sequence
+from typing import Any
 
 from convsuite.conformance.check.judging.judge import judge_run
+from convsuite.conformance.check.judging.verdict import CaseRecord, SubjectRecord, Verdict, VerdictRecord
+from convsuite.conformance.check.sandbox.messages import EnvironmentErrorMessage, Subject
+from convsuite.conformance.check.sandbox.supervise import NotApplicable, Run
 
-PASS, FAIL, ERROR = "PASS", "FAIL", "ERROR"
+PASS, FAIL, ERROR = "PASS", "FAIL", "ERROR"  # a target's verdict (its functions' are `Status`es)
+# A target's record: plain data (summary.json), which `merge` reads back from shards.
+TargetRecord = dict[str, Any]
 SCRIPT_LOOP = ("run, not checked: a script that trains from the layer's own random initial kernel cannot be "
                "compared with a case (the case fixes K_init); write it as a function learn(X, Y, K_init, lr, "
                "steps) returning (losses, K) to have it checked")
 
 
-def _cell_problems(run):
+def _cell_problems(run: Run) -> list[str]:
     problems = []
     for index, error in sorted(run.cell_errors.items()):
         cell = run.cells[index]["label"] if index < len(run.cells) else f"cell {index}"
@@ -42,35 +49,37 @@ def _cell_problems(run):
     return problems
 
 
-def _subject(subject, verdicts, not_applicable):
-    mine = [v for v in verdicts if v["subject"] == subject["name"]]
-    failed = [v for v in mine if v["status"] not in ("pass", "known")]  # known: a documented framework difference
-    notes = collections.Counter(note for v in mine for note in v["notes"])
+def _subject(subject: Subject, verdicts: Sequence[Verdict], not_applicable: Sequence[NotApplicable]) -> SubjectRecord:
+    mine = [v for v in verdicts if v.subject == subject["name"]]
+    failed = [v.as_record() for v in mine if not v.passed]  # known: a documented framework difference passes
+    notes = collections.Counter(note for v in mine for note in v.notes)
     skipped = [n for n in not_applicable if n["subject"] == subject["name"]]
     groups = collections.Counter(n["group"] for n in skipped)
+    cases: list[CaseRecord] = [{"case": v.case, "status": v.status.value, "kind": v.kind} for v in mine]
     return {"name": subject["name"], "role": subject["role"], "found": subject["found"],
             "applicable": len(mine), "passed": len(mine) - len(failed),
-            "statuses": dict(collections.Counter(v["status"] for v in mine)),
-            "first_failure": failed[0] if failed else None, "failures": failed,
-            "cases": [{"case": v["case"], "status": v["status"], "kind": v.get("kind")} for v in mine],
+            "statuses": dict(collections.Counter(v.status.value for v in mine)),
+            "first_failure": failed[0] if failed else None, "failures": failed, "cases": cases,
             "notes": [f"{note} ({count} case{'s' * (count > 1)})" for note, count in notes.items()],
-            "not_applicable": len(skipped), "not_applicable_groups": dict(groups), "not_applicable_cases": skipped}
+            "not_applicable": len(skipped), "not_applicable_groups": dict(groups),
+            "not_applicable_cases": skipped}
 
 
-def _environment_error(backend, error):
+def _environment_error(backend: str, error: EnvironmentErrorMessage) -> str:
     return (f"{error['module']} is not importable in this environment ({error['message']}): run check in the "
             f"{backend} environment: nox -s check -- TARGET... --backend {backend}")
 
 
-def _plays(subject, name):
+def _plays(subject: SubjectRecord, name: str) -> bool:
     return name in (subject["name"], subject["role"]) or (name == "Conv2D" and subject["role"] == "layer")
 
 
-def record(target, backend, run, sandboxed, required=()):
+def record(target: str, backend: str, run: Run, *, sandboxed: bool, required: Sequence[str] = ()) -> TargetRecord:
     """The target's record: everything the summary and the verdict line say."""
-    base = {"target": target, "backend": backend, "seconds": round(run.seconds, 3), "attempts": run.attempts,
-            "sandboxed": sandboxed, "peak_mib": run.peak_bytes >> 20, "printed_bytes": run.output.total,
-            "output_tail": run.output.text()[-2000:], "stray_message_lines": run.stray_lines}
+    base: TargetRecord = {
+        "target": target, "backend": backend, "seconds": round(run.seconds, 3), "attempts": run.attempts,
+        "sandboxed": sandboxed, "peak_mib": run.peak_bytes >> 20, "printed_bytes": run.output.total,
+        "output_tail": run.output.text()[-2000:], "stray_message_lines": run.stray_lines}
     if run.input_error:
         return {**base, "status": ERROR, "error": run.input_error}
     if run.environment_error:
@@ -101,7 +110,7 @@ def record(target, backend, run, sandboxed, required=()):
             "nothing_checked": bool(subjects) and not checked}
 
 
-def add_forbidden(rec, lint):
+def add_forbidden(rec: TargetRecord, lint: Any) -> TargetRecord:
     """The record with `check --forbid`'s findings (`conformance.check.forbid.Lint`): each use
     of a forbidden name is a problem, and the target FAILs; its "forbidden" lists them (name,
     used, written, where, code, problem); cells the lint could not read are notes. An ERROR (a target
@@ -116,7 +125,7 @@ def add_forbidden(rec, lint):
     return rec
 
 
-def _count(subject):
+def _count(subject: SubjectRecord) -> str:
     if not subject["applicable"]:
         return f"{subject['name']}: not checked: no case applies to it (it is not a pass)" + (
             f"; {subject['not_applicable']} not applicable" if subject["not_applicable"] else "")
@@ -126,7 +135,7 @@ def _count(subject):
     return text + (f"; {subject['not_applicable']} not applicable" if subject["not_applicable"] else "")
 
 
-def verdict_line(rec):
+def verdict_line(rec: TargetRecord) -> str:
     head = f"{rec['target']} [{rec['backend']}]: {rec['status']}"
     if rec["status"] == ERROR:
         return f"{head}: {rec['error']}"
@@ -141,12 +150,12 @@ def verdict_line(rec):
     return f"{head} ({'; '.join(parts)})" if parts else head
 
 
-def _failure(v):
+def _failure(v: VerdictRecord) -> str:
     text = f"first failure: {v['case']} ({v['inputs']}): {v['detail']}"
     return text + (f"\n      hint: {v['hint']}" if v.get("hint") else "")
 
 
-def render(rec):
+def render(rec: TargetRecord) -> str:
     """The target's verdicts in words, a line per finding (what a learner reads)."""
     lines = [verdict_line(rec)]
     if rec["status"] == ERROR:
@@ -155,7 +164,7 @@ def render(rec):
         lines.append("  " + _count(subject))
         if subject["first_failure"]:
             lines.append("    " + _failure(subject["first_failure"]))
-            kinds = collections.OrderedDict()
+            kinds: dict[str, list[VerdictRecord]] = {}
             for v in subject["failures"]:
                 kinds.setdefault(v.get("kind", v["status"]), []).append(v)
             for what, group in list(kinds.items())[:6]:
@@ -181,7 +190,7 @@ def render(rec):
     return "\n".join(lines)
 
 
-def markdown(records, title="convsuite check"):
+def markdown(records: Sequence[TargetRecord], title: str = "convsuite check") -> str:
     counts = collections.Counter(r["status"] for r in records)
     lines = [f"## {title}", "", ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no targets", "",
              "| target | framework | verdict | checked | first failure |", "| --- | --- | --- | --- | --- |"]
@@ -197,12 +206,14 @@ def markdown(records, title="convsuite check"):
     return "\n".join(lines) + "\n"
 
 
-def document(records, shard=None, grading=None):
+def document(records: Sequence[TargetRecord], shard: tuple[int, int] | None = None,
+             grading: dict[str, Any] | None = None) -> dict[str, Any]:
     """What summary.json holds (and `check --json` prints)."""
     return {"shard": shard, "targets": records, **({"grading": grading} if grading is not None else {})}
 
 
-def write(folder, records, shard=None, grading=None):
+def write(folder: str | pathlib.Path, records: Sequence[TargetRecord], shard: tuple[int, int] | None = None,
+          grading: dict[str, Any] | None = None) -> pathlib.Path:
     """summary.json and summary.md (a shard's: summary-K-of-N.*); `grading`: a grading run's
     settings (`judging.grades.config`), kept for --merge."""
     folder = pathlib.Path(folder)
@@ -213,7 +224,7 @@ def write(folder, records, shard=None, grading=None):
     return folder / f"summary{suffix}.md"
 
 
-def _checked_record(rec, path):
+def _checked_record(rec: object, path: str) -> TargetRecord:
     """A record of a summary file, as `record` writes it: its keys and status, and it renders
     (the summary and the verdict lines read every field they show); ValueError naming it."""
     if not (isinstance(rec, dict) and isinstance(rec.get("target"), str) and rec["target"]
@@ -228,9 +239,9 @@ def _checked_record(rec, path):
     return rec
 
 
-def merge(paths):
+def merge(paths: Sequence[str]) -> list[TargetRecord]:
     """The records of several summary files (shards), in target order, each target once."""
-    records = {}
+    records: dict[tuple[str, str], TargetRecord] = {}
     for path in paths:
         try:
             document = json.loads(pathlib.Path(path).read_bytes().decode("utf-8"))

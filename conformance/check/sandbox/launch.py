@@ -10,8 +10,9 @@ The sandbox (Debian's `bubblewrap`, Flatpak's) gives each child:
   targets or the parent's /proc (it has a /proc of its own);
 - two small writable tmpfs folders, /submission (a copy of the target and the files beside it
   that are not targets of the run) and /tmp, gone with it;
-- only check's child package and the framework's adapter (`backends.tensors`), read-only at
-  /opt/check: never the suite's reference, cases, tolerances or judge;
+- only check's child package and the framework's adapter (`backends/NAME/tensors.py`, its
+  declaration's `adapter`), read-only at /opt/check: never the suite's reference, cases,
+  tolerances or judge;
 - an environment of its own (no variable of the parent's but the locale and OpenBLAS's
   machine settings), no capabilities, and the unprivileged uid 65534.
 Measured here (`tests/check/test_sandbox.py` checks each claim): bubblewrap itself costs
@@ -30,11 +31,10 @@ import tempfile
 
 from dataclasses import dataclass, field
 
-from convsuite.backends import tensors
+from convsuite import backends
 from convsuite.conformance.harness.environment import worker_environment
 
 CHILD_PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "child"
-ADAPTERS = pathlib.Path(tensors.__file__).resolve().parent
 LIB, WORK, SANDBOX_TMP = "/opt/check", "/submission", "/tmp"
 BOOT = "import sys; sys.path.insert(0, {lib!r}); from check_child import main; main.boot()"
 TMPFS_BYTES = 256 << 20  # each of /work and /tmp
@@ -151,7 +151,7 @@ class Bubblewrap:
         if not self.bwrap:
             raise SandboxUnavailable("check runs submissions only in a sandbox, and bubblewrap is not installed "
                                      "(apt-get install bubblewrap; or --no-sandbox to run them unconfined)")
-        self.adapter = ADAPTERS / f"{backend}_tensors.py"
+        self.adapter = backends.declaration(backend).adapter
 
     def command(self, staged, fds):
         """The bwrap command line; `fds` collects the descriptors it copies files from."""
@@ -208,7 +208,7 @@ class Bare:
 
     def __init__(self, python, backend):
         self.python, self.backend = pathlib.Path(python), backend
-        self.adapter = ADAPTERS / f"{backend}_tensors.py"
+        self.adapter = backends.declaration(backend).adapter
 
     def command(self, staged, fds):
         top = pathlib.Path(tempfile.mkdtemp(prefix="check-bare-"))

@@ -21,6 +21,7 @@ import subprocess
 import sys
 
 import convsuite
+from convsuite.conformance.environments import build
 from convsuite.conformance.environments.specs import CHECK_TOOLS, cache_root
 
 TOOLS = convsuite.resource(CHECK_TOOLS)
@@ -48,7 +49,9 @@ def _facts(python):
 
 
 def _pip(python, *arguments, log):
-    done = _run([python, "-m", "pip", "install", "--disable-pip-version-check", *arguments])
+    # pip, never uv: the overlay's pip, chained to the environment's, sees every pinned
+    # package as installed (through the .pth), which uv, reading site-packages, would not
+    done = build.install(python, arguments)
     log.append(f"pip install {' '.join(map(str, arguments))}: exit {done.returncode}: {done.stderr.strip()[-400:]}")
     return done
 
@@ -71,7 +74,7 @@ def _name(package):
     return package.strip()
 
 
-def _install(python, package, constraints, notes, log):
+def _install(python, package, *, constraints, notes, log):
     if _installed(python, _name(package)):
         raise OverlayError(f"--install {package}: the environment has {_name(package)} pinned already; an overlay "
                            "adds packages, it never changes a pinned one")
@@ -100,7 +103,7 @@ def _missing_tools(python, folder):
     return path
 
 
-def _fix(python, fixes, notes, log):
+def _fix(python, fixes, *, notes, log):
     """Run the backend's after-install script of each distribution the overlay now has."""
     for distribution, script in fixes.items():
         if not _installed(python, distribution):
@@ -112,7 +115,7 @@ def _fix(python, fixes, notes, log):
         notes.append(f"{distribution}: made to work with this environment by {script}")
 
 
-def ensure(python, packages, fixes=None, say=print):
+def ensure(python, packages, *, fixes=None, say=print):
     """(the Python the children run, notes): `python` itself when it has the tools and
     nothing is to be installed, else an overlay's; `fixes` ({distribution: script}, the
     backend's after_install) run on what the overlay installed."""
@@ -134,15 +137,15 @@ def ensure(python, packages, fixes=None, say=print):
     folder.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(f"{folder}.lock"):  # two checks (xdist workers, shards) asking for one overlay build it once
         if not ready.exists():
-            _build(python, folder, facts, packages, tools, fixes, say)
+            _build(python, folder, facts=facts, packages=packages, tools=tools, fixes=fixes, say=say)
     return overlay_python, json.loads(ready.read_text())["notes"]
 
 
-def _build(python, folder, facts, packages, tools, fixes, say):
+def _build(python, folder, *, facts, packages, tools, fixes, say):
     ready, overlay_python = folder / "ready.json", folder / "bin" / "python"  # ready.json last: a killed build is redone
     say(f"check: building the overlay {folder} (once): {'check tools, ' if tools else ''}{', '.join(packages)}",
         file=sys.stderr)
-    done = _run([python, "-m", "venv", "--clear", "--without-pip", folder])
+    done = build.create(python, folder, seed_pip=False)  # its pip is the environment's, through the .pth
     if done.returncode:
         raise OverlayError(f"cannot create {folder}: {done.stderr.strip()[-300:]}")
     site = pathlib.Path(_facts(overlay_python)["paths"][0])
@@ -156,6 +159,6 @@ def _build(python, folder, facts, packages, tools, fixes, say):
                       log=log).returncode != 0:
         raise OverlayError(f"cannot install check's tools ({TOOLS}): {log[-1]}")
     for package in packages:
-        _install(overlay_python, package, constraints, notes, log)
-    _fix(overlay_python, fixes, notes, log)
+        _install(overlay_python, package, constraints=constraints, notes=notes, log=log)
+    _fix(overlay_python, fixes, notes=notes, log=log)
     ready.write_text(json.dumps({"notes": notes, "log": log}, indent=1))

@@ -7,8 +7,10 @@ import pathlib
 import numpy as np
 import pytest
 
-from convsuite.backends import numpy_backend
+from convsuite.backends import numpy as numpy_backend
+from convsuite.backends.numpy import compiled
 from convsuite.spec import cases, tolerance
+from convsuite.spec.shapes import Geometry
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 LARGE = ("large-corr2d-one-channel", "large-corr2d-channels-float64", "large-learn-channels")
@@ -36,7 +38,7 @@ def test_one_thread_and_every_thread_give_the_same_bits(case_id, monkeypatch):
         pytest.skip("Numba has one thread here: nothing to spread")
     threads = numba.get_num_threads()
     parallel = _run(case_id)
-    monkeypatch.setattr(numpy_backend, "PARALLEL_LIMIT", 1 << 62)  # every kernel on one thread
+    monkeypatch.setattr(compiled, "PARALLEL_LIMIT", 1 << 62)  # every kernel on one thread
     assert _run(case_id) == parallel
     assert numba.get_num_threads() == threads  # the one-thread call gives the threads back
 
@@ -47,7 +49,7 @@ def test_the_kernels_are_cached_outside_the_checkout():
 
     cache = pathlib.Path(numba.config.CACHE_DIR).resolve()
     assert not cache.is_relative_to(ROOT), f"Numba writes its cache into the checkout: {cache}"
-    assert any(cache.rglob("numba_kernels.corr2d-*.nbi")), f"no cached corr2d kernel in {cache}"
+    assert any(cache.rglob("kernels.corr2d-*.nbi")), f"no cached corr2d kernel in {cache}"
 
 
 @pytest.mark.parametrize("geometry", [
@@ -58,22 +60,22 @@ def test_the_kernels_are_cached_outside_the_checkout():
 ])
 def test_rows_in_pairs_give_the_bits_of_one_row_at_a_time(geometry, monkeypatch):
     """The kernels take output rows two at a time where they read the same inputs
-    (numba_kernels._rows): each row still adds its taps in the kernel's order, so the bits
+    (kernels._rows): each row still adds its taps in the kernel's order, so the bits
     are those of one row at a time, and the pairs do take these geometries."""
     rng = np.random.default_rng(3)
     X, K = (rng.standard_normal(geometry[name]).astype(np.float32) for name in ("x", "k"))
-    options = {name: geometry.get(name, 0 if name == "padding" else 1) for name in ("padding", "stride", "dilation")}
-    paired = numpy_backend.corr2d_compiled(X, K, **options)
-    original, shifts = numpy_backend._compiled_input, []
+    options = Geometry(**{name: geometry[name] for name in ("padding", "stride", "dilation") if name in geometry})
+    paired = numpy_backend.corr2d_compiled(X, K, options)
+    original, shifts = compiled._compiled_input, []
 
     def one_row_at_a_time(*args):
         x, offsets, rows, shift, channel_taps = original(*args)
         shifts.append(shift)
         return x, offsets, rows, 0, channel_taps
 
-    monkeypatch.setattr(numpy_backend, "_compiled_input", one_row_at_a_time)
-    assert numpy_backend.corr2d_compiled(X, K, **options).tobytes() == paired.tobytes()
+    monkeypatch.setattr(compiled, "_compiled_input", one_row_at_a_time)
+    assert numpy_backend.corr2d_compiled(X, K, options).tobytes() == paired.tobytes()
     assert shifts == [K.shape[-1]], f"the rows were not paired: shift {shifts}"
-    exact = numpy_backend.corr2d(X.astype(np.float64), K.astype(np.float64), **options)
-    magnitude = numpy_backend.corr2d(np.abs(X).astype(np.float64), np.abs(K).astype(np.float64), **options)
+    exact = numpy_backend.corr2d(X.astype(np.float64), K.astype(np.float64), options)
+    magnitude = numpy_backend.corr2d(np.abs(X).astype(np.float64), np.abs(K).astype(np.float64), options)
     assert np.all(np.abs(paired - exact) <= tolerance.gamma(K[0].size, "float32") * magnitude)

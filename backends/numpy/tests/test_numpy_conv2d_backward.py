@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from convsuite.backends import numpy_backend
+from convsuite.backends import numpy as numpy_backend
 from convsuite.spec import reference
+from convsuite.spec.shapes import Geometry
 
 
 @pytest.mark.parametrize("layer_class", [numpy_backend.Conv2D, numpy_backend.BuiltinConv2D])
@@ -19,12 +20,12 @@ from convsuite.spec import reference
 def test_backward_matches_reference_gradients(layer_class, x_shape, k_shape, geometry):
     rng = np.random.default_rng(3)
     X, W = rng.standard_normal(x_shape), rng.standard_normal(k_shape)
-    layer = layer_class(k_shape, **geometry, dtype="float64")
+    layer = layer_class(k_shape, Geometry(**geometry), dtype="float64")
     layer.weight[...] = W
     layer.bias[...] = rng.standard_normal(layer.bias.shape)
     G = rng.standard_normal(layer(X).shape)
     dX = layer.backward(G)
-    ref_dX, ref_dK, ref_db = reference.grad(X, W, layer.bias, G, **geometry)
+    ref_dX, ref_dK, ref_db = reference.grad(X, W, layer.bias, G=G, geometry=Geometry(**geometry))
     np.testing.assert_allclose(dX, ref_dX, atol=1e-12)
     np.testing.assert_allclose(layer.weight_grad, ref_dK, atol=1e-12)
     np.testing.assert_allclose(layer.bias_grad, ref_db, atol=1e-12)

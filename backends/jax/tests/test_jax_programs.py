@@ -4,6 +4,7 @@ JAX backend compiles is one of its own jitted functions, one per case and path: 
 op run on its own outside them (a `jnp.asarray` of a NumPy array, a transpose of the weight, a
 flip, iterating the losses), each of which is one more program per shape."""
 
+import importlib
 import logging
 import re
 
@@ -25,8 +26,12 @@ def test_every_program_is_one_of_the_backends_own(backend, lesson_cases, caplog)
         pytest.skip(f"the JAX backend's programs: this session runs {backend.name}")
     import jax
 
-    # the backend's own programs: the jitted functions its module defines, by their names
-    own = {value.__name__ for value in vars(backend.module).values() if hasattr(value, "lower") and callable(value)}
+    # the backend's own programs: the jitted functions its folder's modules define, by their names
+    package = backend.declaration.module
+    modules = [importlib.import_module(package if path.stem == "__init__" else f"{package}.{path.stem}")
+               for path in backend.declaration.sources()]
+    own = {value.__name__ for module in modules for value in vars(module).values()
+           if hasattr(value, "lower") and callable(value)}
     assert {"_corr2d", "_pullback", "_scan"} <= own, f"the backend's jitted functions not found: {sorted(own)}"
     raw_cases = _one_case_per_op_and_dtype(lesson_cases)
     assert {raw["op"] for raw in raw_cases} >= {"corr2d", "conv2d", "layer", "grad", "learn"}

@@ -1,4 +1,6 @@
-"""One `backend` fixture, chosen with --backend (each nox session passes its own).
+"""One `backend` fixture, chosen with --backend (each nox session passes its own), for the
+suite's tests (tests/) and each backend's own (backends/NAME/tests/, which pin its
+framework's facts and run in its session only: another backend's folder is not collected).
 
 A backend whose framework cannot be imported is an error here, never a skip: a session that
 was meant to test TensorFlow must not pass without TensorFlow.
@@ -10,6 +12,8 @@ reason shown, ``fail_<name>(reason)`` expects it to fail there (strict: a pass i
 (`backends.contract.CAPABILITIES`), skipped with the reason for the others.
 """
 
+import pathlib
+
 import pytest
 
 from convsuite import backends
@@ -20,6 +24,17 @@ def pytest_addoption(parser):
         "--backend", default="numpy", choices=backends.names(),
         help="the backend whose tests run (its framework must be installed)",
     )
+
+
+def pytest_ignore_collect(collection_path, config):
+    """Another backend's tests (backends/OTHER/tests/): they import a framework this session's
+    environment may lack."""
+    chosen = backends.declaration(config.getoption("--backend")).folder.resolve()
+    folders = {backends.declaration(name).folder.resolve() for name in backends.names()}
+    path = pathlib.Path(collection_path).resolve()
+    if any(folder == path or folder in path.parents for folder in folders - {chosen}):
+        return True
+    return None
 
 
 def pytest_configure(config):

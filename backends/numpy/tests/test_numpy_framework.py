@@ -1,0 +1,15 @@
+"""NumPy's own groups, "same" and padding modes behave as this backend's porting
+idioms (backend.toml) say: the facts its choices rest on, pinned down so that the day the
+framework changes, a test says which choice to revisit. Collected in this backend's session
+only (the root conftest.py)."""
+
+import numpy as np
+import pytest  # noqa: F401 (the facts that expect a refusal)
+
+
+def test_numpy_symmetric_is_not_reflect():
+    """np.pad's "symmetric" repeats the edge before mirroring (as TensorFlow's SYMMETRIC):
+    "reflect" is the spec's mode, "edge" its replicate, "wrap" its circular."""
+    row = np.array([1, 2, 3, 4])
+    assert np.pad(row, 2, mode="reflect").tolist() == [3, 2, 1, 2, 3, 4, 3, 2]
+    assert np.pad(row, 2, mode="symmetric").tolist() == [2, 1, 1, 2, 3, 4, 4, 3]

@@ -1,0 +1,49 @@
+"""PaddlePaddle's own groups, "same" and padding modes behave as this backend's porting
+idioms (backend.toml) say: the facts its choices rest on, pinned down so that the day the
+framework changes, a test says which choice to revisit. Collected in this backend's session
+only (the root conftest.py)."""
+
+import numpy as np
+import pytest  # noqa: F401 (the facts that expect a refusal)
+
+from convsuite.spec import reference, shapes  # noqa: F401
+
+EVEN_X = np.array([[1.0, 2.0], [3.0, 4.0]])
+EVEN_K = np.array([[1.0, 10.0], [100.0, 1000.0]])
+# What the spec's "same" gives them (tests/test_framework_geometry.py pins its numbers).
+EVEN_SAME = reference.corr2d(EVEN_X, EVEN_K, shapes.Geometry(padding="same"))
+
+
+def test_paddle_same_drops_the_dilation():
+    import paddle
+    from paddle import nn
+
+    x = paddle.to_tensor(np.random.default_rng(0).standard_normal((1, 1, 7, 7)))
+    w = np.random.default_rng(1).standard_normal((1, 1, 3, 3))
+    outputs = []
+    for dilation in (1, 2):
+        conv = nn.Conv2D(1, 1, 3, padding="SAME", dilation=dilation, bias_attr=False)
+        conv.to(dtype="float64")
+        conv.weight.set_value(w)
+        outputs.append(conv(x).numpy())
+    np.testing.assert_array_equal(outputs[0], outputs[1])
+    from convsuite.spec import reference
+
+    assert not np.allclose(outputs[1], reference.corr2d(x.numpy(), w, shapes.Geometry(padding="same", dilation=2)))
+
+
+def test_paddle_padding_modes_take_one_padding():
+    from paddle import nn
+
+    with pytest.raises(TypeError, match="type of padding must be int"):
+        nn.Conv2D(1, 1, 3, padding=[1, 0, 2, 1], padding_mode="reflect")
+
+
+def test_paddle_same_pads_after():
+    import paddle
+    from paddle import nn
+
+    conv = nn.Conv2D(1, 1, 2, padding="SAME", bias_attr=False)
+    conv.to(dtype="float64")
+    conv.weight.set_value(EVEN_K[None, None])
+    np.testing.assert_array_equal(conv(paddle.to_tensor(EVEN_X[None, None])).numpy()[0, 0], EVEN_SAME)
