@@ -11,11 +11,7 @@ import numpy as np
 
 from convsuite import backends
 from convsuite.spec import reference, shapes
-
-EVEN_X = np.array([[1.0, 2.0], [3.0, 4.0]])
-EVEN_K = np.array([[1.0, 10.0], [100.0, 1000.0]])
-# "same" for a 2x2 kernel pads (0, 1) on both axes: the extra row and column after.
-EVEN_SAME = np.array([[4321.0, 402.0], [43.0, 4.0]])
+from even_kernel import EVEN_K, EVEN_SAME, EVEN_X
 
 
 def _tests_in(folder):

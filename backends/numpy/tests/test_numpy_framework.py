@@ -1,7 +1,5 @@
-"""NumPy's own groups, "same" and padding modes behave as this backend's porting
-idioms (backend.toml) say: the facts its choices rest on, pinned down so that the day the
-framework changes, a test says which choice to revisit. Collected in this backend's session
-only (the root conftest.py)."""
+"""NumPy: the facts this backend's choices (its porting idioms) rest on
+(tests/test_framework_geometry.py)."""
 
 import numpy as np
 import pytest  # noqa: F401 (the facts that expect a refusal)

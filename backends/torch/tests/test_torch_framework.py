@@ -1,17 +1,10 @@
-"""PyTorch's own groups, "same" and padding modes behave as this backend's porting
-idioms (backend.toml) say: the facts its choices rest on, pinned down so that the day the
-framework changes, a test says which choice to revisit. Collected in this backend's session
-only (the root conftest.py)."""
+"""PyTorch: the facts this backend's choices (its porting idioms) rest on
+(tests/test_framework_geometry.py)."""
 
 import numpy as np
 import pytest  # noqa: F401 (the facts that expect a refusal)
 
-from convsuite.spec import reference, shapes  # noqa: F401
-
-EVEN_X = np.array([[1.0, 2.0], [3.0, 4.0]])
-EVEN_K = np.array([[1.0, 10.0], [100.0, 1000.0]])
-# What the spec's "same" gives them (tests/test_framework_geometry.py pins its numbers).
-EVEN_SAME = reference.corr2d(EVEN_X, EVEN_K, shapes.Geometry(padding="same"))
+from even_kernel import EVEN_K, EVEN_SAME, EVEN_X
 
 
 def test_torch_same_refuses_stride():
