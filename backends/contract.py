@@ -53,7 +53,7 @@ REQUIRED = {
     "layer_forward": "layer_forward(X, weight, bias, *, geometry, path=...)",
     "grad": "grad(X, K, bias, *, G, geometry, path=...) -> (dX, dK, db) of sum(G * layer(X))",
     "learn": "learn(X, Y, K_init, *, lr, steps, path, bias, learn_bias, geometry) -> (losses, K, bias)",
-    "bare_loop": "bare_loop(X, Y, K, lr, steps) -> a call running the lesson's loop bare "
+    "bare_loop": "bare_loop(X, Y, K, *, lr, steps) -> a call running the lesson's loop bare "
                  "(the framework's own layer, no bias): the bench's yardstick",
 }
 

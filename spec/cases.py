@@ -50,11 +50,11 @@ def _capped(array: NDArray[Any], name: str) -> NDArray[Any]:
 
 def _tensor(value: Any, name: str, dtype: str) -> NDArray[Any]:
     """X or K: rank 2, 3 or 4 (which pairings are allowed is `spec.shapes`' rule)."""
-    return _capped(contract.array(_numbers(value, name), name, dtype, ndim=(2, 3, 4)), name)
+    return _capped(contract.array(_numbers(value, name), name, dtype_name=dtype, ndim=(2, 3, 4)), name)
 
 
 def _any_array(value: Any, name: str, dtype: str) -> NDArray[Any]:
-    return _capped(contract.array(_numbers(value, name), name, dtype, ndim=(0, 1, 2, 3, 4)), name)
+    return _capped(contract.array(_numbers(value, name), name, dtype_name=dtype, ndim=(0, 1, 2, 3, 4)), name)
 
 
 def _as_is(value: Any, name: str, dtype: str) -> Any:
@@ -165,14 +165,14 @@ class Case:
 def _bias(value: Any, channels: int, dtype: str) -> NDArray[Any]:
     """A number (every output channel starts from it) or one value per output channel."""
     if isinstance(value, list):
-        bias = _capped(contract.array(value, "bias", dtype, ndim=(1,)), "bias")
+        bias = _capped(contract.array(value, "bias", dtype_name=dtype, ndim=(1,)), "bias")
         if bias.shape != (channels,):
             raise ValueError(f"bias has {bias.shape[0]} values for {channels} output channels")
         return bias
     return np.full(channels, contract.number(value, "bias"), dtype=dtype)
 
 
-def _shaped(inputs: dict[str, Any], field: str, shape: tuple[int, ...], dtype: str) -> None:
+def _shaped(inputs: dict[str, Any], field: str, *, shape: tuple[int, ...], dtype: str) -> None:
     """Check an array input against the output shape (G defaults to ones)."""
     if inputs.get(field) is None:
         inputs[field] = np.ones(shape, dtype=dtype)
@@ -189,9 +189,9 @@ def _geometry(op: str, inputs: dict[str, Any], dtype: str) -> shapes.ResolvedGeo
     if "bias" in inputs:
         inputs["bias"] = _bias(inputs["bias"], g.k4[0], dtype)
     if op == "grad":
-        _shaped(inputs, "G", g.out_shape, dtype)
+        _shaped(inputs, "G", shape=g.out_shape, dtype=dtype)
     if op == "learn":
-        _shaped(inputs, "Y", g.out_shape, dtype)
+        _shaped(inputs, "Y", shape=g.out_shape, dtype=dtype)
     return g
 
 

@@ -49,7 +49,7 @@ def dtype(value: object) -> str:
     return str(value)
 
 
-def array(value: Any, name: str, dtype_name: str, ndim: tuple[int, ...]) -> NDArray[Any]:
+def array(value: Any, name: str, *, dtype_name: str, ndim: tuple[int, ...]) -> NDArray[Any]:
     """A nested list (or a float64 array, generated) as a NumPy array of `dtype_name` whose
     rank is one of `ndim`."""
     shape = value.shape if isinstance(value, np.ndarray) else _nested_shape(value, name)

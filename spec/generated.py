@@ -69,7 +69,7 @@ def _normal(seed: int, count: int) -> Floats:
     return (total.astype(np.float64) - IRWIN_HALL * 2.0**31) * 2.0**-32
 
 
-def _integers(seed: int, count: int, low: int, high: int) -> Floats:
+def _integers(seed: int, count: int, *, low: int, high: int) -> Floats:
     return low + (_bits(seed, count) % np.uint64(high - low)).astype(np.float64)
 
 
@@ -122,7 +122,7 @@ def _numbers(kind: str, shape: tuple[int, ...], fields: dict[str, int]) -> Float
         return _uniform(fields["seed"], count).reshape(shape)
     if kind == "normal":
         return _normal(fields["seed"], count).reshape(shape)
-    return _integers(fields["seed"], count, fields["low"], fields["high"]).reshape(shape)
+    return _integers(fields["seed"], count, low=fields["low"], high=fields["high"]).reshape(shape)
 
 
 def generate(value: dict[str, Any], name: str = "array") -> Floats:

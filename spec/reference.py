@@ -50,19 +50,19 @@ def _padded(X: Input, g: shapes.ResolvedGeometry) -> Array:
     return np.pad(np.reshape(X, g.x4), ((0, 0), (0, 0)) + g.padding, mode=NUMPY_MODES[g.padding_mode])
 
 
-def _sources(n: int, before: int, after: int, mode: str) -> NDArray[np.int_]:
+def _sources(n: int, padding: tuple[int, int], mode: str) -> NDArray[np.int_]:
     """The input index each position of a padded axis copies (-1: a zero), found by padding
     the indices themselves as `_padded` pads the input."""
     if mode == "zeros":
-        return np.pad(np.arange(n), (before, after), constant_values=-1)
-    return np.pad(np.arange(n), (before, after), mode=NUMPY_MODES[mode])
+        return np.pad(np.arange(n), padding, constant_values=-1)
+    return np.pad(np.arange(n), padding, mode=NUMPY_MODES[mode])
 
 
 def _unpadded(dx: Array, g: shapes.ResolvedGeometry) -> Array:
     """The gradient with respect to X from the one with respect to the padded input: every
     padded position's gradient added onto the input element it copies."""
     for axis, n, (before, after) in zip((2, 3), g.x4[2:], g.padding):
-        sources, padded = _sources(n, before, after, g.padding_mode), np.moveaxis(dx, axis, 0)
+        sources, padded = _sources(n, (before, after), g.padding_mode), np.moveaxis(dx, axis, 0)
         gathered = np.zeros((n,) + padded.shape[1:])
         np.add.at(gathered, sources[sources >= 0], padded[sources >= 0])
         dx = np.moveaxis(gathered, 0, axis)

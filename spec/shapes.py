@@ -205,7 +205,8 @@ def normalize_padding(padding: object) -> Sides:
     return ((ph, ph), (pw, pw))
 
 
-def output_size(n: int, k: int, before: int, after: int, stride: int, dilation: int) -> int:
+def output_size(n: int, k: int, *, padding: tuple[int, int], stride: int, dilation: int) -> int:
+    before, after = padding
     span = dilation * (k - 1) + 1
     padded = n + before + after
     if span > padded:
@@ -216,23 +217,25 @@ def output_size(n: int, k: int, before: int, after: int, stride: int, dilation: 
     return (padded - span) // stride + 1
 
 
-def same_padding(n: int, k: int, stride: int, dilation: int) -> tuple[int, int]:
+def same_padding(n: int, k: int, *, stride: int, dilation: int) -> tuple[int, int]:
     """(before, after) of "same" along one axis: out = ceil(n / stride), the extra one after."""
     out = math.ceil(n / stride)
     total = max((out - 1) * stride + dilation * (k - 1) + 1 - n, 0)
     return (total // 2, total - total // 2)
 
 
-def _named_padding(name: str, x4: Four, k4: Four, stride: tuple[int, int], dilation: tuple[int, int]) -> Sides:
+def _named_padding(name: str, x4: Four, k4: Four, *, stride: tuple[int, int], dilation: tuple[int, int]) -> Sides:
     if name == "valid":
         return ((0, 0), (0, 0))
-    return (same_padding(x4[2], k4[2], stride[0], dilation[0]), same_padding(x4[3], k4[3], stride[1], dilation[1]))
+    return (same_padding(x4[2], k4[2], stride=stride[0], dilation=dilation[0]),
+            same_padding(x4[3], k4[3], stride=stride[1], dilation=dilation[1]))
 
 
-def padded_indices(n: int, before: int, after: int, mode: str) -> list[int | None]:
-    """Where each of the n + before + after positions of a padded axis reads the input from:
-    an index into the n inputs, or None for a zero. Only "zeros" allows any padding; the
-    others are defined for the padding `check_padding_mode` allows."""
+def padded_indices(n: int, padding: tuple[int, int], mode: str) -> list[int | None]:
+    """Where each of the n + before + after positions of an axis of n, padded by (before,
+    after), reads the input from: an index into the n inputs, or None for a zero. Only "zeros"
+    allows any padding; the others are defined for the padding `check_padding_mode` allows."""
+    before, after = padding
     positions = range(-before, n + after)
     if mode == "zeros":
         return [i if 0 <= i < n else None for i in positions]
@@ -260,7 +263,7 @@ def check_padding_mode(mode: object, sizes: tuple[int, int], padding: Sides) -> 
     return mode
 
 
-def _groups(groups: object, x_rank: int, c_in: int, c_out: int) -> int:
+def _groups(groups: object, x_rank: int, *, c_in: int, c_out: int) -> int:
     if not isinstance(groups, numbers.Integral) or isinstance(groups, bool):
         raise TypeError(f"groups must be an integer, got {groups!r}")
     count = int(groups)
@@ -294,17 +297,17 @@ def conv_geometry(x_shape: Sequence[int], k_shape: Sequence[int], geometry: Geom
     if 0 in x_shape or 0 in k_shape:
         raise ValueError(f"empty input or kernel: shapes {x_shape} and {k_shape}")
     x4, k4 = _four(x_shape), _four(k_shape)
-    groups = _groups(geometry.groups, len(x_shape), x4[1], k4[0])
+    groups = _groups(geometry.groups, len(x_shape), c_in=x4[1], c_out=k4[0])
     if x4[1] != k4[1] * groups:
         per_group = f" ({k4[1]} in each of {groups} groups)" if groups > 1 else ""
         raise ValueError(f"the input has {x4[1]} channels but the kernel expects {k4[1] * groups}{per_group}")
     stride, dilation = _pair(geometry.stride, "stride", 1), _pair(geometry.dilation, "dilation", 1)
     given = geometry.padding
     name = given if isinstance(given, str) and given in PADDING_NAMES else None
-    padding = _named_padding(name, x4, k4, stride, dilation) if name else normalize_padding(given)
+    padding = _named_padding(name, x4, k4, stride=stride, dilation=dilation) if name else normalize_padding(given)
     padding_mode = check_padding_mode(geometry.padding_mode, (x4[2], x4[3]), padding)
-    out4 = (x4[0], k4[0], output_size(x4[2], k4[2], *padding[0], stride[0], dilation[0]),
-            output_size(x4[3], k4[3], *padding[1], stride[1], dilation[1]))
+    out4 = (x4[0], k4[0], output_size(x4[2], k4[2], padding=padding[0], stride=stride[0], dilation=dilation[0]),
+            output_size(x4[3], k4[3], padding=padding[1], stride=stride[1], dilation=dilation[1]))
     out_shape = tuple(size for size, axis in zip(out4, "nohw") if axis in pairing)
     return ResolvedGeometry(x4, k4, padding, stride, dilation, out4, out_shape, groups, padding_mode, name)
 

@@ -89,7 +89,7 @@ def _copies(g: shapes.ResolvedGeometry) -> int:
     """The most positions of the padded input that copy one input element."""
     copies = 1
     for n, (before, after) in zip(g.x4[2:], g.padding):
-        sources = [i for i in shapes.padded_indices(n, before, after, g.padding_mode) if i is not None]
+        sources = [i for i in shapes.padded_indices(n, (before, after), g.padding_mode) if i is not None]
         copies *= max(sources.count(i) for i in range(n))
     return copies
 

@@ -179,7 +179,7 @@ def test_the_bare_lesson_loop_learns_what_the_backend_learns(backend, path):
 
     raw = next(c for c in cases.load() if c["id"] == bench_work.LEARN_CASES[path])
     i = cases.parse(raw).inputs
-    bare = backend.bare_loop(i["X"], i["Y"], i["K_init"], i["lr"], i["steps"])()
+    bare = backend.bare_loop(i["X"], i["Y"], i["K_init"], lr=i["lr"], steps=i["steps"])()
     args = {k: backend.asarray(v) if hasattr(v, "dtype") else v for k, v in i.items()}
     eager = [float(loss) for loss in backend.learn(**args)[0]]
     assert len(bare) == i["steps"]

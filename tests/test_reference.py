@@ -21,7 +21,7 @@ def by_definition(X, K, geometry):
     g(o) = o // (C_out/G), Xpad read through spec.shapes' padded_indices (None: a zero)."""
     g = shapes.conv_geometry(X.shape, K.shape, geometry)
     x, k = X.reshape(g.x4), K.reshape(g.k4)
-    rows, cols = (shapes.padded_indices(n, *pads, g.padding_mode) for n, pads in zip(g.x4[2:], g.padding))
+    rows, cols = (shapes.padded_indices(n, pads, g.padding_mode) for n, pads in zip(g.x4[2:], g.padding))
     (sh, sw), (dh, dw) = g.stride, g.dilation
     per_in, per_out = g.x4[1] // g.groups, g.k4[0] // g.groups
     Y = np.zeros(g.out4)
@@ -86,8 +86,8 @@ def test_padded_indices_are_what_np_pad_copies(mode):
                 except ValueError:
                     assert mode in ("reflect", "circular") and max(before, after) >= n
                     continue
-                stated = [-1 if i is None else i for i in shapes.padded_indices(n, before, after, mode)]
-                assert stated == list(reference._sources(n, before, after, mode)), (n, before, after)
+                stated = [-1 if i is None else i for i in shapes.padded_indices(n, (before, after), mode)]
+                assert stated == list(reference._sources(n, (before, after), mode)), (n, before, after)
 
 
 def test_the_padding_modes_on_one_row():
@@ -105,7 +105,7 @@ def test_the_padding_modes_on_one_row():
 ])
 def test_same_padding_puts_the_extra_row_after(n, k, stride, dilation, expected):
     """"same": ceil(n / s) outputs, the padding split as SAME_UPPER (TensorFlow, ONNX)."""
-    assert shapes.same_padding(n, k, stride, dilation) == expected
+    assert shapes.same_padding(n, k, stride=stride, dilation=dilation) == expected
     g = shapes.conv_geometry((n, n), (k, k), shapes.Geometry(padding="same", stride=stride, dilation=dilation))
     assert g.out_shape == (-(-n // stride),) * 2 and g.padding == (expected, expected)
 

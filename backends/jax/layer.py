@@ -121,7 +121,7 @@ def _jitted_step(X, Y, params, *, lr, net, learned):
     return _step(net, X, Y, lr=lr, learned=learned)(params)
 
 
-def bare_loop(X, Y, K, lr, steps):
+def bare_loop(X, Y, K, *, lr, steps):
     """The lesson's loop bare, as a call: flax's Conv without bias (the bench's yardstick)."""
     X, Y = jnp.asarray(X[None, :, :, None]), jnp.asarray(Y[None, :, :, None])
 

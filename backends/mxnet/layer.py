@@ -76,7 +76,7 @@ def _descend(conv, loss, X, Y, *, lr, steps, learn_bias):
     return [l.sum().asscalar().item() for l in losses]
 
 
-def bare_loop(X, Y, K, lr, steps):
+def bare_loop(X, Y, K, *, lr, steps):
     """The lesson's loop bare, as a call: Gluon's Conv2D without bias (the bench's yardstick)."""
     X, Y = nd.array(X[None, None]), nd.array(Y[None, None])
 

@@ -26,7 +26,7 @@ def _unpadded(dx, g):
         return dx[:, :, top : dx.shape[2] - bottom, left : dx.shape[3] - right]
     for axis, n, (before, after) in zip((2, 3), g.x4[2:], g.padding):
         gathered = np.zeros(dx.shape[:axis] + (n,) + dx.shape[axis + 1 :], dtype=dx.dtype)
-        np.add.at(gathered, (slice(None),) * axis + (padded_indices(n, before, after, g.padding_mode),), dx)
+        np.add.at(gathered, (slice(None),) * axis + (padded_indices(n, (before, after), g.padding_mode),), dx)
         dx = gathered
     return dx
 

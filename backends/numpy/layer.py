@@ -87,7 +87,7 @@ def learn(X, Y, K_init, *, lr, steps, path, bias, learn_bias, geometry=DEFAULT):
     return losses, net.weight, net.bias
 
 
-def bare_loop(X, Y, K, lr, steps):
+def bare_loop(X, Y, K, *, lr, steps):
     """The lesson's loop bare, as a call (the bench's yardstick). NumPy has no layer and no
     autograd: the windows, their product and its gradient."""
 

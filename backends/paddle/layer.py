@@ -70,7 +70,7 @@ def learn(X, Y, K_init, *, lr, steps, path, bias, learn_bias, geometry=DEFAULT):
     return losses, net.weight.detach().reshape(K_init.shape), final_bias
 
 
-def bare_loop(X, Y, K, lr, steps):
+def bare_loop(X, Y, K, *, lr, steps):
     """The lesson's loop bare, as a call: nn.Conv2D without bias (the bench's yardstick)."""
     X, Y = paddle.to_tensor(X[None, None]), paddle.to_tensor(Y[None, None])
 

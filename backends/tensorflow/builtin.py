@@ -17,7 +17,7 @@ def _pad(x4, g):
     if g.padding_mode in ("zeros", "reflect"):
         return tf.pad(x4, ((0, 0), (0, 0)) + g.padding, mode="CONSTANT" if g.padding_mode == "zeros" else "REFLECT")
     for axis, n, (before, after) in zip((2, 3), g.x4[2:], g.padding):
-        x4 = tf.gather(x4, padded_indices(n, before, after, g.padding_mode), axis=axis)
+        x4 = tf.gather(x4, padded_indices(n, (before, after), g.padding_mode), axis=axis)
     return x4
 
 

@@ -87,7 +87,7 @@ def learn(X, Y, K_init, *, lr, steps, path, bias, learn_bias, geometry=DEFAULT):
     return losses, tf.reshape(weight, K_init.shape), final_bias
 
 
-def bare_loop(X, Y, K, lr, steps):
+def bare_loop(X, Y, K, *, lr, steps):
     """The lesson's loop bare, as a call: keras Conv2D without bias (the bench's yardstick)."""
     X, Y = tf.constant(X[None, :, :, None]), tf.constant(Y[None, :, :, None])
 

@@ -69,7 +69,7 @@ def learn(X, Y, K_init, *, lr, steps, path, bias, learn_bias, geometry=DEFAULT):
     return losses, net.weight.detach().reshape(K_init.shape), final_bias
 
 
-def bare_loop(X, Y, K, lr, steps):
+def bare_loop(X, Y, K, *, lr, steps):
     """The lesson's loop bare, as a call: nn.Conv2d without bias (the bench's yardstick)."""
     X, Y = torch.from_numpy(X[None, None]), torch.from_numpy(Y[None, None])
 

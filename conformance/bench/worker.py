@@ -180,7 +180,7 @@ def time_learning(backend, raw_cases, budget):
         if backend.offers("compiled"):
             calls["compiled"] = lambda: [float(l) for l in backend.learn_compiled(**args)[0]]
         i = case.inputs
-        calls["bare"] = backend.bare_loop(i["X"], i["Y"], i["K_init"], i["lr"], i["steps"])
+        calls["bare"] = backend.bare_loop(i["X"], i["Y"], i["K_init"], lr=i["lr"], steps=i["steps"])
         first, wrong = {}, {}
         for run, call in list(calls.items()):  # how the loop runs: eager, compiled, or the bare lesson loop
             first[run], _, losses = first_call(call)

@@ -246,7 +246,7 @@ def _style(cell: Cell) -> str:
     return "known" if cell.kind == Status.KNOWN else "none"  # "-", "skipped", unchecked
 
 
-def _row(cells: Sequence[str], widths: Sequence[int], styles: Sequence[str | None], color: bool) -> str:
+def _row(cells: Sequence[str], widths: Sequence[int], *, styles: Sequence[str | None], color: bool) -> str:
     """Cells padded to their column's width, the padding outside any escape codes."""
     last = len(cells) - 1
     return "  ".join(
@@ -263,10 +263,10 @@ def format_matrix(outcome: Outcome, color: bool = False) -> str:
     widths = [max(len(row[i]) for row in texts) for i in range(len(header))]
     lines = [
         TITLE,
-        _row(header, widths, ["header"] * len(header), color),
-        _row(["-" * w for w in widths], widths, [None] * len(widths), color),
+        _row(header, widths, styles=["header"] * len(header), color=color),
+        _row(["-" * w for w in widths], widths, styles=[None] * len(widths), color=color),
     ]
-    lines += [_row(text, widths, [None] + [_style(cell) for cell in row], color)
+    lines += [_row(text, widths, styles=[None] + [_style(cell) for cell in row], color=color)
               for text, row in zip(texts[1:], rows)]
     wrap = max(72, min(sum(widths) + 2 * (len(widths) - 1), 100))
     lines += textwrap.wrap(KEY, wrap, subsequent_indent="     ")

@@ -208,7 +208,7 @@ class Worker:
                 self._start()
                 left = [(path, index) for path in chosen(self.paths, paths) for index in range(len(raw_cases))
                         if (0, path, index) not in answers and applies(raw_cases[index], path)]
-                self._resend(raw_cases, left, answers, progress)
+                self._resend(raw_cases, left, answers=answers, progress=progress)
                 return answers
             if "done" in reply:
                 return answers
@@ -220,7 +220,7 @@ class Worker:
                 if progress:
                     progress(reply["path"], reply["result"]["id"])
 
-    def _resend(self, raw_cases: list[RawCase], left: list[tuple[str, int]], answers: Answers,
+    def _resend(self, raw_cases: list[RawCase], left: list[tuple[str, int]], *, answers: Answers,
                 progress: Progress | None) -> None:
         """The rest of a batch after a death, path by path, in a fresh worker (restarted again
         as often as it dies)."""
