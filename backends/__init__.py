@@ -12,7 +12,8 @@ import importlib
 import os
 
 from convsuite.backends import registry
-from convsuite.backends.contract import Backend, ContractError, Declaration, Environment, check, declaration as _declaration  # noqa: F401
+from convsuite.backends.contract import Backend, ContractError, Declaration, Environment, check  # noqa: F401
+from convsuite.backends.facts import declaration as _declaration
 
 
 class BackendUnavailable(RuntimeError):

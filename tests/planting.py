@@ -14,7 +14,7 @@ import textwrap
 import types
 
 from convsuite import backends
-from convsuite.backends import contract, registry
+from convsuite.backends import contract, facts, registry
 from convsuite.backends.contract import Backend
 
 
@@ -93,9 +93,9 @@ def throwaway_backend(tmp_path, monkeypatch, name, framework_import=None, framew
     named = folder / numpy.source_of("name").relative_to(numpy.folder)
     named.write_text(_replaced_once(named.read_text(), 'name = "numpy"', f'name = "{name}"'))
     if framework:
-        facts = folder / contract.FACTS
-        facts.write_text(_replaced_once(facts.read_text(), f'framework = "{numpy.framework}"',
-                                        f'framework = "{framework}"'))
+        toml = folder / facts.FACTS
+        toml.write_text(_replaced_once(toml.read_text(), f'framework = "{numpy.framework}"',
+                                       f'framework = "{framework}"'))
     if framework_import:
         init = folder / "__init__.py"
         init.write_text(_import_first(init.read_text(), framework_import))

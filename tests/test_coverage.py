@@ -12,7 +12,7 @@ import re
 import pytest
 
 from convsuite import backends
-from convsuite.backends import contract
+from convsuite.backends import contract, facts
 from convsuite.conformance import cli
 from convsuite.conformance.harness import coverage
 from convsuite.spec import cases
@@ -60,7 +60,7 @@ def test_a_misspelt_cannot_is_an_error_naming_the_file(item, problem):
     raw = {"framework": "F", "requirements": "r.txt", "python": "3.11", "flushes_subnormals": False,
            "layer_bases": ["a.B", "a.C"], "cannot": [item]}
     with pytest.raises(contract.ContractError, match=rf"some_backend/backend\.toml: .*{problem}"):
-        contract._checked(raw, pathlib.Path("some_backend", "__init__.py"))
+        facts._checked(raw, pathlib.Path("some_backend", "__init__.py"))
 
 
 def test_a_cannot_naming_no_cell_is_an_error_naming_the_file():

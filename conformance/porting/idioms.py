@@ -8,7 +8,7 @@ idiom's topics in that backend's files, so the guide cannot drift from the backe
 from dataclasses import dataclass
 
 from convsuite import backends
-from convsuite.backends.contract import FACTS
+from convsuite.backends.facts import FACTS
 
 # idiom -> the topics whose code must hold its snippets
 TOPICS_OF = {

@@ -9,7 +9,7 @@ import pathlib
 from dataclasses import dataclass
 
 from convsuite import backends
-from convsuite.backends import contract
+from convsuite.backends import contract, facts
 from convsuite.conformance.porting import idioms
 
 ROOT = pathlib.Path(backends.__file__).resolve().parent.parent
@@ -207,7 +207,7 @@ def read_sources():
     sources = {}
     for declaration in backends.declarations():
         sources[declaration.name] = Source(declaration.name, relative_path(declaration.folder),
-                                           relative_path(declaration.folder / contract.FACTS), _sections(declaration))
+                                           relative_path(declaration.folder / facts.FACTS), _sections(declaration))
     check_idioms(sources)
     return sources
 

@@ -12,7 +12,7 @@ import pytest
 
 from checking import LESSON, check
 from convsuite import backends
-from convsuite.backends import contract
+from convsuite.backends import contract, facts
 from convsuite.conformance.check import forbid
 from convsuite.conformance.check.child.sources import Cell
 from planting import throwaway_backend
@@ -194,11 +194,11 @@ def test_the_declared_lists_hold_each_frameworks_convolutions():
 
 def test_a_declared_name_that_is_not_dotted_is_a_contract_error(tmp_path, monkeypatch):
     planted = throwaway_backend(tmp_path, monkeypatch, "badforbid")
-    facts = (planted if planted.is_dir() else planted.parent) / contract.FACTS
-    assert '\n    "numpy.convolve",\n' in facts.read_text()  # the first of its forbidden names
-    facts.write_text(facts.read_text().replace('\n    "numpy.convolve",\n', '\n    "convolve",\n', 1))
+    toml = (planted if planted.is_dir() else planted.parent) / facts.FACTS
+    assert '\n    "numpy.convolve",\n' in toml.read_text()  # the first of its forbidden names
+    toml.write_text(toml.read_text().replace('\n    "numpy.convolve",\n', '\n    "convolve",\n', 1))
     backends._cached_declaration.cache_clear()  # read its facts again, as a fresh process would
-    with pytest.raises(contract.ContractError, match=re.escape(f"{facts}: check.forbidden holds dotted names")
+    with pytest.raises(contract.ContractError, match=re.escape(f"{toml}: check.forbidden holds dotted names")
                        + r" .*'convolve'"):
         backends.declaration("badforbid")
 
