@@ -1,6 +1,6 @@
 """One `backend` fixture, chosen with --backend (each nox session passes its own), for the
 suite's tests (tests/) and each backend's own (backends/NAME/tests/, which pin its
-framework's facts and run in its session only: another backend's folder is not collected).
+framework's facts and run in its session only: another backend's are reported as skipped).
 
 A backend whose framework cannot be imported is an error here, never a skip: a session that
 was meant to test TensorFlow must not pass without TensorFlow.
@@ -26,15 +26,11 @@ def pytest_addoption(parser):
     )
 
 
-def pytest_ignore_collect(collection_path, config):
-    """Another backend's tests (backends/OTHER/tests/): they import a framework this session's
-    environment may lack."""
-    chosen = backends.declaration(config.getoption("--backend")).folder.resolve()
-    folders = {backends.declaration(name).folder.resolve() for name in backends.names()}
-    path = pathlib.Path(collection_path).resolve()
-    if any(folder == path or folder in path.parents for folder in folders - {chosen}):
-        return True
-    return None
+def _owner(path):
+    """The backend whose folder holds `path` (its own tests), or None."""
+    path = pathlib.Path(path).resolve()
+    return next((name for name in backends.names()
+                 if backends.declaration(name).folder.resolve() in path.parents), None)
 
 
 def pytest_configure(config):
@@ -48,6 +44,13 @@ def pytest_collection_modifyitems(config, items):
     name = config.getoption("--backend")
     declaration = backends.declaration(name)
     for item in items:
+        # Another backend's own tests (backends/OTHER/tests/) need its framework: reported as
+        # skipped here, run in its session. They import their framework inside each test.
+        owner = _owner(item.path)
+        if owner not in (None, name):
+            item.add_marker(pytest.mark.skip(reason=f"backend {owner}'s own tests: its session runs them "
+                                                    f"(--backend={owner})"))
+            continue
         if "backend" not in item.fixturenames:
             continue
         if marker := item.get_closest_marker(f"skip_{name}"):
